@@ -1,0 +1,88 @@
+// The one interface every module talks to a host through. `local` and `ssh` implement it; modules never know which.
+
+export interface BecomeOptions {
+  /** Run as this user through sudo (default root). */
+  user: string;
+  /** Password for sudo; without it sudo must not ask (-n). */
+  password?: string;
+}
+
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  cwd?: string;
+  env?: Record<string, string>;
+  become?: BecomeOptions;
+  /** Kill the command and fail after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PutOptions {
+  /** Octal permission bits, e.g. 0o644. Applied before the rename, so the target never has other modes. */
+  mode?: number;
+  owner?: string;
+  group?: string;
+  become?: BecomeOptions;
+}
+
+export type FileType = 'file' | 'directory' | 'link' | 'other';
+
+export interface FileStat {
+  exists: boolean;
+  type?: FileType;
+  /** Permission bits only (mode & 0o7777). */
+  mode?: number;
+  owner?: string;
+  group?: string;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  mtime?: number;
+  /** For links: where the link points. */
+  target?: string;
+  /** sha256 hex of a regular file's content, when asked for. */
+  sha256?: string;
+}
+
+export interface StatOptions {
+  checksum?: boolean;
+  /** Follow a symlink to what it points to (default false: report the link itself). */
+  follow?: boolean;
+  become?: BecomeOptions;
+}
+
+/**
+ * A live connection to one host. Each call is one round trip at most.
+ * `put` is atomic: it writes a temp file beside the target and renames it, so a failure never leaves a half-written file.
+ */
+export interface Connection {
+  readonly hostName: string;
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  put(path: string, content: Buffer | string, options?: PutOptions): Promise<void>;
+  /** Content of a file, or null when it does not exist. */
+  get(path: string, options?: { become?: BecomeOptions }): Promise<Buffer | null>;
+  stat(path: string, options?: StatOptions): Promise<FileStat>;
+  close(): Promise<void>;
+}
+
+/** The host could not be reached or the connection broke: the host is reported `unreachable`, not `failed`. */
+export class UnreachableError extends Error {
+  constructor(
+    readonly hostName: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** Quote one word for a POSIX shell. */
+export function shellQuote(word: string): string {
+  if (word !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,66 @@
+// File operations as single POSIX shell commands: one round trip each on any connection that can `exec`.
+
+import { shellQuote, type FileStat, type FileType, type PutOptions } from './connection.ts';
+
+const STAT_FORMAT = '%F|%a|%U|%G|%u|%g|%s|%Y';
+
+/** One command that prints what `parseStat` reads: type, mode, owner, size, link target and (optionally) sha256. */
+export function statCommand(path: string, options: { checksum?: boolean; follow?: boolean } = {}): string {
+  const p = shellQuote(path);
+  const follow = options.follow ? '-L ' : '';
+  const sum = options.checksum ? `; if [ -f ${p} ]; then sha256sum < ${p} | cut -d' ' -f1; else echo -; fi` : '; echo -';
+  return (
+    `if [ -e ${p} ] || [ -L ${p} ]; then stat ${follow}-c '${STAT_FORMAT}' -- ${p}; ` +
+    `if [ -L ${p} ]; then readlink -- ${p}; else echo; fi${sum}; else echo ABSENT; fi`
+  );
+}
+
+function fileType(statType: string): FileType {
+  if (statType.startsWith('regular')) return 'file';
+  if (statType === 'directory') return 'directory';
+  if (statType === 'symbolic link') return 'link';
+  return 'other';
+}
+
+export function parseStat(stdout: string): FileStat {
+  const lines = stdout.split('\n');
+  if (lines[0] === 'ABSENT') return { exists: false };
+  const [type, mode, owner, group, uid, gid, size, mtime] = lines[0].split('|');
+  const stat: FileStat = {
+    exists: true,
+    type: fileType(type),
+    mode: parseInt(mode, 8),
+    owner,
+    group,
+    uid: Number(uid),
+    gid: Number(gid),
+    size: Number(size),
+    mtime: Number(mtime),
+  };
+  if (lines[1]) stat.target = lines[1];
+  if (lines[2] && lines[2] !== '-') stat.sha256 = lines[2];
+  return stat;
+}
+
+/**
+ * One command that reads the new content from stdin into a temp file beside `path`, sets mode and owner on it,
+ * then renames it over the target: a failure at any step leaves the target as it was.
+ */
+export function atomicPutCommand(path: string, options: PutOptions = {}): string {
+  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.';
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const tmp = shellQuote(`${dir}/.${base}.kplay-${process.pid}-${Date.now().toString(36)}`);
+  const steps = [`umask 077`, `cat > ${tmp}`];
+  if (options.mode !== undefined) steps.push(`chmod ${options.mode.toString(8)} ${tmp}`);
+  if (options.owner || options.group) {
+    steps.push(`chown ${shellQuote(`${options.owner ?? ''}${options.group ? `:${options.group}` : ''}`)} ${tmp}`);
+  }
+  steps.push(`mv -f ${tmp} ${shellQuote(path)}`);
+  return `{ ${steps.join(' && ')}; } || { rc=$?; rm -f ${tmp}; exit $rc; }`;
+}
+
+/** Wrap a command to run as another user through sudo (-n: never prompt unless a password is piped in). */
+export function becomeCommand(command: string, user: string, withPassword: boolean): string {
+  const sudo = withPassword ? `sudo -S -p '' -u ${shellQuote(user)}` : `sudo -n -u ${shellQuote(user)}`;
+  return `${sudo} -- /bin/sh -c ${shellQuote(command)}`;
+}

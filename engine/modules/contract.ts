@@ -1,0 +1,107 @@
+// The contract every module keeps, built-in or a user's own (`modules/<name>.ts|.js` beside a playbook or in a role).
+//
+// A module only plans: `plan()` reads the host and returns what it would change. The runner calls `apply()` to make
+// the change, or, in --check, stops before it. One code path for both, so check mode cannot drift from a real run.
+
+import type { BecomeOptions, Connection } from '../connection/connection.ts';
+
+export type ArgType = 'str' | 'bool' | 'int' | 'float' | 'path' | 'mode' | 'list' | 'dict' | 'raw';
+
+export interface ArgSpec {
+  type: ArgType;
+  required?: boolean;
+  default?: unknown;
+  choices?: readonly (string | number | boolean)[];
+  aliases?: readonly string[];
+  /** For lists: the type of each element. */
+  elements?: ArgType;
+  /** The value is a secret: never printed, never in a diff. */
+  noLog?: boolean;
+  description?: string;
+}
+
+export interface ModuleSpec {
+  args: Record<string, ArgSpec>;
+  /** The argument a free-form string fills (`command: ls -l` → cmd). */
+  freeForm?: string;
+  mutuallyExclusive?: readonly (readonly string[])[];
+  requiredOneOf?: readonly (readonly string[])[];
+  /** [arg, value, requires]: when `arg` equals `value`, every name in `requires` must be given. */
+  requiredIf?: readonly (readonly [string, unknown, readonly string[]])[];
+}
+
+/** One file's change, shown with --diff. Text only; secret content is never put here. */
+export interface FileDiff {
+  path: string;
+  before: string;
+  after: string;
+}
+
+/** What a plan would leave at a path: later tasks of a --check run plan against it. */
+export type FileEffect =
+  | { path: string; state: 'file'; content?: Buffer; mode?: number; owner?: string; group?: string }
+  | { path: string; state: 'directory'; mode?: number; owner?: string; group?: string }
+  | { path: string; state: 'link'; target: string }
+  | { path: string; state: 'absent' };
+
+export interface Plan {
+  changed: boolean;
+  /** What the task does or would do, in a few words ("create /etc/x 0644"). */
+  msg?: string;
+  diff?: FileDiff[];
+  /** Values for `register` (merged with changed/failed/skipped by the runner). */
+  result?: Record<string, unknown>;
+  /** Facts the task sets on the host (set_fact, setup). */
+  facts?: Record<string, unknown>;
+  /** The state this plan leaves behind, for the --check overlay. */
+  effects?: FileEffect[];
+  /**
+   * Set when the outcome cannot be known without doing it (a command in --check): the task is reported skipped
+   * with this reason, unless the task says `check_mode: false`.
+   */
+  unpredictable?: string;
+  /** The only step that writes. Called only when `changed` and not in --check. May return more result values. */
+  apply?: () => Promise<Record<string, unknown> | void>;
+}
+
+export interface ModuleContext {
+  /** The host the task acts on (the delegated one under delegate_to). */
+  conn: Connection;
+  /** This machine, for modules that make files on the controller (pki). */
+  controller: Connection;
+  hostName: string;
+  /** Every variable of the host, resolved (templates render with these). */
+  vars: Readonly<Record<string, unknown>>;
+  check: boolean;
+  diff: boolean;
+  become?: BecomeOptions;
+  /** Resolve a `src:` the way Ansible does: role's files/ or templates/ first, then beside the playbook. */
+  findFile(name: string, kind: 'files' | 'templates'): string;
+  /** Verbose log line (-v). */
+  log(message: string): void;
+}
+
+export interface Module<A extends object = object> {
+  /** Set by the registry from the file name for user modules. */
+  name: string;
+  spec: ModuleSpec;
+  /** Runs on the controller alone (debug, set_fact, assert): no connection is opened for it. */
+  controllerOnly?: boolean;
+  plan(args: A, ctx: ModuleContext): Promise<Plan>;
+}
+
+/** A task failed on its host (not bad input, not unreachable). `result` goes to register. */
+export class ModuleError extends Error {
+  constructor(
+    message: string,
+    readonly result: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ModuleError';
+  }
+}
+
+/** Identity helper that keeps a module's argument type checked against its spec. */
+export function defineModule<A extends object>(module: Module<A>): Module<A> {
+  return module;
+}
