@@ -22,6 +22,8 @@ export interface ArgSpec {
 
 export interface ModuleSpec {
   args: Record<string, ArgSpec>;
+  /** Any argument name is taken as it is (set_fact): `args` then lists only the known ones. */
+  anyArgs?: boolean;
   /** The argument a free-form string fills (`command: ls -l` → cmd). */
   freeForm?: string;
   mutuallyExclusive?: readonly (readonly string[])[];
@@ -77,6 +79,8 @@ export interface ModuleContext {
   become?: BecomeOptions;
   /** Resolve a `src:` the way Ansible does: role's files/ or templates/ first, then beside the playbook. */
   findFile(name: string, kind: 'files' | 'templates'): string;
+  /** Evaluate an expression (as in `when:`) over the host's variables; throws on an undefined name. */
+  evaluate(expression: string): unknown;
   /** Verbose log line (-v). */
   log(message: string): void;
 }

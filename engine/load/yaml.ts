@@ -1,0 +1,169 @@
+// YAML parsing that keeps where every value came from, so any later error can name file:line:col.
+//
+// Files are read as YAML 1.1 (as Ansible's PyYAML does): `mode: 0644` is octal 420 and `yes`/`no` are booleans.
+
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { InputError, type SourcePos } from './source.ts';
+
+export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
+export type YamlObject = { [key: string]: YamlValue };
+
+interface Positions {
+  self: SourcePos;
+  keys: Map<string | number, SourcePos>;
+  values: Map<string | number, SourcePos>;
+}
+
+// Positions of every map and list a file produced: plain JS values for the loaders, positions on the side.
+const positions = new WeakMap<object, Positions>();
+const scalarPositions = new WeakMap<object, SourcePos>();
+
+/** Where a map or list starts, or where one of its keys (or that key's value) is written. */
+export function posOf(container: object, key?: string | number, which: 'key' | 'value' = 'key'): SourcePos | undefined {
+  const p = positions.get(container);
+  if (!p) return scalarPositions.get(container);
+  if (key === undefined) return p.self;
+  return (which === 'key' ? p.keys.get(key) : p.values.get(key)) ?? p.self;
+}
+
+/** A path as users see it in messages: relative to the working folder when inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+function toValue(node: unknown, doc: Document, lines: LineCounter, file: string, seen: Set<Node>): YamlValue {
+  const at = (n: { range?: [number, number, number] | null } | null | undefined): SourcePos => {
+    const offset = n?.range?.[0] ?? 0;
+    const { line, col } = lines.linePos(offset);
+    return { file, line, col };
+  };
+  if (node === null || node === undefined) return null;
+  if (isAlias(node)) {
+    const target = node.resolve(doc);
+    if (!target) throw new InputError(at(node), `unknown alias *${node.source}`);
+    if (seen.has(target)) throw new InputError(at(node), `alias *${node.source} refers to itself`);
+    seen.add(target);
+    try {
+      return toValue(target, doc, lines, file, seen);
+    } finally {
+      seen.delete(target);
+    }
+  }
+  if (isScalar(node)) {
+    const v = node.value;
+    // YAML 1.1 reads a bare y/n as a boolean; PyYAML (and so Ansible) keeps them strings.
+    if (typeof v === 'boolean' && /^[yYnN]$/.test(node.source ?? '')) return String(node.source);
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+    if (typeof v === 'bigint') return Number(v);
+    if (v instanceof Date) return v.toISOString();
+    return String(v);
+  }
+  if (isSeq(node)) {
+    const list: YamlValue[] = [];
+    const info: Positions = { self: at(node), keys: new Map(), values: new Map() };
+    node.items.forEach((item, i) => {
+      const p = at(item as Node);
+      info.keys.set(i, p);
+      info.values.set(i, p);
+      list.push(toValue(item, doc, lines, file, seen));
+    });
+    positions.set(list, info);
+    return list;
+  }
+  if (isMap(node)) {
+    const obj: YamlObject = {};
+    const info: Positions = { self: at(node), keys: new Map(), values: new Map() };
+    const merged: YamlObject[] = [];
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const isMerge = isScalar(keyNode) && (keyNode.value === '<<' || typeof keyNode.value === 'symbol');
+      const rawKey = keyNode === null ? null : toValue(keyNode, doc, lines, file, seen);
+      if (isMerge) {
+        const source = toValue(pair.value, doc, lines, file, seen);
+        for (const m of Array.isArray(source) ? source : [source]) {
+          if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+            throw new InputError(at(pair.value as Node), 'a merge key (<<) takes a map or a list of maps');
+          }
+          merged.push(m);
+        }
+        continue;
+      }
+      const key = String(rawKey);
+      if (Object.prototype.hasOwnProperty.call(obj, key)) {
+        throw new InputError(at(keyNode), `duplicate key "${key}"`);
+      }
+      info.keys.set(key, at(keyNode));
+      info.values.set(key, at((pair.value as Node | null) ?? keyNode));
+      obj[key] = toValue(pair.value, doc, lines, file, seen);
+    }
+    for (const m of merged) {
+      const mp = positions.get(m);
+      for (const [k, v] of Object.entries(m)) {
+        if (k in obj) continue;
+        obj[k] = v;
+        if (mp) {
+          info.keys.set(k, mp.keys.get(k) ?? mp.self);
+          info.values.set(k, mp.values.get(k) ?? mp.self);
+        }
+      }
+    }
+    positions.set(obj, info);
+    return obj;
+  }
+  throw new InputError(at(node as Node), 'unsupported YAML node');
+}
+
+/** Parse YAML text into plain values with positions; a syntax error becomes an InputError at its line and column. */
+export function parseYaml(text: string, file: string): YamlValue[] {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', merge: true, prettyErrors: false, uniqueKeys: false });
+  if (!Array.isArray(docs)) {
+    // An empty stream
+    return [];
+  }
+  const out: YamlValue[] = [];
+  for (const doc of docs) {
+    const error = doc.errors[0];
+    if (error) {
+      const { line, col } = lines.linePos(error.pos[0]);
+      throw new InputError({ file, line, col }, `YAML syntax error: ${error.message.split('\n')[0]}`);
+    }
+    out.push(toValue(doc.contents, doc, lines, file, new Set()));
+  }
+  return out;
+}
+
+/** Read and parse one YAML file of one document (an empty file is null). */
+export function loadYamlFile(path: string): YamlValue {
+  let text: string;
+  const file = displayPath(path);
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError({ file, line: 1, col: 1 }, `cannot read: ${(error as Error).message}`);
+  }
+  const docs = parseYaml(text, file);
+  if (docs.length > 1) {
+    throw new InputError({ file, line: 1, col: 1 }, 'expected one YAML document, found several');
+  }
+  return docs[0] ?? null;
+}
+
+export function isObject(value: unknown): value is YamlObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The name of a value's YAML type, for messages ("expected a list, got a string"). */
+export function typeName(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
+  return typeof value;
+}
