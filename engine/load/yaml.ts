@@ -28,6 +28,12 @@ export function posOf(container: object, key?: string | number, which: 'key' | '
   return (which === 'key' ? p.keys.get(key) : p.values.get(key)) ?? p.self;
 }
 
+/** Give `to` (a map built from `from`'s entries) the same key positions. */
+export function sharePositions(from: object, to: object): void {
+  const p = positions.get(from);
+  if (p) positions.set(to, p);
+}
+
 /** A path as users see it in messages: relative to the working folder when inside it. */
 export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);

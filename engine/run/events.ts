@@ -16,6 +16,8 @@ export interface HostCounts {
 
 export interface TaskRef {
   name: string;
+  /** The module the task runs (reporters always show a `debug` task's message). */
+  module: string;
   /** file:line of the task. */
   file: string;
   line: number;

@@ -1,0 +1,253 @@
+// argv → options → load → run → exit code. Bad input: `file:line:col: message` on stderr and exit 1, no host touched.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
+import { parse as parseYamlText } from 'yaml';
+import { loadConfig } from './load/config.ts';
+import { loadInventory, type Inventory } from './load/inventory.ts';
+import type { Node, Playbook } from './load/model.ts';
+import { loadPlaybook } from './load/playbook.ts';
+import { InputError } from './load/source.ts';
+import { splitKeyValues } from './load/tasks.ts';
+import { isObject, loadYamlFile, typeName } from './load/yaml.ts';
+import { ModuleRegistry } from './modules/registry.ts';
+import { createReporter } from './report/create.ts';
+import { Masker } from './report/mask.ts';
+import { ConnectionPool } from './run/connections.ts';
+import type { RunOptions } from './run/context.ts';
+import { lastFailedHosts, recordLastRun, runPlaybook } from './run/runner.ts';
+import { selectedByTags } from './run/tags.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const HELP = `kplay ${VERSION} — run Ansible-style playbooks over SSH, fast
+
+Usage:
+  kplay run PLAYBOOK [-i INVENTORY] [options]
+  kplay --help | --version
+
+Options:
+  -i, --inventory PATH     inventory file or folder (repeatable; default: kplay.yml's, else inventory/)
+  -C, --check              dry run: change nothing, report what would change
+  -D, --diff               show how each file would change
+  -l, --limit PATTERN      only these hosts (a pattern, @FILE of names, or @failed: the hosts that failed last run)
+  -t, --tags TAGS          only tasks with these tags (comma-separated)
+      --skip-tags TAGS     skip tasks with these tags
+  -e, --extra-vars VARS    k=v pairs, YAML/JSON, or @FILE (repeatable; highest precedence)
+  -f, --forks N            hosts worked on at once (default 50)
+      --strategy NAME      linear (default) or free, for every play
+      --output FORMAT      text (default) or json (one JSON object per line)
+  -v, --verbose            show task results (-vv more)
+      --syntax-check       check the playbook and exit
+      --list-hosts         list the hosts each play would run on
+      --list-tasks         list the tasks each play would run
+      --force-handlers     run notified handlers even on hosts that failed
+  -K, --ask-become-pass    ask for the sudo password
+      --become-password-file FILE
+      --known-hosts FILE   known_hosts file to verify host keys against (default ~/.ssh/known_hosts)
+      --accept-new-host-keys
+                           accept and record keys of hosts not yet in known_hosts (never a changed key)
+      --timeout SECONDS    SSH connect timeout (default 10)
+
+Exit codes: 0 ok, 1 bad input or usage, 2 a task failed, 4 a host was unreachable.`;
+
+class UsageError extends Error {}
+
+function parseExtraVars(values: string[], cwd: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const value of values) {
+    if (value.startsWith('@')) {
+      const data = loadYamlFile(resolve(cwd, value.slice(1)));
+      if (!isObject(data)) throw new UsageError(`-e ${value}: the file must hold a map of variables, got ${typeName(data)}`);
+      Object.assign(out, data);
+    } else if (/^\s*[{[]/.test(value)) {
+      const data = parseYamlText(value) as unknown;
+      if (!isObject(data)) throw new UsageError(`-e: expected a map of variables`);
+      Object.assign(out, data);
+    } else {
+      const { pairs, rest } = splitKeyValues(value);
+      if (rest.length > 0) throw new UsageError(`-e: expected key=value, got "${rest[0][0]}"`);
+      for (const [k, v] of pairs) out[k] = v;
+    }
+  }
+  return out;
+}
+
+function resolveLimit(limit: string | undefined, inventory: Inventory, cwd: string): Set<string> | undefined {
+  if (limit === undefined) return undefined;
+  const names: string[] = [];
+  for (const part of limit.split(/[,:](?=@)/)) {
+    if (part === '@failed') {
+      const failed = lastFailedHosts(cwd);
+      if (failed === undefined) throw new UsageError('--limit @failed: no earlier run recorded in .kplay/last-run.json');
+      names.push(...failed);
+    } else if (part.startsWith('@')) {
+      const file = resolve(cwd, part.slice(1));
+      if (!existsSync(file)) throw new UsageError(`--limit ${part}: no such file`);
+      names.push(...readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+    } else {
+      names.push(...inventory.select(part));
+    }
+  }
+  return new Set(names);
+}
+
+function listTasks(nodes: Node[], tags: RunOptions, out: string[], indent: string): void {
+  for (const node of nodes) {
+    if (node.kind === 'task' && selectedByTags(node.scope.tags, tags)) {
+      const t = node.scope.tags.length ? `\tTAGS: [${node.scope.tags.join(', ')}]` : '';
+      out.push(`${indent}${node.name ?? node.module}${t}`);
+    } else if (node.kind === 'block') {
+      for (const part of [node.block, node.rescue, node.always]) listTasks(part, tags, out, indent);
+    } else if (node.kind === 'include_tasks' || node.kind === 'include_role') {
+      out.push(`${indent}${node.name ?? `${node.kind}: ${node.kind === 'include_tasks' ? node.file : node.role}`}`);
+    }
+  }
+}
+
+function describe(playbook: Playbook, inventory: Inventory, options: RunOptions, what: 'hosts' | 'tasks'): string {
+  const out: string[] = [`playbook: ${playbook.path}`];
+  for (const play of playbook.plays) {
+    const hosts = inventory.select(play.hosts).filter((h) => !options.limit || options.limit.has(h));
+    out.push('', `  play "${play.name}" (${play.hosts}): ${hosts.length} host(s)`);
+    if (what === 'hosts') for (const h of hosts) out.push(`    ${h}`);
+    else for (const section of play.sections) listTasks(section, options, out, '    ');
+  }
+  return out.join('\n');
+}
+
+async function askPassword(): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const answer = await rl.question('BECOME password: ');
+  rl.close();
+  return answer;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        inventory: { type: 'string', short: 'i', multiple: true },
+        check: { type: 'boolean', short: 'C' },
+        diff: { type: 'boolean', short: 'D' },
+        limit: { type: 'string', short: 'l' },
+        tags: { type: 'string', short: 't', multiple: true },
+        'skip-tags': { type: 'string', multiple: true },
+        'extra-vars': { type: 'string', short: 'e', multiple: true },
+        forks: { type: 'string', short: 'f' },
+        strategy: { type: 'string' },
+        output: { type: 'string' },
+        verbose: { type: 'boolean', short: 'v', multiple: true },
+        'syntax-check': { type: 'boolean' },
+        'list-hosts': { type: 'boolean' },
+        'list-tasks': { type: 'boolean' },
+        'force-handlers': { type: 'boolean' },
+        'ask-become-pass': { type: 'boolean', short: 'K' },
+        'become-password-file': { type: 'string' },
+        'known-hosts': { type: 'string' },
+        'accept-new-host-keys': { type: 'boolean' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`kplay: ${(error as Error).message}\nRun "kplay --help" for usage.\n`);
+    return 1;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`kplay ${VERSION}\n`);
+    return 0;
+  }
+  const [command, playbookArg, ...extra] = positionals;
+  if (command !== 'run' || !playbookArg || extra.length > 0) {
+    process.stderr.write(`kplay: usage: kplay run PLAYBOOK [-i INVENTORY] [options]\nRun "kplay --help" for more.\n`);
+    return 1;
+  }
+  const cwd = process.cwd();
+  try {
+    const output = values.output ?? 'text';
+    if (output !== 'text' && output !== 'json') throw new UsageError('--output is text or json');
+    const strategy = values.strategy;
+    if (strategy !== undefined && strategy !== 'linear' && strategy !== 'free') throw new UsageError('--strategy is linear or free');
+    const playbookPath = resolve(cwd, playbookArg);
+    const config = loadConfig({ playbookDir: dirname(playbookPath), cwd });
+    const forks = Number(values.forks ?? config.forks ?? 50);
+    if (!Number.isInteger(forks) || forks < 1) throw new UsageError('--forks takes a whole number of at least 1');
+    const sources = values.inventory?.map((p) => resolve(cwd, p)) ?? config.inventory ?? [resolve(cwd, 'inventory')];
+    const registry = new ModuleRegistry();
+    const playbook = await loadPlaybook(playbookPath, { registry, rolesPath: config.roles_path ?? [] });
+    const inventory = loadInventory(sources, { playbookDir: dirname(playbookPath) });
+    const splitList = (list: string[] | undefined): string[] => (list ?? []).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+    let becomePassword: string | undefined;
+    const passwordFile = values['become-password-file'] ?? config.become_password_file;
+    if (passwordFile) becomePassword = readFileSync(resolve(cwd, passwordFile), 'utf8').replace(/\n$/, '');
+    if (values['ask-become-pass']) becomePassword = await askPassword();
+    const options: RunOptions = {
+      check: values.check ?? false,
+      diff: values.diff ?? false,
+      limit: resolveLimit(values.limit, inventory, cwd),
+      tags: splitList(values.tags),
+      skipTags: splitList(values['skip-tags']),
+      extraVars: parseExtraVars(values['extra-vars'] ?? [], cwd),
+      forks,
+      verbosity: values.verbose?.length ?? 0,
+      becomePassword,
+      forceHandlers: values['force-handlers'] ?? false,
+      strategy: strategy ?? config.strategy,
+    };
+    if (values['syntax-check']) {
+      process.stdout.write(`playbook: ${playbook.path}: syntax OK\n`);
+      return 0;
+    }
+    if (values['list-hosts'] || values['list-tasks']) {
+      process.stdout.write(`${describe(playbook, inventory, options, values['list-hosts'] ? 'hosts' : 'tasks')}\n`);
+      return 0;
+    }
+    const masker = new Masker();
+    if (becomePassword) masker.add(becomePassword);
+    const stream = process.stdout;
+    const reporter = createReporter({
+      output,
+      tty: Boolean(stream.isTTY) && !process.env.CI,
+      color: Boolean(stream.isTTY) && !process.env.NO_COLOR,
+      verbosity: options.verbosity,
+      diff: options.diff,
+      secrets: masker,
+      stream,
+    });
+    const timeout = Number(values.timeout ?? config.timeout ?? 10);
+    const pool = new ConnectionPool({
+      check: options.check,
+      knownHostsFile: values['known-hosts'] ? resolve(cwd, values['known-hosts']) : config.known_hosts,
+      acceptNewHostKeys: values['accept-new-host-keys'] ?? config.accept_new_host_keys ?? false,
+      connectTimeoutMs: timeout * 1000,
+      becomePassword,
+      baseDir: inventory.sources[0] ? dirname(inventory.sources[0]) : cwd,
+    });
+    let outcome;
+    try {
+      outcome = await runPlaybook({ playbook, inventory, registry, pool, reporter, masker, rolesPath: config.roles_path ?? [] }, options);
+    } finally {
+      await reporter.close();
+    }
+    if (!options.check) recordLastRun(cwd, playbook.path, outcome);
+    return outcome.exitCode;
+  } catch (error) {
+    if (error instanceof InputError || error instanceof UsageError) {
+      process.stderr.write(`${error instanceof UsageError ? 'kplay: ' : ''}${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

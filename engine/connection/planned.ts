@@ -1,0 +1,98 @@
+// The --check overlay: a connection that answers reads with the state earlier tasks of this run planned, so a dry run
+// plans each task against what the real run would find there (a unit file a template would write, a directory a
+// `file` task would create). It never writes.
+
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { FileEffect } from '../modules/contract.ts';
+import type { BecomeOptions, Connection, ExecOptions, ExecResult, FileStat, PutOptions, StatOptions } from './connection.ts';
+
+export class PlannedConnection implements Connection {
+  private readonly planned = new Map<string, FileEffect>();
+
+  constructor(private readonly inner: Connection) {}
+
+  /** The connection underneath, for a task that really runs in a --check run (`check_mode: false`). */
+  get real(): Connection {
+    return this.inner;
+  }
+
+  get hostName(): string {
+    return this.inner.hostName;
+  }
+
+  record(effects: readonly FileEffect[] | undefined): void {
+    for (const effect of effects ?? []) {
+      const path = posix.normalize(effect.path);
+      if (effect.state === 'absent') {
+        for (const key of this.planned.keys()) if (key.startsWith(`${path}/`)) this.planned.delete(key);
+      }
+      const previous = this.planned.get(path);
+      // A later `file` task may change only the mode of a file an earlier task planned: keep its content.
+      if (previous?.state === 'file' && effect.state === 'file' && effect.content === undefined) {
+        this.planned.set(path, { ...previous, ...effect, content: previous.content });
+      } else {
+        this.planned.set(path, { ...effect, path });
+      }
+    }
+  }
+
+  /** What this run planned at `path`: its own entry, or absent when a folder above it is planned absent. */
+  private lookup(path: string): FileEffect | undefined {
+    const normal = posix.normalize(path);
+    const own = this.planned.get(normal);
+    if (own) return own;
+    for (let dir = posix.dirname(normal); dir !== '/' && dir !== '.'; dir = posix.dirname(dir)) {
+      const above = this.planned.get(dir);
+      if (above?.state === 'absent' || above?.state === 'file') return { path: normal, state: 'absent' };
+    }
+    return undefined;
+  }
+
+  async stat(path: string, options: StatOptions = {}): Promise<FileStat> {
+    const effect = this.lookup(path);
+    if (!effect) return this.inner.stat(path, options);
+    if (effect.state === 'absent') return { exists: false };
+    if (effect.state === 'link') {
+      return options.follow ? this.stat(posix.resolve(posix.dirname(path), effect.target), options) : { exists: true, type: 'link', target: effect.target, mode: 0o777 };
+    }
+    // Mode, owner and group the plan did not set stay as they are now (or as a new file would get them).
+    const current = await this.inner.stat(path, { ...options, checksum: false });
+    const stat: FileStat = {
+      exists: true,
+      type: effect.state,
+      mode: effect.mode ?? (current.exists ? current.mode : effect.state === 'directory' ? 0o755 : 0o644),
+      owner: effect.owner ?? (current.exists ? current.owner : 'root'),
+      group: effect.group ?? (current.exists ? current.group : 'root'),
+    };
+    if (effect.state === 'file') {
+      if (effect.content !== undefined) {
+        stat.size = effect.content.length;
+        if (options.checksum) stat.sha256 = createHash('sha256').update(effect.content).digest('hex');
+      } else if (options.checksum && current.exists) {
+        stat.sha256 = (await this.inner.stat(path, options)).sha256;
+      }
+    }
+    return stat;
+  }
+
+  async get(path: string, options: { become?: BecomeOptions } = {}): Promise<Buffer | null> {
+    const effect = this.lookup(path);
+    if (!effect) return this.inner.get(path, options);
+    if (effect.state === 'file' && effect.content !== undefined) return effect.content;
+    if (effect.state === 'file') return this.inner.get(path, options);
+    return null;
+  }
+
+  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    return this.inner.exec(command, options);
+  }
+
+  put(path: string, _content: Buffer | string, _options?: PutOptions): Promise<void> {
+    return Promise.reject(new Error(`refusing to write ${path} in check mode`));
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

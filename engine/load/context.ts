@@ -1,0 +1,164 @@
+// State shared while one playbook loads: where roles are found, which roles a play already has, its handlers.
+
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ModuleRegistry } from '../modules/registry.ts';
+import type { Inherited, Node, RoleInstance, TaskNode } from './model.ts';
+import { InputError, type SourcePos } from './source.ts';
+import { TaskParser, varsMap } from './tasks.ts';
+import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject } from './yaml.ts';
+
+/** The kplay checkout's own roles/ folder: shipped roles are found from any working folder. */
+export const SHIPPED_ROLES = resolve(import.meta.dirname, '../../roles');
+
+interface RoleFiles {
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  dependencies: { name: string; params: Record<string, unknown>; pos: SourcePos; scope: YamlObject }[];
+}
+
+function yamlIn(dir: string, name: string): string | undefined {
+  for (const candidate of [`${name}.yml`, `${name}.yaml`, name]) {
+    const path = join(dir, candidate);
+    if (existsSync(path) && statSync(path).isFile()) return path;
+  }
+  return undefined;
+}
+
+function mapFile(path: string | undefined): Record<string, unknown> {
+  if (!path) return {};
+  const data = loadYamlFile(path);
+  if (data === null) return {};
+  if (!isObject(data)) throw new InputError({ file: displayPath(path), line: 1, col: 1 }, `expected a map of variables, got ${typeName(data)}`);
+  return data;
+}
+
+export class LoaderContext {
+  readonly importStack: string[] = [];
+  private readonly roleFiles = new Map<string, RoleFiles>();
+  private readonly parser: TaskParser;
+  /** Per play: role instances already added (a role runs once per play with the same parameters) and handlers. */
+  playRoleKeys = new Set<string>();
+  playHandlers: TaskNode[] = [];
+  playRoles: RoleInstance[] = [];
+
+  constructor(
+    readonly registry: ModuleRegistry,
+    readonly playbookDir: string,
+    private readonly rolesPath: string[],
+  ) {
+    this.parser = new TaskParser(this);
+  }
+
+  get tasks(): TaskParser {
+    return this.parser;
+  }
+
+  startPlay(): void {
+    this.playRoleKeys = new Set();
+    this.playHandlers = [];
+    this.playRoles = [];
+  }
+
+  /** Folders that relative task files resolve against: the role's tasks/ first, then the playbook's folder. */
+  taskDirs(scope: Inherited): string[] {
+    return scope.role ? [join(scope.role.path, 'tasks'), this.playbookDir] : [this.playbookDir];
+  }
+
+  roleSearchDirs(): string[] {
+    const env = (process.env.KPLAY_ROLES_PATH ?? '').split(':').filter((p) => p !== '');
+    return [join(this.playbookDir, 'roles'), ...env, ...this.rolesPath, resolve('roles'), SHIPPED_ROLES].filter(
+      (dir, i, all) => all.indexOf(dir) === i,
+    );
+  }
+
+  findRole(name: string): string | undefined {
+    if (name.includes('/') || isAbsolute(name)) {
+      const path = resolve(this.playbookDir, name);
+      return existsSync(path) ? path : undefined;
+    }
+    for (const dir of this.roleSearchDirs()) {
+      const path = join(dir, name);
+      if (existsSync(path) && statSync(path).isDirectory()) return path;
+    }
+    return undefined;
+  }
+
+  private readRoleFiles(path: string): RoleFiles {
+    const cached = this.roleFiles.get(path);
+    if (cached) return cached;
+    const metaPath = yamlIn(join(path, 'meta'), 'main');
+    const meta = mapFile(metaPath);
+    const deps = meta.dependencies ?? [];
+    if (!Array.isArray(deps)) {
+      throw new InputError(posOf(meta, 'dependencies', 'value'), '"dependencies" takes a list of roles');
+    }
+    const files: RoleFiles = {
+      defaults: mapFile(yamlIn(join(path, 'defaults'), 'main')),
+      vars: mapFile(yamlIn(join(path, 'vars'), 'main')),
+      dependencies: deps.map((dep, i) => {
+        const pos = posOf(deps, i) as SourcePos;
+        if (typeof dep === 'string') return { name: dep, params: {}, pos, scope: {} };
+        if (!isObject(dep) || typeof (dep.role ?? dep.name) !== 'string') {
+          throw new InputError(pos, 'a dependency is a role name or a map with "role"');
+        }
+        return { ...roleEntry(dep), pos };
+      }),
+    };
+    this.roleFiles.set(path, files);
+    return files;
+  }
+
+  /** Load a role for the current play: its dependencies' tasks, then its own; its handlers join the play's. */
+  async loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom = 'main'): Promise<Node[]> {
+    const path = this.findRole(name);
+    if (!path) {
+      throw new InputError(pos, `role "${name}" not found (looked in ${this.roleSearchDirs().map(displayPath).join(', ')})`);
+    }
+    const key = `${path}\0${JSON.stringify(params)}\0${tasksFrom}`;
+    if (this.playRoleKeys.has(key)) return [];
+    this.playRoleKeys.add(key);
+    await this.registry.loadDir(join(path, 'modules'));
+    await this.registry.loadDir(join(path, 'library'));
+    const files = this.readRoleFiles(path);
+    const instance: RoleInstance = { name, path, defaults: files.defaults, vars: files.vars, params, dependencies: [] };
+    const nodes: Node[] = [];
+    for (const dep of files.dependencies) {
+      const depScope = this.tasks.scopeFor(dep.scope, { ...inherited, role: undefined });
+      nodes.push(...(await this.loadRole(dep.name, dep.params, dep.pos, depScope)));
+      const depInstance = this.playRoles.find((r) => r.name === dep.name);
+      if (depInstance) instance.dependencies.push(depInstance);
+    }
+    this.playRoles.push(instance);
+    const scope: Inherited = { ...inherited, role: instance };
+    const tasksFile = yamlIn(join(path, 'tasks'), tasksFrom);
+    if (!tasksFile && tasksFrom !== 'main') throw new InputError(pos, `role "${name}" has no tasks/${tasksFrom}.yml`);
+    if (tasksFile) nodes.push(...(await this.tasks.loadFile(tasksFile, scope, pos)));
+    const handlersFile = yamlIn(join(path, 'handlers'), 'main');
+    if (handlersFile && tasksFrom === 'main') this.playHandlers.push(...(await this.loadHandlers(handlersFile, scope)));
+    return nodes;
+  }
+
+  async loadHandlers(path: string, scope: Inherited): Promise<TaskNode[]> {
+    const nodes = await this.tasks.loadFile(path, scope, undefined);
+    return nodes.map((node) => {
+      if (node.kind !== 'task') throw new InputError(node.pos, 'a handler must be a task (no blocks or includes)');
+      return node;
+    });
+  }
+}
+
+/** `{role: x, when: ..., tags: ..., port: 80}` → the role's name, its parameters and the keywords for its tasks. */
+export function roleEntry(entry: YamlObject): { name: string; params: Record<string, unknown>; scope: YamlObject } {
+  const keywords = new Set(['when', 'tags', 'become', 'become_user', 'ignore_errors', 'delegate_to', 'no_log', 'environment', 'any_errors_fatal', 'check_mode', 'run_once']);
+  const scope: YamlObject = {};
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(entry)) {
+    if (k === 'role' || k === 'name') continue;
+    if (k === 'vars') Object.assign(params, varsMap(entry, 'vars'));
+    else if (keywords.has(k)) scope[k] = v;
+    else params[k] = v;
+  }
+  sharePositions(entry, scope); // the split-off keywords keep their positions for messages
+  return { name: String(entry.role ?? entry.name), params, scope };
+}

@@ -1,0 +1,126 @@
+// The typed model a playbook loads into. Everything here has been validated; positions point back into the YAML.
+
+import type { SourcePos } from './source.ts';
+
+/** A role as used in one play: its files, variables and tasks, loaded once. */
+export interface RoleInstance {
+  name: string;
+  path: string;
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  /** Parameters given where the role is used (`roles: [{role: x, port: 80}]`, include_role vars). */
+  params: Record<string, unknown>;
+  /** Roles of meta/main.yml dependencies, run before this one. */
+  dependencies: RoleInstance[];
+}
+
+/** Keywords a task inherits from the blocks, roles, includes and play around it. */
+export interface Inherited {
+  when: Condition[];
+  tags: string[];
+  vars: Record<string, unknown>;
+  become?: boolean;
+  becomeUser?: string;
+  ignoreErrors?: boolean;
+  delegateTo?: string;
+  runOnce?: boolean;
+  checkMode?: boolean;
+  noLog?: boolean;
+  environment?: Record<string, unknown>;
+  anyErrorsFatal?: boolean;
+  role?: RoleInstance;
+}
+
+export interface Condition {
+  expr: string;
+  pos: SourcePos;
+}
+
+interface NodeBase {
+  name?: string;
+  pos: SourcePos;
+  /** This node's own keywords merged over what it inherits. */
+  scope: Inherited;
+}
+
+export interface TaskNode extends NodeBase {
+  kind: 'task';
+  module: string;
+  /** Raw arguments (may hold `{{ }}`), after free-form and k=v parsing. */
+  args: Record<string, unknown>;
+  argPos: Record<string, { key: SourcePos; value: SourcePos }>;
+  loop?: { items: unknown; pos: SourcePos; loopVar: string; indexVar?: string; label?: string };
+  register?: string;
+  notify: string[];
+  notifyPos?: SourcePos;
+  changedWhen?: Condition[];
+  failedWhen?: Condition[];
+  until?: Condition[];
+  retries?: number;
+  delay?: number;
+  throttle?: number;
+  /** Handlers only: topics this handler also answers to. */
+  listen: string[];
+}
+
+export interface BlockNode extends NodeBase {
+  kind: 'block';
+  block: Node[];
+  rescue: Node[];
+  always: Node[];
+}
+
+/** `include_tasks`: resolved per host at run time (the file name may use variables). */
+export interface IncludeTasksNode extends NodeBase {
+  kind: 'include_tasks';
+  file: string;
+  /** The folder relative file names resolve against. */
+  baseDir: string;
+  loop?: TaskNode['loop'];
+}
+
+/** `include_role`: loaded when reached. */
+export interface IncludeRoleNode extends NodeBase {
+  kind: 'include_role';
+  role: string;
+  tasksFrom: string;
+  params: Record<string, unknown>;
+  baseDir: string;
+}
+
+export interface MetaNode extends NodeBase {
+  kind: 'meta';
+  action: 'flush_handlers' | 'end_play' | 'end_host' | 'noop' | 'clear_host_errors' | 'refresh_inventory';
+}
+
+export type Node = TaskNode | BlockNode | IncludeTasksNode | IncludeRoleNode | MetaNode;
+
+export interface Play {
+  name: string;
+  pos: SourcePos;
+  hosts: string;
+  /** Folder of the playbook file the play is in (playbook_dir, relative paths). */
+  baseDir: string;
+  vars: Record<string, unknown>;
+  varsFiles: { path: string; pos: SourcePos }[];
+  gatherFacts: boolean;
+  serial: (number | string)[];
+  strategy: 'linear' | 'free';
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  forceHandlers: boolean;
+  /** Play-level `connection:` and `remote_user:`, which override the inventory's. */
+  connection?: string;
+  remoteUser?: string;
+  /** pre_tasks, role tasks + tasks, post_tasks: handlers are flushed after each section. */
+  sections: Node[][];
+  handlers: TaskNode[];
+  /** Roles of the play: their defaults and vars are visible to every task of the play (Ansible's public roles). */
+  roles: RoleInstance[];
+  scope: Inherited;
+}
+
+export interface Playbook {
+  path: string;
+  plays: Play[];
+}

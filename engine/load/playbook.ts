@@ -1,0 +1,187 @@
+// A playbook file → plays, with roles resolved and every task checked, before any host is touched.
+
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { ModuleRegistry } from '../modules/registry.ts';
+import { LoaderContext, roleEntry } from './context.ts';
+import type { Inherited, Node, Play, Playbook } from './model.ts';
+import { InputError, type SourcePos } from './source.ts';
+import { checkTemplates, varsMap } from './tasks.ts';
+import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject, type YamlValue } from './yaml.ts';
+
+const PLAY_KEYWORDS = new Set([
+  'name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'become',
+  'become_user', 'become_method', 'gather_facts', 'serial', 'strategy', 'max_fail_percentage', 'any_errors_fatal',
+  'force_handlers', 'tags', 'environment', 'connection', 'remote_user', 'ignore_errors', 'no_log', 'check_mode',
+  'run_once', 'ignore_unreachable', 'order',
+]);
+
+/** Play keywords its tasks inherit. */
+const INHERITED_PLAY_KEYWORDS = new Set([
+  'become', 'become_user', 'become_method', 'tags', 'environment', 'ignore_errors', 'no_log', 'check_mode', 'run_once',
+  'any_errors_fatal',
+]);
+
+export interface LoadOptions {
+  registry: ModuleRegistry;
+  /** Extra role folders (kplay.yml roles_path). */
+  rolesPath?: string[];
+}
+
+function fail(pos: SourcePos | undefined, message: string): never {
+  throw new InputError(pos, message);
+}
+
+export async function loadPlaybook(path: string, options: LoadOptions): Promise<Playbook> {
+  const absolute = resolve(path);
+  if (!existsSync(absolute)) throw new InputError(undefined, `playbook not found: ${path}`);
+  return { path: absolute, plays: await loadPlays(absolute, options, []) };
+}
+
+async function loadPlays(path: string, options: LoadOptions, stack: string[]): Promise<Play[]> {
+  const data = loadYamlFile(path);
+  const file = displayPath(path);
+  if (!Array.isArray(data)) fail(data && typeof data === 'object' ? posOf(data) : { file, line: 1, col: 1 }, 'a playbook must be a list of plays');
+  const baseDir = dirname(path);
+  await options.registry.loadDir(join(baseDir, 'modules'));
+  await options.registry.loadDir(join(baseDir, 'library'));
+  const ctx = new LoaderContext(options.registry, baseDir, options.rolesPath ?? []);
+  const plays: Play[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const entry = data[i];
+    const pos = posOf(data, i) as SourcePos;
+    if (!isObject(entry)) fail(pos, `a play must be a map, got ${typeName(entry)}`);
+    if ('import_playbook' in entry) {
+      const target = entry.import_playbook;
+      if (typeof target !== 'string') fail(posOf(entry, 'import_playbook', 'value'), 'import_playbook takes a file name');
+      const targetPath = resolve(baseDir, target);
+      if (!existsSync(targetPath)) fail(posOf(entry, 'import_playbook', 'value'), `playbook not found: ${target}`);
+      if (stack.includes(targetPath)) fail(pos, `import_playbook loop: ${target}`);
+      plays.push(...(await loadPlays(targetPath, options, [...stack, path])));
+      continue;
+    }
+    plays.push(await parsePlay(entry, ctx, baseDir));
+  }
+  return plays;
+}
+
+function boolOf(obj: YamlObject, key: string, fallback: boolean): boolean {
+  const value = obj[key];
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  return fail(posOf(obj, key, 'value'), `"${key}" takes true or false, got ${JSON.stringify(value)}`);
+}
+
+function taskList(obj: YamlObject, key: string): YamlValue[] {
+  const value = obj[key];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return fail(posOf(obj, key, 'value'), `"${key}" takes a list of tasks, got ${typeName(value)}`);
+  return value;
+}
+
+async function parsePlay(obj: YamlObject, ctx: LoaderContext, baseDir: string): Promise<Play> {
+  const pos = posOf(obj) as SourcePos;
+  for (const key of Object.keys(obj)) {
+    if (!PLAY_KEYWORDS.has(key)) {
+      const hint = ['block', 'command', 'shell', 'copy', 'file', 'template'].includes(key) ? ' (tasks go under "tasks:")' : '';
+      fail(posOf(obj, key), `unknown play keyword "${key}"${hint}`);
+    }
+  }
+  const hosts = obj.hosts;
+  if (hosts === undefined) fail(pos, 'a play needs "hosts"');
+  const hostPattern = Array.isArray(hosts) ? hosts.map(String).join(',') : typeof hosts === 'string' ? hosts : fail(posOf(obj, 'hosts', 'value'), '"hosts" takes a pattern or a list');
+  ctx.startPlay();
+  const base: Inherited = { when: [], tags: [], vars: {} };
+  const keywords: YamlObject = Object.fromEntries(Object.entries(obj).filter(([k]) => INHERITED_PLAY_KEYWORDS.has(k)));
+  sharePositions(obj, keywords);
+  const scope = ctx.tasks.scopeFor(keywords, base);
+  const vars = varsMap(obj, 'vars');
+  checkTemplates(vars, posOf(obj, 'vars', 'value') ?? pos);
+  const varsFilesRaw = obj.vars_files ?? [];
+  const varsFilesList = Array.isArray(varsFilesRaw) ? varsFilesRaw : [varsFilesRaw];
+  const varsFiles = varsFilesList.map((f, i) => {
+    const fpos = (Array.isArray(varsFilesRaw) ? posOf(varsFilesRaw, i) : posOf(obj, 'vars_files', 'value')) as SourcePos;
+    if (typeof f !== 'string') fail(fpos, `vars_files takes file names, got ${typeName(f)}`);
+    if (!f.includes('{{') && !existsSync(resolve(baseDir, f))) fail(fpos, `vars file not found: ${f}`);
+    return { path: f, pos: fpos };
+  });
+
+  const preTasks = await ctx.tasks.parseList(taskList(obj, 'pre_tasks'), scope, baseDir);
+  const roleNodes: Node[] = [];
+  const roles = obj.roles ?? [];
+  if (!Array.isArray(roles)) fail(posOf(obj, 'roles', 'value'), '"roles" takes a list');
+  for (let i = 0; i < roles.length; i++) {
+    const entry = roles[i];
+    const rpos = posOf(roles, i) as SourcePos;
+    if (typeof entry === 'string') {
+      roleNodes.push(...(await ctx.loadRole(entry, {}, rpos, scope)));
+    } else if (isObject(entry) && typeof (entry.role ?? entry.name) === 'string') {
+      const { name, params, scope: keywords } = roleEntry(entry);
+      roleNodes.push(...(await ctx.loadRole(name, params, posOf(entry, entry.role !== undefined ? 'role' : 'name', 'value') as SourcePos, ctx.tasks.scopeFor(keywords, scope))));
+    } else {
+      fail(rpos, 'a role entry is a name or a map with "role"');
+    }
+  }
+  const tasks = await ctx.tasks.parseList(taskList(obj, 'tasks'), scope, baseDir);
+  const postTasks = await ctx.tasks.parseList(taskList(obj, 'post_tasks'), scope, baseDir);
+  const ownHandlers = await ctx.tasks.parseList(taskList(obj, 'handlers'), scope, baseDir);
+  for (const h of ownHandlers) if (h.kind !== 'task') fail(h.pos, 'a handler must be a task (no blocks or includes)');
+  const handlers = [...ctx.playHandlers, ...ownHandlers.filter((h) => h.kind === 'task')];
+  checkNotify([preTasks, roleNodes, tasks, postTasks, handlers], handlers);
+
+  const serialRaw = obj.serial;
+  const serial = serialRaw === undefined ? [] : (Array.isArray(serialRaw) ? serialRaw : [serialRaw]).map((s) => {
+    if (typeof s === 'number' || (typeof s === 'string' && /^\d+%?$/.test(s))) return s;
+    return fail(posOf(obj, 'serial', 'value'), `"serial" takes numbers or percentages, got ${JSON.stringify(s)}`);
+  });
+  const strategy = obj.strategy ?? 'linear';
+  if (strategy !== 'linear' && strategy !== 'free') fail(posOf(obj, 'strategy', 'value'), '"strategy" is linear or free');
+  const mfp = obj.max_fail_percentage;
+  if (mfp !== undefined && (typeof mfp !== 'number' || mfp < 0 || mfp > 100)) {
+    fail(posOf(obj, 'max_fail_percentage', 'value'), '"max_fail_percentage" takes a number from 0 to 100');
+  }
+  const gather = obj.gather_facts ?? true;
+  if (typeof gather !== 'boolean') fail(posOf(obj, 'gather_facts', 'value'), '"gather_facts" takes true or false');
+  const name = obj.name === undefined ? hostPattern : String(obj.name);
+  return {
+    name,
+    pos,
+    hosts: hostPattern,
+    baseDir,
+    vars,
+    varsFiles,
+    gatherFacts: gather,
+    serial,
+    strategy,
+    maxFailPercentage: mfp,
+    anyErrorsFatal: boolOf(obj, 'any_errors_fatal', false),
+    forceHandlers: boolOf(obj, 'force_handlers', false),
+    connection: obj.connection === undefined ? undefined : String(obj.connection),
+    remoteUser: obj.remote_user === undefined ? undefined : String(obj.remote_user),
+    sections: [preTasks, [...roleNodes, ...tasks], postTasks],
+    handlers,
+    roles: ctx.playRoles,
+    scope,
+  };
+}
+
+/** Every `notify:` must name a handler or a `listen:` topic of the play. */
+function checkNotify(sections: Node[][], handlers: Play['handlers']): void {
+  const known = new Set(handlers.flatMap((h) => [h.name ?? '', ...h.listen]));
+  const visit = (nodes: Node[]): void => {
+    for (const node of nodes) {
+      if (node.kind === 'task') {
+        for (const name of node.notify) {
+          if (!name.includes('{{') && !known.has(name)) {
+            throw new InputError(node.notifyPos ?? node.pos, `notify: no handler named "${name}" in this play`);
+          }
+        }
+      } else if (node.kind === 'block') {
+        visit(node.block);
+        visit(node.rescue);
+        visit(node.always);
+      }
+    }
+  };
+  sections.forEach(visit);
+}

@@ -1,0 +1,422 @@
+// Task lists: tasks, blocks, imports and includes, with every keyword checked and inherited keywords merged.
+
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { checkExpression } from '../vars/expression.ts';
+import { checkArgs, isTemplated } from './args.ts';
+import type { Condition, Inherited, Node, TaskNode } from './model.ts';
+import type { LoaderContext } from './context.ts';
+import { InputError, type SourcePos } from './source.ts';
+import { isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from './yaml.ts';
+
+/** Keywords any task, block or include may carry (Ansible's names). */
+const COMMON = [
+  'name', 'when', 'tags', 'vars', 'become', 'become_user', 'become_method', 'ignore_errors', 'delegate_to', 'run_once',
+  'check_mode', 'no_log', 'environment', 'any_errors_fatal', 'ignore_unreachable', 'diff',
+];
+const TASK_ONLY = [
+  'loop', 'with_items', 'with_list', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'until',
+  'retries', 'delay', 'args', 'throttle', 'listen', 'action',
+];
+const TASK_KEYWORDS = new Set([...COMMON, ...TASK_ONLY]);
+const BLOCK_KEYWORDS = new Set([...COMMON, 'block', 'rescue', 'always']);
+const INCLUDE_KEYWORDS = new Set([...COMMON, 'loop', 'with_items', 'loop_control', 'args', 'apply']);
+const META_ACTIONS = ['flush_handlers', 'end_play', 'end_host', 'noop', 'clear_host_errors', 'refresh_inventory'] as const;
+
+function fail(pos: SourcePos | undefined, message: string): never {
+  throw new InputError(pos, message);
+}
+
+function stringList(container: YamlObject, key: string): string[] {
+  const value = container[key];
+  const list = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
+  return list.map((item) => {
+    if (typeof item === 'string' || typeof item === 'number') return String(item);
+    return fail(posOf(container, key, 'value'), `"${key}" takes a string or a list of strings, got ${typeName(item)}`);
+  });
+}
+
+function bool(container: YamlObject, key: string): boolean | undefined {
+  const value = container[key];
+  if (value === undefined) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(yes|no|true|false)$/i.test(value)) return /^(yes|true)$/i.test(value);
+  return fail(posOf(container, key, 'value'), `"${key}" takes true or false, got ${JSON.stringify(value)}`);
+}
+
+function int(container: YamlObject, key: string): number | undefined {
+  const value = container[key];
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  return fail(posOf(container, key, 'value'), `"${key}" takes a whole number, got ${JSON.stringify(value)}`);
+}
+
+function str(container: YamlObject, key: string): string | undefined {
+  const value = container[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  return fail(posOf(container, key, 'value'), `"${key}" takes a string, got ${typeName(value)}`);
+}
+
+export function varsMap(container: YamlObject, key: string): Record<string, unknown> {
+  const value = container[key];
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) return fail(posOf(container, key, 'value'), `"${key}" takes a map of variables, got ${typeName(value)}`);
+  for (const name of Object.keys(value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(posOf(value, name), `"${name}" is not a valid variable name`);
+  }
+  return value;
+}
+
+/** Conditions from `when:` (and changed_when...): checked for syntax now so errors come before any host is touched. */
+function conditions(container: YamlObject, key: string): Condition[] | undefined {
+  const value = container[key];
+  if (value === undefined) return undefined;
+  const pos = posOf(container, key, 'value') as SourcePos;
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item, i) => {
+    const itemPos = (Array.isArray(value) ? posOf(value, i) : pos) ?? pos;
+    if (typeof item === 'boolean') return { expr: String(item), pos: itemPos };
+    if (typeof item !== 'string') fail(itemPos, `"${key}" takes an expression, got ${typeName(item)}`);
+    const expr = item.replace(/^\s*\{\{([\s\S]*)\}\}\s*$/, '$1').trim();
+    try {
+      checkExpression(expr);
+    } catch (error) {
+      fail(itemPos, (error as Error).message);
+    }
+    return { expr, pos: itemPos };
+  });
+}
+
+/** Check the syntax of every `{{ }}` inside a value (the names are known only at run time). */
+export function checkTemplates(value: unknown, pos: SourcePos): void {
+  if (typeof value === 'string') {
+    for (const match of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) {
+      try {
+        checkExpression(match[1].trim());
+      } catch (error) {
+        fail(pos, (error as Error).message);
+      }
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkTemplates(v, posOf(value, i) ?? pos));
+  } else if (isObject(value)) {
+    for (const [k, v] of Object.entries(value)) checkTemplates(v, posOf(value, k, 'value') ?? pos);
+  }
+}
+
+/** Inherited keywords with this node's own merged over them. */
+function mergeScope(parent: Inherited, obj: YamlObject): Inherited {
+  const scope: Inherited = {
+    ...parent,
+    when: [...parent.when, ...(conditions(obj, 'when') ?? [])],
+    tags: [...new Set([...parent.tags, ...stringList(obj, 'tags')])],
+    vars: { ...parent.vars, ...varsMap(obj, 'vars') },
+  };
+  const become = bool(obj, 'become');
+  if (become !== undefined) scope.become = become;
+  const becomeUser = str(obj, 'become_user');
+  if (becomeUser !== undefined) scope.becomeUser = becomeUser;
+  const ignore = bool(obj, 'ignore_errors');
+  if (ignore !== undefined) scope.ignoreErrors = ignore;
+  const delegate = str(obj, 'delegate_to');
+  if (delegate !== undefined) scope.delegateTo = delegate;
+  const once = bool(obj, 'run_once');
+  if (once !== undefined) scope.runOnce = once;
+  const check = bool(obj, 'check_mode');
+  if (check !== undefined) scope.checkMode = check;
+  const noLog = bool(obj, 'no_log');
+  if (noLog !== undefined) scope.noLog = noLog;
+  const fatal = bool(obj, 'any_errors_fatal');
+  if (fatal !== undefined) scope.anyErrorsFatal = fatal;
+  if (obj.environment !== undefined) {
+    scope.environment = { ...parent.environment, ...varsMapLoose(obj, 'environment') };
+  }
+  if (obj.become_method !== undefined && obj.become_method !== 'sudo') {
+    fail(posOf(obj, 'become_method', 'value'), 'only become_method "sudo" is supported');
+  }
+  return scope;
+}
+
+function varsMapLoose(container: YamlObject, key: string): Record<string, unknown> {
+  const value = container[key];
+  if (!isObject(value)) return fail(posOf(container, key, 'value'), `"${key}" takes a map, got ${typeName(value)}`);
+  return value;
+}
+
+/** Split `a=1 b="two words" free text` into k=v pairs and the rest (free-form). */
+export function splitKeyValues(text: string): { pairs: [string, string, number][]; rest: [string, number][] } {
+  const pairs: [string, string, number][] = [];
+  const rest: [string, number][] = [];
+  // A word: `{{ expr }}` (spaces and all), quoted strings, or plain characters, in any mix.
+  const token = /(?:\{\{[\s\S]*?\}\}|"(?:\\.|[^"\\])*"|'[^']*'|[^\s"'{]|\{(?!\{))+/g;
+  for (const match of text.matchAll(token)) {
+    const word = match[0];
+    const kv = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(word);
+    if (kv) pairs.push([kv[1], unquote(kv[2]), match.index ?? 0]);
+    else rest.push([word, match.index ?? 0]);
+  }
+  return { pairs, rest };
+}
+
+function unquote(value: string): string {
+  if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) {
+    return value.slice(1, -1);
+  }
+  return value;
+}
+
+function loopOf(obj: YamlObject, pos: SourcePos): TaskNode['loop'] {
+  const key = ['loop', 'with_items', 'with_list'].find((k) => k in obj);
+  if (!key) {
+    if (obj.loop_control !== undefined) fail(posOf(obj, 'loop_control'), '"loop_control" without "loop"');
+    return undefined;
+  }
+  const items = obj[key];
+  const itemsPos = posOf(obj, key, 'value') ?? pos;
+  if (!Array.isArray(items) && typeof items !== 'string') {
+    fail(itemsPos, `"${key}" takes a list or an expression that gives one, got ${typeName(items)}`);
+  }
+  checkTemplates(items, itemsPos);
+  const control = obj.loop_control ?? {};
+  if (!isObject(control)) fail(posOf(obj, 'loop_control', 'value'), '"loop_control" takes a map');
+  for (const k of Object.keys(control)) {
+    if (!['loop_var', 'index_var', 'label', 'pause', 'extended'].includes(k)) {
+      fail(posOf(control, k), `unknown loop_control key "${k}" (loop_var, index_var, label, pause, extended)`);
+    }
+  }
+  const flat = key === 'with_items' && Array.isArray(items) ? items.flatMap((i) => (Array.isArray(i) ? i : [i])) : items;
+  return {
+    items: flat,
+    pos: itemsPos,
+    loopVar: str(control, 'loop_var') ?? 'item',
+    indexVar: str(control, 'index_var'),
+    label: str(control, 'label'),
+  };
+}
+
+/** Resolve a file an include names: relative to the including file's folder, then the role/playbook base. */
+export function resolveTaskFile(name: string, baseDir: string, extraDirs: string[] = []): string {
+  if (isAbsolute(name)) return name;
+  for (const dir of [baseDir, ...extraDirs]) {
+    const candidate = resolve(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return resolve(baseDir, name);
+}
+
+export class TaskParser {
+  constructor(private readonly ctx: LoaderContext) {}
+
+  /** A node's keywords merged over what it inherits (for role entries and dependencies). */
+  scopeFor(obj: YamlObject, inherited: Inherited): Inherited {
+    return mergeScope(inherited, obj);
+  }
+
+  /** Load a task file (a YAML list of tasks). */
+  async loadFile(path: string, inherited: Inherited, pos: SourcePos | undefined): Promise<Node[]> {
+    if (!existsSync(path)) fail(pos, `task file not found: ${path}`);
+    if (this.ctx.importStack.includes(path)) fail(pos, `import loop: ${[...this.ctx.importStack, path].join(' -> ')}`);
+    const data = loadYamlFile(path);
+    if (data === null) return [];
+    if (!Array.isArray(data)) fail(posOf(data as object) ?? { file: path, line: 1, col: 1 }, 'a task file must be a list of tasks');
+    this.ctx.importStack.push(path);
+    try {
+      return await this.parseList(data, inherited, dirname(path));
+    } finally {
+      this.ctx.importStack.pop();
+    }
+  }
+
+  async parseList(list: YamlValue[], inherited: Inherited, baseDir: string): Promise<Node[]> {
+    const nodes: Node[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      const pos = posOf(list, i) as SourcePos;
+      if (!isObject(item)) fail(pos, `a task must be a map, got ${typeName(item)}`);
+      nodes.push(...(await this.parseNode(item, inherited, baseDir)));
+    }
+    return nodes;
+  }
+
+  /** One entry of a task list. import_tasks/import_role expand in place, so this returns a list. */
+  async parseNode(obj: YamlObject, inherited: Inherited, baseDir: string): Promise<Node[]> {
+    const pos = posOf(obj) as SourcePos;
+    const name = str(obj, 'name');
+    if ('block' in obj) {
+      this.checkKeys(obj, BLOCK_KEYWORDS, 'block');
+      const scope = mergeScope(inherited, obj);
+      const part = async (key: string): Promise<Node[]> => {
+        const value = obj[key];
+        if (value === undefined || value === null) return [];
+        if (!Array.isArray(value)) return fail(posOf(obj, key, 'value'), `"${key}" takes a list of tasks`);
+        return this.parseList(value, scope, baseDir);
+      };
+      return [{ kind: 'block', name, pos, scope, block: await part('block'), rescue: await part('rescue'), always: await part('always') }];
+    }
+    const include = ['import_tasks', 'include_tasks', 'include'].find((k) => k in obj);
+    if (include) return this.parseIncludeTasks(obj, include, inherited, baseDir);
+    const roleInclude = ['import_role', 'include_role'].find((k) => k in obj);
+    if (roleInclude) return this.parseIncludeRole(obj, roleInclude, inherited, baseDir);
+    if ('meta' in obj) {
+      this.checkKeys(obj, new Set([...COMMON, 'meta']), 'meta');
+      const action = obj.meta;
+      if (typeof action !== 'string' || !(META_ACTIONS as readonly string[]).includes(action)) {
+        fail(posOf(obj, 'meta', 'value'), `meta takes one of ${META_ACTIONS.join(', ')}`);
+      }
+      return [{ kind: 'meta', name, pos, scope: mergeScope(inherited, obj), action: action as (typeof META_ACTIONS)[number] }];
+    }
+    return [this.parseTask(obj, inherited)];
+  }
+
+  private checkKeys(obj: YamlObject, allowed: Set<string>, what: string): void {
+    for (const key of Object.keys(obj)) {
+      if (!allowed.has(key)) fail(posOf(obj, key), `unknown keyword "${key}" for a ${what}`);
+    }
+  }
+
+  private async parseIncludeTasks(obj: YamlObject, key: string, inherited: Inherited, baseDir: string): Promise<Node[]> {
+    const pos = posOf(obj) as SourcePos;
+    this.checkKeys(obj, new Set([...INCLUDE_KEYWORDS, key, 'file']), key);
+    const raw = obj[key];
+    const file = isObject(raw) ? raw.file : raw;
+    const filePos = posOf(obj, key, 'value') as SourcePos;
+    if (typeof file !== 'string' || file === '') fail(filePos, `"${key}" takes a file name (or {file: name})`);
+    const scope = mergeScope(inherited, obj);
+    if (key === 'import_tasks') {
+      if (isTemplated(file)) fail(filePos, 'import_tasks is static: its file name cannot use variables (use include_tasks)');
+      if (obj.loop !== undefined) fail(posOf(obj, 'loop'), 'import_tasks cannot loop (use include_tasks)');
+      return this.loadFile(resolveTaskFile(file, baseDir, this.ctx.taskDirs(scope)), scope, filePos);
+    }
+    if (!isTemplated(file)) {
+      // Known now: load it once to report its errors before any host is touched.
+      await this.loadFile(resolveTaskFile(file, baseDir, this.ctx.taskDirs(scope)), scope, filePos);
+    }
+    return [{ kind: 'include_tasks', name: str(obj, 'name'), pos, scope, file, baseDir, loop: loopOf(obj, pos) }];
+  }
+
+  private async parseIncludeRole(obj: YamlObject, key: string, inherited: Inherited, baseDir: string): Promise<Node[]> {
+    const pos = posOf(obj) as SourcePos;
+    this.checkKeys(obj, new Set([...INCLUDE_KEYWORDS, key]), key);
+    const spec = obj[key];
+    if (!isObject(spec)) return fail(posOf(obj, key, 'value'), `"${key}" takes a map with "name"`);
+    for (const k of Object.keys(spec)) {
+      if (!['name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'public', 'apply', 'allow_duplicates'].includes(k)) {
+        fail(posOf(spec, k), `unknown ${key} option "${k}"`);
+      }
+    }
+    const role = str(spec, 'name');
+    if (!role) return fail(posOf(obj, key, 'value'), `"${key}" needs "name"`);
+    const tasksFrom = str(spec, 'tasks_from') ?? 'main';
+    const scope = mergeScope(inherited, obj);
+    if (key === 'import_role' || !isTemplated(role)) {
+      const loaded = await this.ctx.loadRole(role, scope.vars, posOf(spec, 'name', 'value') as SourcePos, scope, tasksFrom);
+      if (key === 'import_role') return loaded;
+    }
+    return [{ kind: 'include_role', name: str(obj, 'name'), pos, scope, role, tasksFrom, params: scope.vars, baseDir }];
+  }
+
+  parseTask(obj: YamlObject, inherited: Inherited): TaskNode {
+    const pos = posOf(obj) as SourcePos;
+    const candidates = Object.keys(obj).filter((k) => !TASK_KEYWORDS.has(k));
+    if (candidates.length === 0) {
+      fail(pos, 'a task needs a module (for example `command: ...` or `copy: ...`)');
+    }
+    for (const key of candidates) {
+      if (!this.ctx.registry.has(key)) {
+        fail(posOf(obj, key), `unknown keyword or module "${key}"${this.suggest(key)}`);
+      }
+    }
+    if (candidates.length > 1) fail(posOf(obj, candidates[1]), `a task has one module; found ${candidates.join(' and ')}`);
+    const moduleName = candidates[0];
+    const module = this.ctx.registry.get(moduleName)!;
+    const scope = mergeScope(inherited, obj);
+    const args: Record<string, unknown> = {};
+    const argPos: TaskNode['argPos'] = {};
+    const modulePos = posOf(obj, moduleName, 'value') as SourcePos;
+    const take = (source: YamlValue | undefined, sourceKey: string): void => {
+      if (source === undefined || source === null) return;
+      if (isObject(source)) {
+        for (const [k, v] of Object.entries(source)) {
+          args[k] = v;
+          argPos[k] = { key: posOf(source, k) as SourcePos, value: posOf(source, k, 'value') as SourcePos };
+        }
+      } else if (typeof source === 'string') {
+        const { pairs, rest } = splitKeyValues(source);
+        const freeForm = module.spec.freeForm;
+        const valuePos = posOf(obj, sourceKey, 'value') as SourcePos;
+        const at = (offset: number): SourcePos => ({ ...valuePos, col: valuePos.col + offset });
+        const restWords: string[] = rest.map(([w]) => w);
+        for (const [k, v, offset] of pairs) {
+          if (freeForm && !module.spec.args[k] && !Object.values(module.spec.args).some((s) => s.aliases?.includes(k))) {
+            restWords.push(`${k}=${v}`);
+            continue;
+          }
+          args[k] = v;
+          argPos[k] = { key: at(offset), value: at(offset + k.length + 1) };
+        }
+        if (restWords.length > 0) {
+          if (!freeForm) fail(at(rest[0]?.[1] ?? 0), `${moduleName} takes key=value arguments, not free text: "${restWords[0]}"`);
+          const text = source.slice(rest[0]?.[1] ?? 0).trim();
+          // Keep the free-form text as written, minus the module's own key=value options.
+          args[freeForm] = pairs.reduce((acc, [k, v]) => (module.spec.args[k] ? acc.replace(`${k}=${v}`, '').replace(/\s+$/, '') : acc), text).trim();
+          argPos[freeForm] = { key: valuePos, value: valuePos };
+        }
+      } else if (module.spec.freeForm && (typeof source === 'number' || typeof source === 'boolean')) {
+        args[module.spec.freeForm] = String(source);
+      } else {
+        fail(posOf(obj, sourceKey, 'value'), `${moduleName} takes a map of arguments or a string, got ${typeName(source)}`);
+      }
+    };
+    take(obj[moduleName], moduleName);
+    if (obj.args !== undefined) {
+      if (!isObject(obj.args)) fail(posOf(obj, 'args', 'value'), '"args" takes a map');
+      take(obj.args, 'args');
+    }
+    checkArgs(module, args, (key, which = 'key') => (key ? argPos[key]?.[which] : modulePos) ?? modulePos, 'load');
+    checkTemplates(args, modulePos);
+    const register = str(obj, 'register');
+    if (register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(register)) {
+      fail(posOf(obj, 'register', 'value'), `"${register}" is not a valid variable name for register`);
+    }
+    const retries = int(obj, 'retries');
+    const task: TaskNode = {
+      kind: 'task',
+      name: str(obj, 'name'),
+      pos,
+      scope,
+      module: moduleName,
+      args,
+      argPos,
+      loop: loopOf(obj, pos),
+      register,
+      notify: stringList(obj, 'notify'),
+      notifyPos: posOf(obj, 'notify', 'value'),
+      changedWhen: conditions(obj, 'changed_when'),
+      failedWhen: conditions(obj, 'failed_when'),
+      until: conditions(obj, 'until'),
+      retries: retries ?? (obj.until !== undefined ? 3 : undefined),
+      delay: int(obj, 'delay'),
+      throttle: int(obj, 'throttle'),
+      listen: stringList(obj, 'listen'),
+    };
+    return task;
+  }
+
+  private suggest(key: string): string {
+    const names = [...TASK_KEYWORDS, ...this.ctx.registry.names()];
+    const close = names.find((n) => distance(n, key) <= 2);
+    return close ? ` (did you mean "${close}"?)` : '';
+  }
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}

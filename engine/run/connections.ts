@@ -1,0 +1,84 @@
+// One connection per host for the whole run, opened on the host's first task that needs it, from Ansible's
+// connection variables. In --check every connection is wrapped in the planned-state overlay.
+
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import type { Connection } from '../connection/connection.ts';
+import { LocalConnection } from '../connection/local.ts';
+import { PlannedConnection } from '../connection/planned.ts';
+import { openSsh } from './ssh-settings.ts';
+
+export interface ConnectionSettings {
+  check: boolean;
+  knownHostsFile?: string;
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+  commandTimeoutMs?: number;
+  becomePassword?: string;
+  /** Folder relative key and known_hosts paths resolve against (the inventory's). */
+  baseDir: string;
+}
+
+const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+function str(value: unknown): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+}
+
+export class ConnectionPool {
+  private readonly open = new Map<string, Promise<Connection>>();
+  private readonly local: Connection;
+
+  constructor(private readonly settings: ConnectionSettings) {
+    this.local = settings.check ? new PlannedConnection(new LocalConnection()) : new LocalConnection();
+  }
+
+  /** This machine (for controller-side work: pki, delegate_to localhost). */
+  controller(): Connection {
+    return this.local;
+  }
+
+  /** Which transport a host uses, from its variables (a play's `connection:` is already merged in). */
+  static isLocal(hostName: string, vars: Record<string, unknown>): boolean {
+    const kind = str(vars.ansible_connection);
+    if (kind) return kind === 'local';
+    return LOCAL_NAMES.has(hostName) && str(vars.ansible_host) === undefined;
+  }
+
+  /** The connection for a host, opened once; a failure to connect rejects every use (the host is unreachable). */
+  get(hostName: string, vars: Record<string, unknown>): Promise<Connection> {
+    if (ConnectionPool.isLocal(hostName, vars)) return Promise.resolve(this.local);
+    let conn = this.open.get(hostName);
+    if (!conn) {
+      conn = this.openSsh(hostName, vars);
+      this.open.set(hostName, conn);
+    }
+    return conn;
+  }
+
+  private async openSsh(hostName: string, vars: Record<string, unknown>): Promise<Connection> {
+    const keyFile = str(vars.ansible_ssh_private_key_file) ?? str(vars.ansible_private_key_file);
+    const knownHosts =
+      str(vars.kplay_known_hosts) ?? str(vars.ansible_ssh_known_hosts_file) ?? this.settings.knownHostsFile ?? resolve(homedir(), '.ssh/known_hosts');
+    const conn = await openSsh({
+      hostName,
+      address: str(vars.ansible_host) ?? hostName,
+      port: Number(str(vars.ansible_port) ?? 22),
+      user: str(vars.ansible_user) ?? str(vars.ansible_ssh_user) ?? 'root',
+      privateKeyFiles: keyFile ? [resolve(this.settings.baseDir, keyFile.replace(/^~(?=\/)/, homedir()))] : [],
+      knownHostsFile: resolve(this.settings.baseDir, knownHosts.replace(/^~(?=\/)/, homedir())),
+      acceptNewHostKeys: this.settings.acceptNewHostKeys,
+      connectTimeoutMs: Number(str(vars.ansible_timeout) ?? 0) * 1000 || this.settings.connectTimeoutMs,
+      keepaliveIntervalMs: 5000,
+      commandTimeoutMs: this.settings.commandTimeoutMs,
+      becomePassword: str(vars.ansible_become_password) ?? str(vars.ansible_become_pass) ?? this.settings.becomePassword,
+    });
+    return this.settings.check ? new PlannedConnection(conn) : conn;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
+  }
+}

@@ -1,0 +1,133 @@
+// Everything a play's run shares: options, hosts, connections, modules, reporter, and the variables of a host for a task.
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LimitFunction } from 'p-limit';
+import type { Inventory } from '../load/inventory.ts';
+import type { LoaderContext } from '../load/context.ts';
+import type { Inherited, Play } from '../load/model.ts';
+import { InputError } from '../load/source.ts';
+import { isObject, loadYamlFile, typeName } from '../load/yaml.ts';
+import type { ModuleRegistry } from '../modules/registry.ts';
+import type { Masker } from '../report/mask.ts';
+import { OMIT } from '../load/args.ts';
+import { createScope, renderValue } from '../vars/expression.ts';
+import { mergeLayers } from '../vars/scope.ts';
+import type { ConnectionPool } from './connections.ts';
+import type { Reporter } from './events.ts';
+import type { HostState } from './host.ts';
+
+export interface RunOptions {
+  check: boolean;
+  diff: boolean;
+  /** Host names the run is limited to (already resolved from --limit), or undefined for no limit. */
+  limit?: Set<string>;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Record<string, unknown>;
+  forks: number;
+  verbosity: number;
+  becomePassword?: string;
+  forceHandlers: boolean;
+  /** Overrides every play's strategy when set. */
+  strategy?: 'linear' | 'free';
+}
+
+export class PlayContext {
+  /** Set by any_errors_fatal, max_fail_percentage or end_play: later tasks and batches do not run. */
+  aborted = false;
+  private readonly varsFiles = new Map<string, Record<string, unknown>>();
+  private hostvarsView?: Record<string, unknown>;
+
+  constructor(
+    readonly play: Play,
+    readonly options: RunOptions,
+    readonly inventory: Inventory,
+    readonly allHosts: Map<string, HostState>,
+    /** Every host of the play (all serial batches). */
+    readonly playHosts: HostState[],
+    readonly pool: ConnectionPool,
+    readonly registry: ModuleRegistry,
+    readonly loader: LoaderContext,
+    readonly reporter: Reporter,
+    readonly masker: Masker,
+    readonly limit: LimitFunction,
+    readonly groups: Record<string, string[]>,
+  ) {}
+
+  batch: HostState[] = [];
+
+  /** Ansible's `hostvars`: every host's variables, read live (facts gathered later show up). */
+  private hostvars(): Record<string, unknown> {
+    if (this.hostvarsView) return this.hostvarsView;
+    const view: Record<string, unknown> = {};
+    for (const [name, state] of this.allHosts) {
+      Object.defineProperty(view, name, { enumerable: true, get: () => createScope(this.varsFor(state, this.play.scope, false)).view });
+    }
+    this.hostvarsView = view;
+    return view;
+  }
+
+  private playVarsFiles(base: Record<string, unknown>): Record<string, unknown> {
+    const merged: Record<string, unknown> = {};
+    for (const file of this.play.varsFiles) {
+      const name = String(renderValue(file.path, createScope(base).strict));
+      const path = resolve(this.play.baseDir, name);
+      let data = this.varsFiles.get(path);
+      if (!data) {
+        if (!existsSync(path)) throw new InputError(file.pos, `vars file not found: ${name}`);
+        const loaded = loadYamlFile(path) ?? {};
+        if (!isObject(loaded)) throw new InputError(file.pos, `vars file ${name} must be a map, got ${typeName(loaded)}`);
+        data = loaded;
+        this.varsFiles.set(path, data);
+      }
+      Object.assign(merged, data);
+    }
+    return merged;
+  }
+
+  /** A host's variables for a task with the given inherited keywords, in precedence order (engine/vars/scope.ts). */
+  varsFor(host: HostState, scope: Inherited, withHostvars = true): Record<string, unknown> {
+    const play = this.play;
+    const role = scope.role;
+    const roleChain = role ? [...role.dependencies, role] : [];
+    const magic: Record<string, unknown> = {
+      inventory_hostname: host.name,
+      inventory_hostname_short: host.name.split('.')[0],
+      group_names: this.inventory.groupNames(host.name),
+      groups: this.groups,
+      play_hosts: this.batch.filter((h) => !h.failed && !h.unreachable).map((h) => h.name),
+      ansible_play_hosts: this.batch.filter((h) => !h.failed && !h.unreachable).map((h) => h.name),
+      ansible_play_batch: this.batch.map((h) => h.name),
+      ansible_play_hosts_all: this.playHosts.map((h) => h.name),
+      ansible_play_name: play.name,
+      playbook_dir: play.baseDir,
+      ansible_check_mode: this.options.check,
+      ansible_diff_mode: this.options.diff,
+      omit: OMIT,
+    };
+    if (role) {
+      magic.role_name = role.name;
+      magic.role_path = role.path;
+    }
+    const layers = {
+      roleDefaults: [...play.roles.map((r) => r.defaults), ...roleChain.map((r) => r.defaults)],
+      inventory: host.inventoryVars,
+      facts: host.facts,
+      playVars: play.vars,
+      playVarsFiles: {},
+      roleVars: [...play.roles.map((r) => r.vars), ...roleChain.map((r) => r.vars)],
+      taskVars: scope.vars,
+      hostFacts: host.hostFacts,
+      params: roleChain.map((r) => r.params),
+      extraVars: this.options.extraVars,
+      magic,
+    };
+    if (play.varsFiles.length > 0) layers.playVarsFiles = this.playVarsFiles(mergeLayers(layers));
+    const vars = mergeLayers(layers);
+    if (withHostvars) vars.hostvars = this.hostvars();
+    if (play.connection) vars.ansible_connection = play.connection;
+    if (play.remoteUser && vars.ansible_user === undefined) vars.ansible_user = play.remoteUser;
+    return vars;
+  }
+}

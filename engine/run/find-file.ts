@@ -1,0 +1,24 @@
+// Where a `src:` is looked for, as Ansible does: the role's files/ or templates/, then beside the playbook.
+
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { TaskNode } from '../load/model.ts';
+import { ModuleError } from '../modules/contract.ts';
+
+export function findFile(name: string, kind: 'files' | 'templates', task: TaskNode, playbookDir: string): string {
+  if (isAbsolute(name)) {
+    if (existsSync(name)) return name;
+    throw new ModuleError(`could not find ${name}`);
+  }
+  const role = task.scope.role;
+  const dirs = [
+    ...(role ? [join(role.path, kind), role.path] : []),
+    join(playbookDir, kind),
+    playbookDir,
+  ];
+  for (const dir of dirs) {
+    const candidate = resolve(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new ModuleError(`could not find "${name}" (looked in ${dirs.join(', ')})`);
+}

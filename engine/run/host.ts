@@ -1,0 +1,26 @@
+// What the run knows of one host: its variables by layer, its state in the play, its counts for the recap.
+
+import type { TaskNode } from '../load/model.ts';
+import type { HostCounts } from './events.ts';
+
+export class HostState {
+  /** Gathered facts (setup): ansible_facts and the ansible_* names. */
+  facts: Record<string, unknown> = {};
+  /** set_fact values and registered results: they outlive the play, as in Ansible. */
+  hostFacts: Record<string, unknown> = {};
+  failed = false;
+  unreachable = false;
+  /** end_host / end_play: no more tasks for this host in this play. */
+  ended = false;
+  readonly notified = new Set<TaskNode>();
+  readonly counts: HostCounts = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 };
+
+  constructor(
+    readonly name: string,
+    readonly inventoryVars: Record<string, unknown>,
+  ) {}
+
+  get active(): boolean {
+    return !this.failed && !this.unreachable && !this.ended;
+  }
+}

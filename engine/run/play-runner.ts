@@ -1,0 +1,212 @@
+// One play on one batch of hosts: facts, sections (pre_tasks, roles + tasks, post_tasks), handlers after each,
+// blocks with rescue/always, includes, meta actions; linear (task by task across hosts) or free (each host alone).
+
+import pLimit from 'p-limit';
+import { resolveTaskFile } from '../load/tasks.ts';
+import type { BlockNode, IncludeRoleNode, IncludeTasksNode, Inherited, MetaNode, Node, TaskNode } from '../load/model.ts';
+import { InputError } from '../load/source.ts';
+import { conditionsHold, createScope, renderValue } from '../vars/expression.ts';
+import type { PlayContext } from './context.ts';
+import type { HostState } from './host.ts';
+import { selectedByTags } from './tags.ts';
+import { taskRef, TaskExecutor } from './task-executor.ts';
+
+export class PlayRunner {
+  private readonly executor: TaskExecutor;
+
+  constructor(private readonly pc: PlayContext) {
+    this.executor = new TaskExecutor(pc);
+  }
+
+  async run(batch: HostState[]): Promise<void> {
+    const play = this.pc.play;
+    if (play.gatherFacts) await this.runTask(this.factsTask(), batch);
+    const strategy = this.pc.options.strategy ?? play.strategy;
+    const runSections = async (hosts: HostState[]): Promise<void> => {
+      for (const section of play.sections) {
+        await this.runNodes(section, hosts);
+        await this.flushHandlers(hosts);
+      }
+    };
+    if (strategy === 'free') await Promise.all(batch.map((h) => runSections([h])));
+    else await runSections(batch);
+  }
+
+  private factsTask(): TaskNode {
+    const play = this.pc.play;
+    return {
+      kind: 'task', name: 'Gathering Facts', pos: play.pos, scope: { ...play.scope, when: [], tags: ['always'] },
+      module: 'setup', args: {}, argPos: {}, notify: [], listen: [],
+    };
+  }
+
+  private alive(hosts: HostState[]): HostState[] {
+    return this.pc.aborted ? [] : hosts.filter((h) => h.active);
+  }
+
+  async runNodes(nodes: Node[], hosts: HostState[]): Promise<void> {
+    for (const node of nodes) {
+      const active = this.alive(hosts);
+      if (active.length === 0) return;
+      await this.runNode(node, active);
+    }
+  }
+
+  private async runNode(node: Node, hosts: HostState[]): Promise<void> {
+    switch (node.kind) {
+      case 'task':
+        return this.runTask(node, hosts);
+      case 'block':
+        return this.runBlock(node, hosts);
+      case 'include_tasks':
+        return this.runInclude(node, hosts);
+      case 'include_role':
+        return this.runIncludeRole(node, hosts);
+      case 'meta':
+        return this.runMeta(node, hosts);
+    }
+  }
+
+  async runTask(task: TaskNode, hosts: HostState[], handler = false): Promise<void> {
+    const pc = this.pc;
+    if (!handler && !selectedByTags(task.scope.tags, pc.options)) return;
+    pc.reporter.event({ type: 'task', task: taskRef(task, handler), hosts: hosts.map((h) => h.name) });
+    const failedBefore = new Set(hosts.filter((h) => h.failed || h.unreachable));
+    if (task.scope.runOnce) {
+      const [first, ...rest] = hosts;
+      const result = await this.executor.run(task, first, handler);
+      // run_once: the one result (and its facts) counts for every host of the batch, as in Ansible.
+      for (const h of rest) {
+        if (task.register) h.hostFacts[task.register] = result;
+        if (task.module === 'set_fact') Object.assign(h.hostFacts, result.ansible_facts as Record<string, unknown>);
+      }
+    } else {
+      const limit = task.throttle ? pLimit(task.throttle) : undefined; // throttle: a cap below --forks
+      await Promise.all(hosts.map((h) => pc.limit(() => (limit ? limit(() => this.executor.run(task, h, handler)) : this.executor.run(task, h, handler)))));
+    }
+    const newlyFailed = hosts.filter((h) => (h.failed || h.unreachable) && !failedBefore.has(h));
+    if (newlyFailed.length > 0 && (pc.play.anyErrorsFatal || task.scope.anyErrorsFatal)) {
+      pc.reporter.event({ type: 'warning', message: `any_errors_fatal: ${newlyFailed.map((h) => h.name).join(', ')} failed; ending the play` });
+      pc.aborted = true;
+    }
+    const max = pc.play.maxFailPercentage;
+    if (max !== undefined && pc.batch.length > 0) {
+      const failed = pc.batch.filter((h) => h.failed || h.unreachable).length;
+      if ((failed / pc.batch.length) * 100 > max) {
+        pc.reporter.event({ type: 'warning', message: `max_fail_percentage ${max}% exceeded (${failed} of ${pc.batch.length} hosts failed); ending the play` });
+        pc.aborted = true;
+      }
+    }
+  }
+
+  private async runBlock(block: BlockNode, hosts: HostState[]): Promise<void> {
+    const entered = hosts.filter((h) => this.whenHolds(block.scope, h));
+    if (entered.length === 0) return;
+    await this.runNodes(block.block, entered);
+    const failed = entered.filter((h) => h.failed && !h.unreachable);
+    if (block.rescue.length > 0 && failed.length > 0 && !this.pc.aborted) {
+      for (const h of failed) {
+        h.failed = false;
+        h.counts.failed--;
+        h.counts.rescued++;
+      }
+      await this.runNodes(block.rescue, failed);
+    }
+    if (block.always.length > 0) {
+      const stillFailed = entered.filter((h) => h.failed && !h.unreachable);
+      for (const h of stillFailed) h.failed = false;
+      await this.runNodes(block.always, entered.filter((h) => !h.unreachable && !h.ended));
+      for (const h of stillFailed) h.failed = true;
+    }
+  }
+
+  /** A block's own `when` decides whether a host enters it (its tasks check it again, harmlessly). */
+  private whenHolds(scope: Inherited, host: HostState): boolean {
+    if (scope.when.length === 0) return true;
+    try {
+      return conditionsHold(scope.when.map((c) => c.expr), createScope(this.pc.varsFor(host, scope)).strict);
+    } catch {
+      return true; // the block's first task reports the error with its position
+    }
+  }
+
+  private async runInclude(node: IncludeTasksNode, hosts: HostState[]): Promise<void> {
+    // Per host: the include's condition and file name (which may use variables), then one run per distinct file.
+    const groups = new Map<string, { hosts: HostState[]; vars: Record<string, unknown> }[]>();
+    for (const host of hosts) {
+      const vars = this.pc.varsFor(host, node.scope);
+      const scope = createScope(vars).strict;
+      if (node.scope.when.length > 0 && !conditionsHold(node.scope.when.map((c) => c.expr), scope)) continue;
+      const items = node.loop ? renderValue(node.loop.items, scope) : [undefined];
+      if (!Array.isArray(items)) throw new InputError(node.loop?.pos ?? node.pos, 'loop takes a list');
+      items.forEach((item, i) => {
+        const itemVars = node.loop ? { [node.loop.loopVar]: item, ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}) } : {};
+        const file = String(renderValue(node.file, createScope({ ...vars, ...itemVars }).strict));
+        const key = `${file}\0${i}`;
+        const list = groups.get(key) ?? [];
+        list.push({ hosts: [host], vars: itemVars });
+        groups.set(key, list);
+      });
+    }
+    for (const [key, entries] of groups) {
+      const file = key.split('\0')[0];
+      const path = resolveTaskFile(file, node.baseDir, this.pc.loader.taskDirs(node.scope));
+      const itemVars = entries[0].vars;
+      const scope: Inherited = { ...node.scope, when: [], vars: { ...node.scope.vars, ...itemVars } };
+      const nodes = await this.pc.loader.tasks.loadFile(path, scope, node.pos);
+      await this.runNodes(nodes, entries.flatMap((e) => e.hosts));
+    }
+  }
+
+  private async runIncludeRole(node: IncludeRoleNode, hosts: HostState[]): Promise<void> {
+    const byRole = new Map<string, HostState[]>();
+    for (const host of hosts) {
+      const scope = createScope(this.pc.varsFor(host, node.scope)).strict;
+      if (node.scope.when.length > 0 && !conditionsHold(node.scope.when.map((c) => c.expr), scope)) continue;
+      const role = String(renderValue(node.role, scope));
+      byRole.set(role, [...(byRole.get(role) ?? []), host]);
+    }
+    for (const [role, roleHosts] of byRole) {
+      const before = this.pc.loader.playHandlers.length;
+      const nodes = await this.pc.loader.loadRole(role, node.params, node.pos, { ...node.scope, when: [] }, node.tasksFrom);
+      this.pc.play.handlers.push(...this.pc.loader.playHandlers.slice(before));
+      for (const r of this.pc.loader.playRoles) if (!this.pc.play.roles.includes(r)) this.pc.play.roles.push(r);
+      await this.runNodes(nodes, roleHosts);
+    }
+  }
+
+  private async runMeta(node: MetaNode, hosts: HostState[]): Promise<void> {
+    const applies = hosts.filter((h) => this.whenHolds(node.scope, h));
+    switch (node.action) {
+      case 'flush_handlers':
+        return this.flushHandlers(applies);
+      case 'end_play':
+        if (applies.length > 0) this.pc.aborted = true;
+        return;
+      case 'end_host':
+        for (const h of applies) h.ended = true;
+        return;
+      case 'clear_host_errors':
+        for (const h of this.pc.batch) if (!h.unreachable) h.failed = false;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Run every notified handler once per host, in the order the handlers are defined; repeat while handlers notify others. */
+  async flushHandlers(hosts: HostState[]): Promise<void> {
+    const force = this.pc.options.forceHandlers || this.pc.play.forceHandlers;
+    for (let pass = 0; pass < 10; pass++) {
+      let ran = false;
+      for (const handler of this.pc.play.handlers) {
+        const targets = hosts.filter((h) => h.notified.has(handler) && !h.unreachable && (force || !h.failed) && !this.pc.aborted);
+        for (const h of hosts) h.notified.delete(handler);
+        if (targets.length === 0) continue;
+        ran = true;
+        await this.runTask(handler, targets, true);
+      }
+      if (!ran) return;
+    }
+  }
+}

@@ -1,0 +1,128 @@
+// A whole playbook: for each play, its hosts (pattern ∩ --limit), in serial batches, then the recap and exit code.
+// Exit codes: 0 all fine; 2 a task failed on some host; 4 some host unreachable (and none failed).
+
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import pLimit from 'p-limit';
+import type { Inventory } from '../load/inventory.ts';
+import { LoaderContext } from '../load/context.ts';
+import type { Play, Playbook } from '../load/model.ts';
+import type { ModuleRegistry } from '../modules/registry.ts';
+import type { Masker } from '../report/mask.ts';
+import type { ConnectionPool } from './connections.ts';
+import { PlayContext, type RunOptions } from './context.ts';
+import type { HostCounts, Reporter } from './events.ts';
+import { HostState } from './host.ts';
+import { PlayRunner } from './play-runner.ts';
+
+export interface RunOutcome {
+  exitCode: 0 | 2 | 4;
+  hosts: Record<string, HostCounts>;
+}
+
+export interface RunParts {
+  playbook: Playbook;
+  inventory: Inventory;
+  registry: ModuleRegistry;
+  pool: ConnectionPool;
+  reporter: Reporter;
+  masker: Masker;
+  rolesPath: string[];
+}
+
+/** Sizes of serial batches: numbers or percentages of the play's hosts; the last size repeats. */
+export function batches<T>(hosts: T[], serial: (number | string)[]): T[][] {
+  if (serial.length === 0 || hosts.length === 0) return [hosts];
+  const sizes = serial.map((s) => {
+    const n = typeof s === 'string' && s.endsWith('%') ? Math.floor((hosts.length * Number(s.slice(0, -1))) / 100) : Number(s);
+    return Math.max(1, n || hosts.length);
+  });
+  const out: T[][] = [];
+  for (let i = 0, b = 0; i < hosts.length; b++) {
+    const size = sizes[Math.min(b, sizes.length - 1)];
+    out.push(hosts.slice(i, i + size));
+    i += size;
+  }
+  return out;
+}
+
+export async function runPlaybook(parts: RunParts, options: RunOptions): Promise<RunOutcome> {
+  const { playbook, inventory, reporter } = parts;
+  const allHosts = new Map<string, HostState>();
+  const stateOf = (name: string): HostState => {
+    let state = allHosts.get(name);
+    if (!state) {
+      state = new HostState(name, inventory.hostVars(name));
+      allHosts.set(name, state);
+    }
+    return state;
+  };
+  for (const name of inventory.hosts.keys()) stateOf(name);
+  const groups = inventory.groupsMap();
+  const limit = pLimit(Math.max(1, options.forks));
+  reporter.event({ type: 'start', playbook: playbook.path, check: options.check, diff: options.diff });
+  const touched = new Set<HostState>();
+  try {
+    for (const play of playbook.plays) {
+      await runPlay(play, parts, options, allHosts, stateOf, groups, limit, touched);
+    }
+  } finally {
+    await parts.pool.closeAll();
+  }
+  const hosts: Record<string, HostCounts> = {};
+  for (const h of touched) hosts[h.name] = h.counts;
+  reporter.event({ type: 'recap', hosts });
+  const failed = [...touched].some((h) => h.counts.failed > 0);
+  const unreachable = [...touched].some((h) => h.counts.unreachable > 0);
+  return { exitCode: failed ? 2 : unreachable ? 4 : 0, hosts };
+}
+
+async function runPlay(
+  play: Play,
+  parts: RunParts,
+  options: RunOptions,
+  allHosts: Map<string, HostState>,
+  stateOf: (name: string) => HostState,
+  groups: Record<string, string[]>,
+  limit: ReturnType<typeof pLimit>,
+  touched: Set<HostState>,
+): Promise<void> {
+  const names = parts.inventory.select(play.hosts).filter((n) => !options.limit || options.limit.has(n));
+  parts.reporter.event({ type: 'play', name: play.name, hosts: names });
+  if (names.length === 0) {
+    parts.reporter.event({ type: 'warning', message: `play "${play.name}": no hosts matched "${play.hosts}"` });
+    return;
+  }
+  const playHosts = names.map(stateOf);
+  for (const h of playHosts) {
+    touched.add(h);
+    h.ended = false;
+    h.failed = false; // Ansible: a host that failed in an earlier play is not in later ones
+  }
+  const loader = new LoaderContext(parts.registry, play.baseDir, parts.rolesPath);
+  loader.playRoles.push(...play.roles);
+  const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, loader, parts.reporter, parts.masker, limit, groups);
+  const failedEarlier = new Set(playHosts.filter((h) => h.unreachable));
+  for (const batch of batches(playHosts.filter((h) => !failedEarlier.has(h)), play.serial)) {
+    pc.batch = batch;
+    await new PlayRunner(pc).run(batch);
+    if (pc.aborted || batch.every((h) => !h.active && !h.ended)) break;
+  }
+}
+
+/** `.kplay/last-run.json`: the outcome of the last run, so `--limit @failed` can rerun what failed. */
+export function recordLastRun(dir: string, playbook: string, outcome: RunOutcome): void {
+  const path = join(dir, '.kplay', 'last-run.json');
+  mkdirSync(dirname(path), { recursive: true });
+  const failed = Object.entries(outcome.hosts)
+    .filter(([, c]) => c.failed > 0 || c.unreachable > 0)
+    .map(([name]) => name);
+  writeFileSync(path, `${JSON.stringify({ playbook, time: new Date().toISOString(), exitCode: outcome.exitCode, hosts: outcome.hosts, failed }, null, 2)}\n`);
+}
+
+export function lastFailedHosts(dir: string): string[] | undefined {
+  const path = join(dir, '.kplay', 'last-run.json');
+  if (!existsSync(path)) return undefined;
+  const data = JSON.parse(readFileSync(path, 'utf8')) as { failed?: string[] };
+  return data.failed ?? [];
+}

@@ -1,0 +1,290 @@
+// One task on one host: when, loop, arguments, plan, apply (or stop there in --check), retries, register, notify.
+
+import { checkArgs, OMIT } from '../load/args.ts';
+import type { TaskNode } from '../load/model.ts';
+import { formatPos, InputError } from '../load/source.ts';
+import { displayPath } from '../load/yaml.ts';
+import type { BecomeOptions, Connection, ExecOptions } from '../connection/connection.ts';
+import { UnreachableError } from '../connection/connection.ts';
+import { PlannedConnection } from '../connection/planned.ts';
+import { ModuleError, type FileDiff, type Module, type ModuleContext } from '../modules/contract.ts';
+import { conditionsHold, createScope, evaluate, ExpressionError, renderValue, UndefinedVariableError } from '../vars/expression.ts';
+import { findFile } from './find-file.ts';
+import type { PlayContext } from './context.ts';
+import type { TaskRef, TaskStatus } from './events.ts';
+import type { HostState } from './host.ts';
+
+interface Outcome {
+  status: TaskStatus;
+  result: Record<string, unknown>;
+  msg?: string;
+  diff?: FileDiff[];
+}
+
+export function taskRef(task: TaskNode, handler = false): TaskRef {
+  return { name: task.name ?? task.module, module: task.module, file: displayPath(task.pos.file), line: task.pos.line, handler };
+}
+
+function withoutOmitted(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== OMIT));
+}
+
+/** A connection that adds a task's `environment:` to every command. */
+function withEnvironment(conn: Connection, env: Record<string, string>): Connection {
+  return new Proxy(conn, {
+    get(target, key, receiver) {
+      if (key === 'exec') {
+        return (command: string, options: ExecOptions = {}) => target.exec(command, { ...options, env: { ...env, ...options.env } });
+      }
+      const value = Reflect.get(target, key, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+function errorMessage(error: unknown, task: TaskNode): string {
+  if (error instanceof InputError) return error.message;
+  if (error instanceof UndefinedVariableError || error instanceof ExpressionError) {
+    return `${formatPos({ ...task.pos, file: displayPath(task.pos.file) })}: task "${task.name ?? task.module}": ${error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class TaskExecutor {
+  constructor(private readonly pc: PlayContext) {}
+
+  /** Run `task` on `host` and report it. Returns the registered result. */
+  async run(task: TaskNode, host: HostState, handler = false): Promise<Record<string, unknown>> {
+    const pc = this.pc;
+    const ref = taskRef(task, handler);
+    pc.reporter.event({ type: 'host_task', host: host.name, task: ref });
+    const noLog = task.scope.noLog === true;
+    let outcome: Outcome;
+    let vars: Record<string, unknown> = {};
+    try {
+      vars = pc.varsFor(host, task.scope);
+      outcome = task.loop ? await this.runLoop(task, host, vars, ref, noLog) : await this.runWithRetries(task, host, vars, {});
+    } catch (error) {
+      outcome = { status: 'failed', result: { failed: true, msg: errorMessage(error, task) }, msg: errorMessage(error, task) };
+    }
+    const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
+    if (!task.loop || outcome.result.results === undefined) {
+      pc.reporter.event({
+        type: 'result',
+        host: host.name,
+        task: ref,
+        status: outcome.status,
+        msg: noLog ? undefined : outcome.msg,
+        diff: noLog ? undefined : outcome.diff,
+        result: noLog ? undefined : outcome.result,
+        ignored: ignored || undefined,
+        censored: noLog || undefined,
+      });
+    }
+    this.count(host, outcome.status, ignored);
+    if (task.register) host.hostFacts[task.register] = outcome.result;
+    if (outcome.status === 'changed') this.notify(task, host, vars);
+    return outcome.result;
+  }
+
+  private count(host: HostState, status: TaskStatus, ignored: boolean): void {
+    const c = host.counts;
+    if (status === 'failed') {
+      if (ignored) c.ignored++;
+      else {
+        c.failed++;
+        host.failed = true;
+      }
+    } else if (status === 'unreachable') {
+      c.unreachable++;
+      host.unreachable = true;
+    } else if (status === 'skipped') c.skipped++;
+    else {
+      c.ok++;
+      if (status === 'changed') c.changed++;
+    }
+  }
+
+  private notify(task: TaskNode, host: HostState, vars: Record<string, unknown>): void {
+    if (task.notify.length === 0) return;
+    const scope = createScope(vars).strict;
+    for (const raw of task.notify) {
+      const name = String(renderValue(raw, scope));
+      const handlers = this.pc.play.handlers.filter((h) => h.name === name || h.listen.includes(name));
+      if (handlers.length === 0) {
+        this.pc.reporter.event({ type: 'warning', host: host.name, message: `notify: no handler named "${name}"` });
+      }
+      for (const h of handlers) host.notified.add(h);
+    }
+  }
+
+  private async runLoop(task: TaskNode, host: HostState, vars: Record<string, unknown>, ref: TaskRef, noLog: boolean): Promise<Outcome> {
+    const loop = task.loop!;
+    const items = renderValue(loop.items, createScope(vars).strict);
+    if (!Array.isArray(items)) {
+      throw new InputError(loop.pos, `loop takes a list, got ${items === null ? 'null' : typeof items}`);
+    }
+    const results: Record<string, unknown>[] = [];
+    const statuses: TaskStatus[] = [];
+    const diffs: FileDiff[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const itemVars: Record<string, unknown> = { [loop.loopVar]: items[i], ansible_loop_var: loop.loopVar };
+      if (loop.indexVar) itemVars[loop.indexVar] = i;
+      let outcome: Outcome;
+      try {
+        outcome = await this.runWithRetries(task, host, vars, itemVars);
+      } catch (error) {
+        outcome = { status: 'failed', result: { failed: true, msg: errorMessage(error, task) }, msg: errorMessage(error, task) };
+      }
+      const label = loop.label !== undefined ? renderValue(loop.label, createScope({ ...vars, ...itemVars }).strict) : items[i];
+      results.push({ ...outcome.result, [loop.loopVar]: items[i], item: items[i], ansible_loop_var: loop.loopVar });
+      statuses.push(outcome.status);
+      if (outcome.diff) diffs.push(...outcome.diff);
+      this.pc.reporter.event({
+        type: 'result',
+        host: host.name,
+        task: ref,
+        status: outcome.status,
+        item: noLog ? undefined : label,
+        msg: noLog ? undefined : outcome.msg,
+        diff: noLog ? undefined : outcome.diff,
+        result: noLog ? undefined : outcome.result,
+        ignored: (outcome.status === 'failed' && task.scope.ignoreErrors) || undefined,
+        censored: noLog || undefined,
+      });
+      if (outcome.status === 'unreachable') break;
+    }
+    const status: TaskStatus = statuses.includes('unreachable')
+      ? 'unreachable'
+      : statuses.includes('failed')
+        ? 'failed'
+        : statuses.includes('changed')
+          ? 'changed'
+          : statuses.length > 0 && statuses.every((s) => s === 'skipped')
+            ? 'skipped'
+            : 'ok';
+    const result: Record<string, unknown> = { changed: status === 'changed', results, msg: 'All items completed' };
+    if (status === 'failed') {
+      result.failed = true;
+      result.msg = 'One or more items failed';
+    }
+    if (status === 'skipped') result.skipped = true;
+    return { status, result, msg: status === 'failed' ? String(result.msg) : undefined, diff: diffs.length ? diffs : undefined };
+  }
+
+  private async runWithRetries(task: TaskNode, host: HostState, vars: Record<string, unknown>, itemVars: Record<string, unknown>): Promise<Outcome> {
+    const attempts = task.until ? (task.retries ?? 3) + 1 : 1;
+    let outcome: Outcome = { status: 'skipped', result: {} };
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      outcome = await this.runOnce(task, host, vars, itemVars);
+      if (!task.until || outcome.status === 'skipped' || outcome.status === 'unreachable') return outcome;
+      const bound = task.register ? { [task.register]: outcome.result } : {};
+      const scope = createScope({ ...vars, ...itemVars, ...bound }).strict;
+      if (conditionsHold(task.until.map((c) => c.expr), scope)) {
+        outcome.result.attempts = attempt;
+        return outcome;
+      }
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, (task.delay ?? 5) * 1000));
+    }
+    outcome.result.attempts = attempts;
+    return { ...outcome, status: 'failed', msg: `retry limit reached (${attempts} attempts)`, result: { ...outcome.result, failed: true, msg: 'Retry limit reached' } };
+  }
+
+  private async connectionFor(hostName: string): Promise<Connection> {
+    const target = this.pc.allHosts.get(hostName);
+    const vars = target ? this.pc.varsFor(target, this.pc.play.scope, false) : { ansible_host: hostName };
+    const view = createScope(vars).view;
+    const connVars: Record<string, unknown> = {};
+    for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = view[key];
+    return this.pc.pool.get(hostName, connVars);
+  }
+
+  private async runOnce(task: TaskNode, host: HostState, vars: Record<string, unknown>, itemVars: Record<string, unknown>): Promise<Outcome> {
+    const pc = this.pc;
+    const { strict, view } = createScope({ ...vars, ...itemVars });
+    if (task.scope.when.length > 0 && !conditionsHold(task.scope.when.map((c) => c.expr), strict)) {
+      return { status: 'skipped', result: { skipped: true, changed: false, skip_reason: 'Conditional result was False' } };
+    }
+    const module = pc.registry.get(task.module) as Module;
+    const rendered = withoutOmitted(renderValue(task.args, strict) as Record<string, unknown>);
+    const args = checkArgs(module, rendered, (key, which = 'key') => (key ? task.argPos[key]?.[which] : undefined) ?? task.pos, 'run');
+    for (const [name, spec] of Object.entries(module.spec.args)) {
+      if (spec.noLog && typeof args[name] === 'string') pc.masker.add(args[name] as string);
+    }
+    if (task.scope.noLog) for (const v of Object.values(args)) if (typeof v === 'string' && v.length > 3) pc.masker.add(v);
+    const check = task.scope.checkMode ?? pc.options.check;
+    const delegate = task.scope.delegateTo === undefined ? undefined : String(renderValue(task.scope.delegateTo, strict));
+    try {
+      let conn = module.controllerOnly ? pc.pool.controller() : await this.connectionFor(delegate ?? host.name);
+      if (!check && conn instanceof PlannedConnection) conn = conn.real;
+      if (task.scope.environment) {
+        const env = renderValue(task.scope.environment, strict) as Record<string, unknown>;
+        conn = withEnvironment(conn, Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+      }
+      const become: BecomeOptions | undefined = task.scope.become
+        ? { user: String(renderValue(task.scope.becomeUser ?? 'root', strict)), password: pc.options.becomePassword }
+        : undefined;
+      const controller = check ? pc.pool.controller() : realOf(pc.pool.controller());
+      const ctx: ModuleContext = {
+        conn,
+        controller,
+        hostName: host.name,
+        vars: view,
+        check,
+        diff: pc.options.diff,
+        become,
+        findFile: (name, kind) => findFile(name, kind, task, pc.play.baseDir),
+        evaluate: (expr) => evaluate(expr, strict),
+        log: (message) => {
+          if (pc.options.verbosity > 0) pc.reporter.event({ type: 'warning', host: host.name, message });
+        },
+      };
+      const plan = await module.plan(args, ctx);
+      if (plan.unpredictable && check) {
+        return { status: 'skipped', result: { skipped: true, changed: false, msg: plan.unpredictable }, msg: plan.unpredictable };
+      }
+      const extra = !check && plan.changed && plan.apply ? await plan.apply() : undefined;
+      if (conn instanceof PlannedConnection) conn.record(plan.effects);
+      if (ctx.controller instanceof PlannedConnection && module.controllerOnly !== true) ctx.controller.record(plan.effects);
+      if (plan.facts) Object.assign(task.module === 'setup' || task.module === 'gather_facts' ? host.facts : host.hostFacts, plan.facts);
+      let result: Record<string, unknown> = { changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}), ...plan.result, ...(extra ?? {}) };
+      if (plan.facts && task.module === 'set_fact') result = { ...result, ansible_facts: plan.facts };
+      let changed = plan.changed;
+      let failed = false;
+      if (task.changedWhen || task.failedWhen) {
+        const bound = createScope({ ...vars, ...itemVars, ...(task.register ? { [task.register]: result } : {}), ...result }).strict;
+        if (task.changedWhen) changed = conditionsHold(task.changedWhen.map((c) => c.expr), bound);
+        if (task.failedWhen) failed = conditionsHold(task.failedWhen.map((c) => c.expr), bound);
+        result.changed = changed;
+        if (failed) result.failed = true;
+      }
+      return {
+        status: failed ? 'failed' : changed ? 'changed' : 'ok',
+        result,
+        msg: failed ? String(result.msg ?? 'failed_when condition is true') : plan.msg,
+        diff: pc.options.diff && changed ? plan.diff : undefined,
+      };
+    } catch (error) {
+      if (error instanceof UnreachableError) {
+        return { status: 'unreachable', result: { unreachable: true, msg: error.message }, msg: error.message };
+      }
+      if (error instanceof ModuleError) {
+        const result: Record<string, unknown> = { ...error.result, failed: true, msg: error.message };
+        if (task.failedWhen) {
+          // failed_when decides, also for a module that failed (e.g. a command's non-zero rc that is expected)
+          const bound = createScope({ ...vars, ...itemVars, ...(task.register ? { [task.register]: result } : {}), ...result }).strict;
+          if (!conditionsHold(task.failedWhen.map((c) => c.expr), bound)) {
+            const changed = task.changedWhen ? conditionsHold(task.changedWhen.map((c) => c.expr), bound) : result.changed === true;
+            return { status: changed ? 'changed' : 'ok', result: { ...result, failed: false, changed } };
+          }
+        }
+        return { status: 'failed', result, msg: error.message };
+      }
+      throw error;
+    }
+  }
+}
+
+function realOf(conn: Connection): Connection {
+  return conn instanceof PlannedConnection ? conn.real : conn;
+}
