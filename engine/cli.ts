@@ -184,7 +184,8 @@ export async function main(argv: string[]): Promise<number> {
     const config = loadConfig({ playbookDir: dirname(playbookPath), cwd });
     const forks = Number(values.forks ?? config.forks ?? 50);
     if (!Number.isInteger(forks) || forks < 1) throw new UsageError('--forks takes a whole number of at least 1');
-    const sources = values.inventory?.map((p) => resolve(cwd, p)) ?? config.inventory ?? [resolve(cwd, 'inventory')];
+    // Without -i or a configured inventory: inventory/ if there is one, else only the implicit localhost (as Ansible).
+    const sources = values.inventory ?? config.inventory ?? (existsSync(resolve(cwd, 'inventory')) ? [resolve(cwd, 'inventory')] : []);
     const registry = new ModuleRegistry();
     const playbook = await loadPlaybook(playbookPath, { registry, rolesPath: config.roles_path ?? [] });
     const inventory = loadInventory(sources, { playbookDir: dirname(playbookPath) });

@@ -89,7 +89,7 @@ export function checkArgs(
     throw new InputError(pos, `${module.name}: ${message}`);
   };
   for (const [key, value] of Object.entries(raw)) {
-    if (value === OMIT) continue;
+    if (value === OMIT || (value === null && phase === 'run')) continue; // null is "not given", as in Ansible
     const name = canonicalName(module, key);
     if (!name) {
       if (module.spec.anyArgs) {

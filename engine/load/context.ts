@@ -116,7 +116,8 @@ export class LoaderContext {
       throw new InputError(pos, `role "${name}" not found (looked in ${this.roleSearchDirs().map(displayPath).join(', ')})`);
     }
     const key = `${path}\0${JSON.stringify(params)}\0${tasksFrom}`;
-    if (this.playRoleKeys.has(key)) return [];
+    const sameRole = (r: RoleInstance): boolean => r.path === path && JSON.stringify(r.params) === JSON.stringify(params);
+    if (this.playRoleKeys.has(key) || (tasksFrom === 'main' && this.playRoles.some(sameRole))) return [];
     this.playRoleKeys.add(key);
     await this.registry.loadDir(join(path, 'modules'));
     await this.registry.loadDir(join(path, 'library'));

@@ -7,7 +7,8 @@ import { checkArgs, isTemplated } from './args.ts';
 import type { Condition, Inherited, Node, TaskNode } from './model.ts';
 import type { LoaderContext } from './context.ts';
 import { InputError, type SourcePos } from './source.ts';
-import { isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from './yaml.ts';
+import { checkTemplateSource } from './template-source.ts';
+import { displayPath, isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from './yaml.ts';
 
 /** Keywords any task, block or include may carry (Ansible's names). */
 const COMMON = [
@@ -215,11 +216,11 @@ export class TaskParser {
 
   /** Load a task file (a YAML list of tasks). */
   async loadFile(path: string, inherited: Inherited, pos: SourcePos | undefined): Promise<Node[]> {
-    if (!existsSync(path)) fail(pos, `task file not found: ${path}`);
-    if (this.ctx.importStack.includes(path)) fail(pos, `import loop: ${[...this.ctx.importStack, path].join(' -> ')}`);
+    if (!existsSync(path)) fail(pos, `task file not found: ${displayPath(path)}`);
+    if (this.ctx.importStack.includes(path)) fail(pos, `import loop: ${[...this.ctx.importStack, path].map(displayPath).join(' -> ')}`);
     const data = loadYamlFile(path);
     if (data === null) return [];
-    if (!Array.isArray(data)) fail(posOf(data as object) ?? { file: path, line: 1, col: 1 }, 'a task file must be a list of tasks');
+    if (!Array.isArray(data)) fail(posOf(data as object) ?? { file: displayPath(path), line: 1, col: 1 }, 'a task file must be a list of tasks');
     this.ctx.importStack.push(path);
     try {
       return await this.parseList(data, inherited, dirname(path));
@@ -374,7 +375,7 @@ export class TaskParser {
       take(obj.args, 'args');
     }
     checkArgs(module, args, (key, which = 'key') => (key ? argPos[key]?.[which] : modulePos) ?? modulePos, 'load');
-    checkTemplates(args, modulePos);
+    for (const [k, v] of Object.entries(args)) checkTemplates(v, argPos[k]?.value ?? modulePos);
     const register = str(obj, 'register');
     if (register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(register)) {
       fail(posOf(obj, 'register', 'value'), `"${register}" is not a valid variable name for register`);
@@ -400,6 +401,7 @@ export class TaskParser {
       throttle: int(obj, 'throttle'),
       listen: stringList(obj, 'listen'),
     };
+    checkTemplateSource(task, module, this.ctx.playbookDir);
     return task;
   }
 

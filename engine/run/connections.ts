@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Connection } from '../connection/connection.ts';
 import { LocalConnection } from '../connection/local.ts';
 import { PlannedConnection } from '../connection/planned.ts';
-import { openSsh } from './ssh-settings.ts';
+import { SshConnection } from '../connection/ssh.ts';
 
 export interface ConnectionSettings {
   check: boolean;
@@ -60,7 +60,7 @@ export class ConnectionPool {
     const keyFile = str(vars.ansible_ssh_private_key_file) ?? str(vars.ansible_private_key_file);
     const knownHosts =
       str(vars.kplay_known_hosts) ?? str(vars.ansible_ssh_known_hosts_file) ?? this.settings.knownHostsFile ?? resolve(homedir(), '.ssh/known_hosts');
-    const conn = await openSsh({
+    const conn = await SshConnection.open({
       hostName,
       address: str(vars.ansible_host) ?? hostName,
       port: Number(str(vars.ansible_port) ?? 22),

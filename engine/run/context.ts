@@ -104,6 +104,7 @@ export class PlayContext {
       playbook_dir: play.baseDir,
       ansible_check_mode: this.options.check,
       ansible_diff_mode: this.options.diff,
+      ansible_verbosity: this.options.verbosity,
       omit: OMIT,
     };
     if (role) {

@@ -1,0 +1,28 @@
+// The modules that ship with kplay, by the short name tasks use (`ansible.builtin.` prefixes are stripped by the registry).
+
+import type { Module } from './contract.ts';
+import assertModule from './assert.ts';
+import command from './command.ts';
+import copy from './copy.ts';
+import debug from './debug.ts';
+import encryptionConfig from './encryption_config.ts';
+import fail from './fail.ts';
+import file from './file.ts';
+import kubeconfig from './kubeconfig.ts';
+import pkiCa from './pki_ca.ts';
+import pkiCert from './pki_cert.ts';
+import pkiClusterFacts from './pki_cluster_facts.ts';
+import pkiKeypair from './pki_keypair.ts';
+import setFact from './set_fact.ts';
+import setup from './setup.ts';
+import shell from './shell.ts';
+import stat from './stat.ts';
+import systemd from './systemd.ts';
+import template from './template.ts';
+
+const modules = [
+  assertModule, command, copy, debug, fail, file, setFact, setup, shell, stat, template, // ansible.builtin
+  encryptionConfig, kubeconfig, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
+] as Module[];
+
+export const builtinModules: Record<string, Module> = Object.fromEntries(modules.map((m) => [m.name, m]));

@@ -1,0 +1,54 @@
+// command: run a program with arguments on the host, without a shell (no pipes, globs or $VARS expansion).
+
+import { shellQuote } from '../connection/connection.ts';
+import { ModuleError, defineModule } from './contract.ts';
+import { omitNulls } from './null-args.ts';
+import { COMMAND_ARGS, planCommand } from './run-command.ts';
+import { ShellWordsError, splitShellWords } from './shell-words.ts';
+
+interface CommandArgs {
+  cmd?: string;
+  argv?: string[];
+  creates?: string;
+  removes?: string;
+  chdir?: string;
+  stdin?: string;
+  stdin_add_newline: boolean;
+  strip_empty_ends: boolean;
+}
+
+export default defineModule<CommandArgs>({
+  name: 'command',
+  spec: {
+    args: { ...COMMAND_ARGS, argv: { type: 'list', elements: 'str', description: 'The program and its arguments, as a list.' } },
+    freeForm: 'cmd',
+    mutuallyExclusive: [['cmd', 'argv']],
+    requiredOneOf: [['cmd', 'argv']],
+  },
+  plan(given, ctx) {
+    const args = omitNulls(given);
+    let argv: string[];
+    try {
+      argv = args.argv ?? splitShellWords(args.cmd ?? '');
+    } catch (error) {
+      if (error instanceof ShellWordsError) throw new ModuleError(error.message);
+      throw error;
+    }
+    if (argv.length === 0) throw new ModuleError('no command given');
+    // Every word quoted: the host's sh only runs the program, it interprets nothing.
+    const line = `exec ${argv.map(shellQuote).join(' ')}`;
+    return planCommand(
+      {
+        line,
+        shown: argv,
+        creates: args.creates,
+        removes: args.removes,
+        chdir: args.chdir,
+        stdin: args.stdin,
+        stdinAddNewline: args.stdin_add_newline,
+        stripEmptyEnds: args.strip_empty_ends,
+      },
+      ctx,
+    );
+  },
+});

@@ -1,0 +1,72 @@
+// copy: put a controller file (`src`, from the role's files/ or beside the playbook) or given `content` on the host;
+// with remote_src, copy a file that is on the host already.
+// Result `checksum` is the sha256 of the content (Ansible's is sha1).
+
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { asBecome } from './file-attrs.ts';
+import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
+import { omitNulls } from './null-args.ts';
+import { placeFile, type HostFile } from './place-file.ts';
+
+interface CopyArgs {
+  src?: string;
+  content?: unknown;
+  dest: string;
+  mode?: number;
+  owner?: string;
+  group?: string;
+  backup: boolean;
+  force: boolean;
+  validate?: string;
+  remote_src: boolean;
+}
+
+/** The file to copy: read from the controller, or (remote_src) only stat'ed on the host. */
+async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile]> {
+  if (remote) {
+    const st = await ctx.conn.stat(src, { checksum: true, follow: true, ...asBecome(ctx.become) });
+    if (!st.exists) throw new ModuleError(`Source ${src} not found`);
+    if (st.type !== 'file') throw new ModuleError(`src ${src} is a ${st.type}: only files can be copied`);
+    return [src, { hostPath: src, sha256: st.sha256 ?? '', size: st.size ?? 0 }];
+  }
+  const path = ctx.findFile(src, 'files');
+  if ((await stat(path)).isDirectory()) throw new ModuleError(`src ${src} is a directory: copying directories is not supported`);
+  return [path, await readFile(path)];
+}
+
+export default defineModule<CopyArgs>({
+  name: 'copy',
+  spec: {
+    args: {
+      src: { type: 'path', description: 'A controller file: files/ of the role, or beside the playbook.' },
+      content: { type: 'raw', description: 'The file content itself, instead of src (a list or map is written as JSON).' },
+      dest: { type: 'path', required: true, description: 'Where on the host; a directory (or ending in /) takes the name of src.' },
+      mode: { type: 'mode' },
+      owner: { type: 'str' },
+      group: { type: 'str' },
+      backup: { type: 'bool', default: false, description: 'Keep the old file as dest.<timestamp>~ (result backup_file).' },
+      force: { type: 'bool', default: true, description: 'false: only write when dest does not exist.' },
+      validate: { type: 'str', description: 'Check the new file before it replaces dest: a command with %s for its path.' },
+      remote_src: { type: 'bool', default: false, description: 'src is a path on the host, not on the controller.' },
+    },
+    mutuallyExclusive: [['src', 'content']],
+    requiredOneOf: [['src', 'content']],
+  },
+  async plan(given, ctx) {
+    const args = omitNulls(given);
+    let content: Buffer | HostFile;
+    let src: string | undefined;
+    if (args.src !== undefined) [src, content] = await source(args.src, args.remote_src, ctx);
+    else content = Buffer.from(typeof args.content === 'string' ? args.content : JSON.stringify(args.content));
+    return placeFile(
+      {
+        ...args,
+        content,
+        nameInDir: args.src !== undefined ? basename(args.src) : undefined,
+        result: src !== undefined ? { src } : {},
+      },
+      ctx,
+    );
+  },
+});

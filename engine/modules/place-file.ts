@@ -1,0 +1,193 @@
+// Put given content at a path on the host, as copy and template do.
+//
+// Warm (nothing to do) is one round trip: a stat with checksum, compared with the content's sha256 here. Cold is that
+// stat plus one atomic put that also sets mode and owner. The old content is read only for --diff, and only when it
+// differs.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { UnreachableError, shellQuote, type FileStat } from '../connection/connection.ts';
+import { ModuleError, type ModuleContext, type Plan } from './contract.ts';
+import { fileDiff } from './diff-text.ts';
+import { asBecome, attrChanges, attrCommands, describeChanges, formatMode, hasChanges } from './file-attrs.ts';
+
+/** A file already on the host (copy with remote_src), copied there without passing through the controller. */
+export interface HostFile {
+  hostPath: string;
+  sha256: string;
+  size: number;
+}
+
+export interface PlaceFileRequest {
+  dest: string;
+  content: Buffer | HostFile;
+  mode?: number;
+  owner?: string;
+  group?: string;
+  /** Keep the old file as `dest.<timestamp>~` before replacing it. */
+  backup: boolean;
+  /** false: leave an existing dest alone, whatever it holds. */
+  force: boolean;
+  /** When dest is a directory (or ends with '/'), write into it under this name; without it that is an error. */
+  nameInDir?: string;
+  /** A command that must accept the new file (`%s` is its path) before it replaces dest, e.g. `visudo -cf %s`. */
+  validate?: string;
+  /** Extra values for the result (src). */
+  result?: Record<string, unknown>;
+}
+
+export function sha256(content: Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** Ansible's backup name: the file's path and the time, ending with '~'. */
+function backupName(dest: string): string {
+  const d = new Date();
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${dest}.${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}@${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}~`;
+}
+
+/** Connection errors other than unreachable become task failures with a message naming the path. */
+function asModuleError(error: unknown, what: string): Error {
+  if (error instanceof UnreachableError || error instanceof ModuleError) return error;
+  return new ModuleError(`${what}: ${(error as Error).message}`);
+}
+
+async function statDest(request: PlaceFileRequest, ctx: ModuleContext): Promise<[string, FileStat]> {
+  const stat = (path: string): Promise<FileStat> => ctx.conn.stat(path, { checksum: true, ...asBecome(ctx.become) });
+  const intoDir = (dir: string): string => {
+    if (!request.nameInDir) throw new ModuleError(`${dir} is a directory: give dest a file name`);
+    return posix.join(dir, request.nameInDir);
+  };
+  let dest = request.dest.endsWith('/') ? intoDir(request.dest) : request.dest;
+  let st = await stat(dest);
+  if (st.exists && st.type === 'directory' && dest === request.dest) {
+    dest = intoDir(dest);
+    st = await stat(dest);
+  }
+  if (st.exists && st.type !== 'file' && st.type !== 'link') {
+    throw new ModuleError(`${dest} exists and is not a regular file (${st.type})`);
+  }
+  return [dest, st];
+}
+
+function tempBeside(dest: string): string {
+  return posix.join(posix.dirname(dest), `.${posix.basename(dest)}.kplay-${randomBytes(6).toString('hex')}`);
+}
+
+/** remote_src: copy beside dest, set attributes, validate, rename over dest; all in one exec, cleaned up on failure. */
+async function copyOnHost(
+  src: string,
+  dest: string,
+  attrs: { mode: number; owner?: string; group?: string; validate?: string },
+  ctx: ModuleContext,
+): Promise<void> {
+  const tmpPath = tempBeside(dest);
+  const tmp = shellQuote(tmpPath);
+  const steps = [`cp -- ${shellQuote(src)} ${tmp}`, ...attrCommands(tmpPath, { mode: attrs.mode, owner: attrs.owner, group: attrs.group })];
+  if (attrs.validate) steps.push(attrs.validate.replaceAll('%s', tmp));
+  steps.push(`mv -f -- ${tmp} ${shellQuote(dest)}`);
+  const r = await ctx.conn.exec(`{ ${steps.join(' && ')}; } || { rc=$?; rm -f -- ${tmp}; exit $rc; }`, asBecome(ctx.become));
+  if (r.rc !== 0) {
+    const what = attrs.validate ? 'failed to copy or validate' : 'cannot copy';
+    throw new ModuleError(`${what} ${src} to ${dest}: ${(r.stderr || r.stdout).trim()}`, { rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+  }
+}
+
+/** Run the validate command on the new file beside dest; move it over dest only if it passes (one exec). */
+async function validateAndMove(validate: string, tmp: string, dest: string, ctx: ModuleContext): Promise<void> {
+  const t = shellQuote(tmp);
+  const check = validate.replaceAll('%s', t);
+  const r = await ctx.conn.exec(`if ${check}; then mv -f -- ${t} ${shellQuote(dest)}; else rc=$?; rm -f -- ${t}; exit $rc; fi`, asBecome(ctx.become));
+  if (r.rc !== 0) {
+    throw new ModuleError(`failed to validate: ${(r.stderr || r.stdout).trim()}`, { rc: r.rc, stdout: r.stdout, stderr: r.stderr, validate });
+  }
+}
+
+export async function placeFile(request: PlaceFileRequest, ctx: ModuleContext): Promise<Plan> {
+  if (request.validate !== undefined && !request.validate.includes('%s')) {
+    throw new ModuleError(`validate must contain %s: ${request.validate}`);
+  }
+  const [dest, st] = await statDest(request, ctx);
+  const isFile = st.exists && st.type === 'file';
+  const content = request.content;
+  const checksum = Buffer.isBuffer(content) ? sha256(content) : content.sha256;
+  // Replacing a file keeps its mode and owner unless the task sets them (a link is replaced by a file).
+  const mode = request.mode ?? (isFile ? st.mode : undefined) ?? 0o644;
+  const owner = request.owner ?? (isFile ? st.owner : undefined);
+  const group = request.group ?? (isFile ? st.group : undefined);
+  const result: Record<string, unknown> = {
+    ...request.result,
+    dest,
+    checksum,
+    size: Buffer.isBuffer(content) ? content.length : content.size,
+    mode: formatMode(mode),
+    owner,
+    group,
+    state: 'file',
+  };
+  // A host file's content is read only when --check needs it (for later tasks' view) or --diff shows it.
+  const known = async (): Promise<Buffer | undefined> =>
+    Buffer.isBuffer(content) ? content : ((await ctx.conn.get(content.hostPath, asBecome(ctx.become))) ?? undefined);
+  const effects: Plan['effects'] = [{ path: dest, state: 'file', content: Buffer.isBuffer(content) ? content : undefined, mode, owner, group }];
+
+  if (st.exists && !request.force) {
+    return { changed: false, msg: 'file already exists', result: { ...result, ...existing(st) } };
+  }
+
+  if (isFile && st.sha256 === checksum) {
+    const changes = attrChanges(request, st);
+    if (!hasChanges(changes)) return { changed: false, result, effects };
+    return {
+      changed: true,
+      msg: `${dest}: ${describeChanges(changes, st)}`,
+      result,
+      effects,
+      apply: async () => {
+        const r = await ctx.conn.exec(attrCommands(dest, changes).join(' && '), asBecome(ctx.become));
+        if (r.rc !== 0) throw new ModuleError(`cannot set attributes of ${dest}: ${r.stderr.trim()}`);
+      },
+    };
+  }
+
+  const plan: Plan = {
+    changed: true,
+    msg: `${isFile ? 'update' : 'create'} ${dest} ${formatMode(mode)}`,
+    result,
+    effects,
+    apply: async () => {
+      const applied: Record<string, unknown> = {};
+      if (request.backup && isFile) {
+        const backupFile = backupName(dest);
+        const r = await ctx.conn.exec(`cp -p -- ${shellQuote(dest)} ${shellQuote(backupFile)}`, asBecome(ctx.become));
+        if (r.rc !== 0) throw new ModuleError(`cannot back up ${dest}: ${r.stderr.trim()}`);
+        applied.backup_file = backupFile;
+      }
+      const attrs = { mode, owner, group, validate: request.validate };
+      if (!Buffer.isBuffer(content)) {
+        await copyOnHost(content.hostPath, dest, attrs, ctx);
+        return applied;
+      }
+      const target = request.validate ? tempBeside(dest) : dest;
+      try {
+        await ctx.conn.put(target, content, { mode, owner, group, ...asBecome(ctx.become) });
+      } catch (error) {
+        throw asModuleError(error, `cannot write ${dest}`);
+      }
+      if (request.validate) await validateAndMove(request.validate, target, dest, ctx);
+      return applied;
+    },
+  };
+  const after = ctx.check || ctx.diff ? await known() : undefined;
+  if (ctx.check && after) effects[0] = { ...effects[0], content: after } as (typeof effects)[0];
+  if (ctx.diff && after) {
+    const before = isFile ? await ctx.conn.get(dest, asBecome(ctx.become)) : null;
+    plan.diff = [fileDiff(dest, before, after)];
+  }
+  return plan;
+}
+
+/** The result values of a file left as it is. */
+function existing(st: FileStat): Record<string, unknown> {
+  return { checksum: st.sha256, size: st.size, mode: formatMode(st.mode), owner: st.owner, group: st.group };
+}

@@ -1,0 +1,46 @@
+// shell: run a command line through the host's shell (/bin/sh, or `executable`): pipes, globs and $VARS work.
+
+import { shellQuote } from '../connection/connection.ts';
+import { defineModule } from './contract.ts';
+import { omitNulls } from './null-args.ts';
+import { COMMAND_ARGS, planCommand } from './run-command.ts';
+
+interface ShellArgs {
+  cmd: string;
+  executable?: string;
+  creates?: string;
+  removes?: string;
+  chdir?: string;
+  stdin?: string;
+  stdin_add_newline: boolean;
+  strip_empty_ends: boolean;
+}
+
+export default defineModule<ShellArgs>({
+  name: 'shell',
+  spec: {
+    args: {
+      ...COMMAND_ARGS,
+      cmd: { ...COMMAND_ARGS.cmd, required: true },
+      executable: { type: 'path', description: 'The shell to run the command with (default /bin/sh).' },
+    },
+    freeForm: 'cmd',
+  },
+  plan(given, ctx) {
+    const args = omitNulls(given);
+    const line = args.executable ? `exec ${shellQuote(args.executable)} -c ${shellQuote(args.cmd)}` : args.cmd;
+    return planCommand(
+      {
+        line,
+        shown: args.cmd,
+        creates: args.creates,
+        removes: args.removes,
+        chdir: args.chdir,
+        stdin: args.stdin,
+        stdinAddNewline: args.stdin_add_newline,
+        stripEmptyEnds: args.strip_empty_ends,
+      },
+      ctx,
+    );
+  },
+});

@@ -1,0 +1,47 @@
+// template: render an EJS file from the controller (templates/ of the role, or beside the playbook) with the host's
+// variables, then place it exactly as copy does. Result `checksum` is the sha256 of the rendered text.
+
+import { readFile } from 'node:fs/promises';
+import { renderTemplate } from '../vars/template.ts';
+import { defineModule } from './contract.ts';
+import { omitNulls } from './null-args.ts';
+import { placeFile } from './place-file.ts';
+
+interface TemplateArgs {
+  src: string;
+  dest: string;
+  mode?: number;
+  owner?: string;
+  group?: string;
+  backup: boolean;
+  force: boolean;
+  validate?: string;
+}
+
+export default defineModule<TemplateArgs>({
+  name: 'template',
+  spec: {
+    args: {
+      src: { type: 'path', required: true, description: 'An EJS file: templates/ of the role, or beside the playbook.' },
+      dest: { type: 'path', required: true },
+      mode: { type: 'mode' },
+      owner: { type: 'str' },
+      group: { type: 'str' },
+      backup: { type: 'bool', default: false, description: 'Keep the old file as dest.<timestamp>~ (result backup_file).' },
+      force: { type: 'bool', default: true, description: 'false: only write when dest does not exist.' },
+      validate: { type: 'str', description: 'Check the new file before it replaces dest: a command with %s for its path.' },
+    },
+  },
+  async plan(given, ctx) {
+    const args = omitNulls(given);
+    const src = ctx.findFile(args.src, 'templates');
+    // Ansible's template_* variables over the host's own (a prototype link: the host's are not copied or read).
+    const vars = Object.assign(Object.create(ctx.vars) as Record<string, unknown>, {
+      template_path: src,
+      template_destpath: args.dest,
+      template_host: ctx.hostName,
+    });
+    const text = renderTemplate(await readFile(src, 'utf8'), src, vars);
+    return placeFile({ ...args, content: Buffer.from(text), result: { src } }, ctx);
+  },
+});
