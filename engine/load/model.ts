@@ -59,6 +59,8 @@ export interface TaskNode extends NodeBase {
   retries?: number;
   delay?: number;
   throttle?: number;
+  /** Seconds any one command of the task may take before the task fails. */
+  timeout?: number;
   /** Handlers only: topics this handler also answers to. */
   listen: string[];
 }

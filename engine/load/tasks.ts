@@ -17,7 +17,7 @@ const COMMON = [
 ];
 const TASK_ONLY = [
   'loop', 'with_items', 'with_list', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'until',
-  'retries', 'delay', 'args', 'throttle', 'listen', 'action',
+  'retries', 'delay', 'args', 'throttle', 'timeout', 'listen', 'action',
 ];
 const TASK_KEYWORDS = new Set([...COMMON, ...TASK_ONLY]);
 const BLOCK_KEYWORDS = new Set([...COMMON, 'block', 'rescue', 'always']);
@@ -92,6 +92,8 @@ function conditions(container: YamlObject, key: string): Condition[] | undefined
 /** Check the syntax of every `{{ }}` inside a value (the names are known only at run time). */
 export function checkTemplates(value: unknown, pos: SourcePos): void {
   if (typeof value === 'string') {
+    // Left alone, a Jinja statement would be written out as literal text.
+    if (/\{%[\s\S]*?%\}/.test(value)) fail(pos, '"{% %}" is Jinja; use a JavaScript expression in {{ }} or a template (.ejs)');
     for (const match of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) {
       try {
         checkExpression(match[1].trim());
@@ -399,6 +401,7 @@ export class TaskParser {
       retries: retries ?? (obj.until !== undefined ? 3 : undefined),
       delay: int(obj, 'delay'),
       throttle: int(obj, 'throttle'),
+      timeout: int(obj, 'timeout'),
       listen: stringList(obj, 'listen'),
     };
     checkTemplateSource(task, module, this.ctx.playbookDir);

@@ -29,12 +29,13 @@ function withoutOmitted(args: Record<string, unknown>): Record<string, unknown> 
   return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== OMIT));
 }
 
-/** A connection that adds a task's `environment:` to every command. */
-function withEnvironment(conn: Connection, env: Record<string, string>): Connection {
+/** A connection that adds a task's `environment:` and `timeout:` to every command. */
+function withExecDefaults(conn: Connection, defaults: Pick<ExecOptions, 'env' | 'timeoutMs'>): Connection {
   return new Proxy(conn, {
     get(target, key, receiver) {
       if (key === 'exec') {
-        return (command: string, options: ExecOptions = {}) => target.exec(command, { ...options, env: { ...env, ...options.env } });
+        return (command: string, options: ExecOptions = {}) =>
+          target.exec(command, { timeoutMs: defaults.timeoutMs, ...options, env: { ...defaults.env, ...options.env } });
       }
       const value = Reflect.get(target, key, receiver) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -217,9 +218,12 @@ export class TaskExecutor {
     try {
       let conn = module.controllerOnly ? pc.pool.controller() : await this.connectionFor(delegate ?? host.name);
       if (!check && conn instanceof PlannedConnection) conn = conn.real;
-      if (task.scope.environment) {
-        const env = renderValue(task.scope.environment, strict) as Record<string, unknown>;
-        conn = withEnvironment(conn, Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+      if (task.scope.environment || task.timeout) {
+        const env = (task.scope.environment ? renderValue(task.scope.environment, strict) : {}) as Record<string, unknown>;
+        conn = withExecDefaults(conn, {
+          env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
+          timeoutMs: task.timeout ? task.timeout * 1000 : undefined,
+        });
       }
       const become: BecomeOptions | undefined = task.scope.become
         ? { user: String(renderValue(task.scope.becomeUser ?? 'root', strict)), password: pc.options.becomePassword }

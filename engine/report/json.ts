@@ -1,0 +1,30 @@
+// --output json: one JSON object per line (NDJSON), each a RunEvent as it is, masked; the recap always last.
+
+import type { Reporter, RunEvent } from '../run/events.ts';
+import { redactEvent, type Masker } from './mask.ts';
+import { flush, writeLines } from './output.ts';
+
+export class JsonReporter implements Reporter {
+  /** Held back to close(), so the recap is the last line whatever comes after it. */
+  #recap?: RunEvent;
+
+  constructor(
+    private readonly masker: Masker,
+    private readonly stream: NodeJS.WritableStream,
+  ) {}
+
+  event(event: RunEvent): void {
+    if (event.type === 'recap') this.#recap = event;
+    else this.#write(event);
+  }
+
+  async close(): Promise<void> {
+    if (this.#recap) this.#write(this.#recap);
+    this.#recap = undefined;
+    await flush(this.stream);
+  }
+
+  #write(event: RunEvent): void {
+    writeLines(this.stream, [JSON.stringify(redactEvent(event, this.masker))]);
+  }
+}
