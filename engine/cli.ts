@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { parse as parseYamlText } from 'yaml';
+import { KPLAY_HOME } from './home.ts';
 import { loadConfig } from './load/config.ts';
 import { loadInventory, type Inventory } from './load/inventory.ts';
 import type { Node, Playbook } from './load/model.ts';
@@ -20,7 +21,7 @@ import type { RunOptions } from './run/context.ts';
 import { lastFailedHosts, recordLastRun, runPlaybook } from './run/runner.ts';
 import { selectedByTags } from './run/tags.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(resolve(KPLAY_HOME, 'package.json'), 'utf8')) as { version: string }).version;
 
 const HELP = `kplay ${VERSION} — run Ansible-style playbooks over SSH, fast
 
@@ -218,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     const masker = new Masker();
     if (becomePassword) masker.add(becomePassword);
     const stream = process.stdout;
-    const reporter = createReporter({
+    const reporter = await createReporter({
       output,
       tty: Boolean(stream.isTTY) && !process.env.CI,
       color: Boolean(stream.isTTY) && !process.env.NO_COLOR,

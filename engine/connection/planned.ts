@@ -37,6 +37,12 @@ export class PlannedConnection implements Connection {
     }
   }
 
+  /** Whether this run plans a file, folder or link at `path` (a `src:` an earlier task would make on the controller). */
+  plansToCreate(path: string): boolean {
+    const effect = this.lookup(path);
+    return effect !== undefined && effect.state !== 'absent';
+  }
+
   /** What this run planned at `path`: its own entry, or absent when a folder above it is planned absent. */
   private lookup(path: string): FileEffect | undefined {
     const normal = posix.normalize(path);

@@ -45,12 +45,15 @@ export function parseStat(stdout: string): FileStat {
 /**
  * One command that reads the new content from stdin into a temp file beside `path`, sets mode and owner on it,
  * then renames it over the target: a failure at any step leaves the target as it was.
+ * With `expectedBytes`, a temp file of another size (input cut short) is removed instead of renamed.
  */
-export function atomicPutCommand(path: string, options: PutOptions = {}): string {
+export function atomicPutCommand(path: string, options: PutOptions = {}, expectedBytes?: number): string {
   const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.';
   const base = path.slice(path.lastIndexOf('/') + 1);
   const tmp = shellQuote(`${dir}/.${base}.kplay-${process.pid}-${Date.now().toString(36)}`);
   const steps = [`umask 077`, `cat > ${tmp}`];
+  // Over a network, a dropped connection looks like end of input: never rename a short file into place.
+  if (expectedBytes !== undefined) steps.push(`[ "$(stat -c %s ${tmp})" = ${expectedBytes} ]`);
   if (options.mode !== undefined) steps.push(`chmod ${options.mode.toString(8)} ${tmp}`);
   if (options.owner || options.group) {
     steps.push(`chown ${shellQuote(`${options.owner ?? ''}${options.group ? `:${options.group}` : ''}`)} ${tmp}`);

@@ -4,6 +4,7 @@
 
 import type { ArgSpec, ArgType, Module } from '../modules/contract.ts';
 import { InputError, type SourcePos } from './source.ts';
+import { didYouMean } from './suggest.ts';
 import { typeName } from './yaml.ts';
 
 export type Phase = 'load' | 'run';
@@ -96,8 +97,9 @@ export function checkArgs(
         out[key] = value;
         continue;
       }
-      const known = Object.keys(module.spec.args).sort().join(', ');
-      fail(at(key, 'key'), `unknown argument "${key}" (known: ${known || 'none'})`);
+      const known = Object.keys(module.spec.args).sort();
+      const hint = didYouMean(key, known) || ` (known: ${known.join(', ') || 'none'})`;
+      fail(at(key, 'key'), `unknown argument "${key}"${hint}`);
     }
     const spec = module.spec.args[name as string] as ArgSpec;
     if (name! in out) fail(at(key, 'key'), `argument "${name}" given twice (as "${key}")`);

@@ -2,6 +2,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { KPLAY_HOME } from '../home.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Inherited, Node, RoleInstance, TaskNode } from './model.ts';
 import { InputError, type SourcePos } from './source.ts';
@@ -9,7 +10,7 @@ import { TaskParser, varsMap } from './tasks.ts';
 import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject } from './yaml.ts';
 
 /** The kplay checkout's own roles/ folder: shipped roles are found from any working folder. */
-export const SHIPPED_ROLES = resolve(import.meta.dirname, '../../roles');
+export const SHIPPED_ROLES = resolve(KPLAY_HOME, 'roles');
 
 interface RoleFiles {
   defaults: Record<string, unknown>;

@@ -26,6 +26,8 @@ export interface Inherited {
   runOnce?: boolean;
   checkMode?: boolean;
   noLog?: boolean;
+  /** `diff: false` hides this task's changes even with --diff. */
+  diff?: boolean;
   environment?: Record<string, unknown>;
   anyErrorsFatal?: boolean;
   role?: RoleInstance;

@@ -102,7 +102,12 @@ async function parsePlay(obj: YamlObject, ctx: LoaderContext, baseDir: string): 
   const varsFiles = varsFilesList.map((f, i) => {
     const fpos = (Array.isArray(varsFilesRaw) ? posOf(varsFilesRaw, i) : posOf(obj, 'vars_files', 'value')) as SourcePos;
     if (typeof f !== 'string') fail(fpos, `vars_files takes file names, got ${typeName(f)}`);
-    if (!f.includes('{{') && !existsSync(resolve(baseDir, f))) fail(fpos, `vars file not found: ${f}`);
+    if (!f.includes('{{')) {
+      if (!existsSync(resolve(baseDir, f))) fail(fpos, `vars file not found: ${f}`);
+      // Read it now (the run reads it again per host) so its syntax errors come before any host is touched.
+      const data = loadYamlFile(resolve(baseDir, f));
+      if (data !== null && !isObject(data)) fail(fpos, `vars file ${f} must be a map, got ${typeName(data)}`);
+    }
     return { path: f, pos: fpos };
   });
 

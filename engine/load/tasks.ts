@@ -7,6 +7,7 @@ import { checkArgs, isTemplated } from './args.ts';
 import type { Condition, Inherited, Node, TaskNode } from './model.ts';
 import type { LoaderContext } from './context.ts';
 import { InputError, type SourcePos } from './source.ts';
+import { didYouMean } from './suggest.ts';
 import { checkTemplateSource } from './template-source.ts';
 import { displayPath, isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from './yaml.ts';
 
@@ -130,6 +131,8 @@ function mergeScope(parent: Inherited, obj: YamlObject): Inherited {
   if (check !== undefined) scope.checkMode = check;
   const noLog = bool(obj, 'no_log');
   if (noLog !== undefined) scope.noLog = noLog;
+  const diff = bool(obj, 'diff');
+  if (diff !== undefined) scope.diff = diff;
   const fatal = bool(obj, 'any_errors_fatal');
   if (fatal !== undefined) scope.anyErrorsFatal = fatal;
   if (obj.environment !== undefined) {
@@ -409,19 +412,6 @@ export class TaskParser {
   }
 
   private suggest(key: string): string {
-    const names = [...TASK_KEYWORDS, ...this.ctx.registry.names()];
-    const close = names.find((n) => distance(n, key) <= 2);
-    return close ? ` (did you mean "${close}"?)` : '';
+    return didYouMean(key, [...TASK_KEYWORDS, ...this.ctx.registry.names()]);
   }
-}
-
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
 }

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type YAMLError } from 'yaml';
 import { InputError, type SourcePos } from './source.ts';
 
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
@@ -123,6 +123,54 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
   throw new InputError(at(node as Node), 'unsupported YAML node');
 }
 
+/**
+ * Where a reader should look for a syntax error. The yaml library reports an unclosed quote or bracket where the
+ * input ran out, a misaligned line at its start, and an over-indented key at the value above it.
+ */
+function syntaxErrorAt(errors: readonly YAMLError[], text: string): { offset: number; message: string } {
+  const [error, next] = errors;
+  const message = error.message.split('\n')[0];
+  const pos = error.pos[0];
+  const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
+  if (quote) return { offset: openingQuote(text, pos, quote), message: `this ${quote === '"' ? 'double' : 'single'}-quoted string is never closed` };
+  const close = /end with an? ([\]}])/.exec(message)?.[1];
+  if (close) {
+    const open = close === ']' ? '[' : '{';
+    return { offset: openingBracket(text, pos, open, close), message: `this ${open} is never closed with ${close}` };
+  }
+  if (error.code === 'BLOCK_AS_IMPLICIT_KEY' && next?.code === 'MULTILINE_IMPLICIT_KEY') {
+    const lineStart = text.lastIndexOf('\n', next.pos[1] - 1) + 1;
+    return { offset: lineStart + leadingSpaces(text, lineStart), message: 'a key is not allowed here (is this line indented too far?)' };
+  }
+  const atLineStart = pos === 0 || text[pos - 1] === '\n';
+  return { offset: atLineStart ? pos + leadingSpaces(text, pos) : pos, message };
+}
+
+function leadingSpaces(text: string, from: number): number {
+  return /^ */.exec(text.slice(from))?.[0].length ?? 0;
+}
+
+/** The quote that opened a string still open at `end` (inside it, `"` is escaped as \" and `'` doubled as ''). */
+function openingQuote(text: string, end: number, quote: string): number {
+  for (let i = end - 1; i >= 0; i--) {
+    if (text[i] !== quote) continue;
+    if (quote === '"' && text[i - 1] !== '\\') return i;
+    if (quote === "'" && text[i - 1] === "'") i--;
+    else if (quote === "'") return i;
+  }
+  return end;
+}
+
+/** The bracket left open before `end`. */
+function openingBracket(text: string, end: number, open: string, close: string): number {
+  let depth = 0;
+  for (let i = end - 1; i >= 0; i--) {
+    if (text[i] === close) depth++;
+    else if (text[i] === open && depth-- === 0) return i;
+  }
+  return end;
+}
+
 /** Parse YAML text into plain values with positions; a syntax error becomes an InputError at its line and column. */
 export function parseYaml(text: string, file: string): YamlValue[] {
   const lines = new LineCounter();
@@ -133,10 +181,10 @@ export function parseYaml(text: string, file: string): YamlValue[] {
   }
   const out: YamlValue[] = [];
   for (const doc of docs) {
-    const error = doc.errors[0];
-    if (error) {
-      const { line, col } = lines.linePos(error.pos[0]);
-      throw new InputError({ file, line, col }, `YAML syntax error: ${error.message.split('\n')[0]}`);
+    if (doc.errors.length > 0) {
+      const { offset, message } = syntaxErrorAt(doc.errors, text);
+      const { line, col } = lines.linePos(offset);
+      throw new InputError({ file, line, col }, `YAML syntax error: ${message}`);
     }
     out.push(toValue(doc.contents, doc, lines, file, new Set()));
   }

@@ -2,7 +2,6 @@
 // with remote_src, copy a file that is on the host already.
 // Result `checksum` is the sha256 of the content (Ansible's is sha1).
 
-import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { asBecome } from './file-attrs.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
@@ -23,17 +22,26 @@ interface CopyArgs {
 }
 
 /** The file to copy: read from the controller, or (remote_src) only stat'ed on the host. */
-async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile]> {
+async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile | typeof PLANNED]> {
   if (remote) {
     const st = await ctx.conn.stat(src, { checksum: true, follow: true, ...asBecome(ctx.become) });
     if (!st.exists) throw new ModuleError(`Source ${src} not found`);
     if (st.type !== 'file') throw new ModuleError(`src ${src} is a ${st.type}: only files can be copied`);
     return [src, { hostPath: src, sha256: st.sha256 ?? '', size: st.size ?? 0 }];
   }
+  // Read through the controller connection: in --check it also sees files an earlier task would make (pki).
   const path = ctx.findFile(src, 'files');
-  if ((await stat(path)).isDirectory()) throw new ModuleError(`src ${src} is a directory: copying directories is not supported`);
-  return [path, await readFile(path)];
+  if ((await ctx.controller.stat(path, { follow: true })).type === 'directory') {
+    throw new ModuleError(`src ${src} is a directory: copying directories is not supported`);
+  }
+  const content = await ctx.controller.get(path);
+  if (content !== null) return [path, content];
+  // --check: an earlier task of this run makes the file, and what it will hold is not known yet.
+  if (ctx.check && (await ctx.controller.stat(path)).exists) return [path, PLANNED];
+  throw new ModuleError(`Source ${src} not found`);
 }
+
+const PLANNED = 'planned by an earlier task' as const;
 
 export default defineModule<CopyArgs>({
   name: 'copy',
@@ -55,10 +63,14 @@ export default defineModule<CopyArgs>({
   },
   async plan(given, ctx) {
     const args = omitNulls(given);
-    let content: Buffer | HostFile;
+    let content: Buffer | HostFile | typeof PLANNED;
     let src: string | undefined;
     if (args.src !== undefined) [src, content] = await source(args.src, args.remote_src, ctx);
     else content = Buffer.from(typeof args.content === 'string' ? args.content : JSON.stringify(args.content));
+    if (content === PLANNED) {
+      const dest = args.dest.endsWith('/') ? `${args.dest}${basename(args.src ?? '')}` : args.dest;
+      return { changed: true, msg: `copy ${src} (${PLANNED})`, result: { src, dest }, effects: [{ path: dest, state: 'file', mode: args.mode ?? undefined }] };
+    }
     return placeFile(
       {
         ...args,

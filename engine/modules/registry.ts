@@ -13,6 +13,15 @@ const PREFIXES = ['ansible.builtin.', 'ansible.legacy.', 'kplay.'];
 /** Ansible's other names for the same module. */
 const ALIASES: Record<string, string> = { systemd_service: 'systemd', service: 'systemd' };
 
+/** A user's `.ts` module needs a TypeScript loader; register tsx's once, only when one is met (it costs startup). */
+let tsLoader: Promise<void> | undefined;
+function typescriptLoader(): Promise<void> {
+  tsLoader ??= import('tsx/esm/api').then(({ register }) => {
+    if (!process.env.KPLAY_TS_LOADED) register();
+  });
+  return tsLoader;
+}
+
 function isModule(value: unknown): value is Module {
   if (value === null || typeof value !== 'object') return false;
   const m = value as Partial<Module>;
@@ -37,6 +46,7 @@ export class ModuleRegistry {
       const path = join(dir, file);
       let exported: unknown;
       try {
+        if (ext === '.ts') await typescriptLoader();
         const imported = (await import(pathToFileURL(path).href)) as { default?: unknown };
         exported = imported.default;
       } catch (error) {

@@ -2,7 +2,6 @@
 
 import type { Reporter } from '../run/events.ts';
 import { JsonReporter } from './json.ts';
-import { LiveReporter } from './live.ts';
 import type { Masker } from './mask.ts';
 import { PlainReporter } from './plain.ts';
 
@@ -22,12 +21,16 @@ export interface ReporterOptions {
   errStream?: NodeJS.WritableStream;
 }
 
-export function createReporter(options: ReporterOptions): Reporter {
+/** The live reporter (and listr2) is loaded only for a terminal: plain and JSON runs start faster without it. */
+export async function createReporter(options: ReporterOptions): Promise<Reporter> {
   const stream = options.stream ?? process.stdout;
   const errStream = options.errStream ?? process.stderr;
   const text = { color: options.color, verbosity: options.verbosity, diff: options.diff };
   if (options.output === 'json') return new JsonReporter(options.secrets, stream);
   // A terminal that reports no width (a bare pty) cannot hold a live area: plain lines read better there.
-  if (options.tty && (stream as NodeJS.WriteStream).columns) return new LiveReporter({ ...text, stream, errStream }, options.secrets);
+  if (options.tty && (stream as NodeJS.WriteStream).columns) {
+    const { LiveReporter } = await import('./live.ts');
+    return new LiveReporter({ ...text, stream, errStream }, options.secrets);
+  }
   return new PlainReporter(text, options.secrets, stream, errStream);
 }

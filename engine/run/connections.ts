@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import type { Connection } from '../connection/connection.ts';
 import { LocalConnection } from '../connection/local.ts';
 import { PlannedConnection } from '../connection/planned.ts';
-import { SshConnection } from '../connection/ssh.ts';
 
 export interface ConnectionSettings {
   check: boolean;
@@ -23,6 +22,15 @@ const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 
 function str(value: unknown): string | undefined {
   return value === undefined || value === null || value === '' ? undefined : String(value);
+}
+
+/** `-o UserKnownHostsFile=F` in Ansible's ssh arguments: an inventory made for Ansible keeps its known_hosts. */
+function userKnownHostsFile(vars: Record<string, unknown>): string | undefined {
+  for (const key of ['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_ssh_args']) {
+    const match = /UserKnownHostsFile[= ]\s*("[^"]+"|'[^']+'|\S+)/.exec(str(vars[key]) ?? '');
+    if (match) return match[1].replace(/^["']|["']$/g, '');
+  }
+  return undefined;
 }
 
 export class ConnectionPool {
@@ -59,7 +67,13 @@ export class ConnectionPool {
   private async openSsh(hostName: string, vars: Record<string, unknown>): Promise<Connection> {
     const keyFile = str(vars.ansible_ssh_private_key_file) ?? str(vars.ansible_private_key_file);
     const knownHosts =
-      str(vars.kplay_known_hosts) ?? str(vars.ansible_ssh_known_hosts_file) ?? this.settings.knownHostsFile ?? resolve(homedir(), '.ssh/known_hosts');
+      str(vars.kplay_known_hosts_file) ??
+      str(vars.kplay_known_hosts) ??
+      str(vars.ansible_ssh_known_hosts_file) ??
+      userKnownHostsFile(vars) ??
+      this.settings.knownHostsFile ??
+      resolve(homedir(), '.ssh/known_hosts');
+    const { SshConnection } = await import('../connection/ssh.ts'); // ssh2 is loaded only when a host needs it
     const conn = await SshConnection.open({
       hostName,
       address: str(vars.ansible_host) ?? hostName,

@@ -60,7 +60,8 @@ export class PlayContext {
   /** Ansible's `hostvars`: every host's variables, read live (facts gathered later show up). */
   private hostvars(): Record<string, unknown> {
     if (this.hostvarsView) return this.hostvarsView;
-    const view: Record<string, unknown> = {};
+    // No prototype: the lazy renderer leaves such objects alone instead of reading every host's variables.
+    const view: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [name, state] of this.allHosts) {
       Object.defineProperty(view, name, { enumerable: true, get: () => createScope(this.varsFor(state, this.play.scope, false)).view });
     }

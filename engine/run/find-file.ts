@@ -5,9 +5,17 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError } from '../modules/contract.ts';
 
-export function findFile(name: string, kind: 'files' | 'templates', task: TaskNode, playbookDir: string): string {
+/** `planned`: in --check, whether an earlier task of the run would create the file on the controller. */
+export function findFile(
+  name: string,
+  kind: 'files' | 'templates',
+  task: TaskNode,
+  playbookDir: string,
+  planned: (path: string) => boolean = () => false,
+): string {
+  const exists = (path: string): boolean => existsSync(path) || planned(path);
   if (isAbsolute(name)) {
-    if (existsSync(name)) return name;
+    if (exists(name)) return name;
     throw new ModuleError(`could not find ${name}`);
   }
   const role = task.scope.role;
@@ -18,7 +26,7 @@ export function findFile(name: string, kind: 'files' | 'templates', task: TaskNo
   ];
   for (const dir of dirs) {
     const candidate = resolve(dir, name);
-    if (existsSync(candidate)) return candidate;
+    if (exists(candidate)) return candidate;
   }
   throw new ModuleError(`could not find "${name}" (looked in ${dirs.join(', ')})`);
 }

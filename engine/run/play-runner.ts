@@ -75,10 +75,15 @@ export class PlayRunner {
     if (task.scope.runOnce) {
       const [first, ...rest] = hosts;
       const result = await this.executor.run(task, first, handler);
-      // run_once: the one result (and its facts) counts for every host of the batch, as in Ansible.
+      // run_once: the one result, its facts and its failure count for every host of the batch, as in Ansible.
       for (const h of rest) {
         if (task.register) h.hostFacts[task.register] = result;
-        if (task.module === 'set_fact') Object.assign(h.hostFacts, result.ansible_facts as Record<string, unknown>);
+        if (result.ansible_facts) Object.assign(h.hostFacts, result.ansible_facts as Record<string, unknown>);
+        if (first.failed || first.unreachable) {
+          h.failed = true;
+          h.counts.failed++;
+          pc.reporter.event({ type: 'result', host: h.name, task: taskRef(task, handler), status: 'failed', msg: `run_once task failed on ${first.name}` });
+        }
       }
     } else {
       const limit = task.throttle ? pLimit(task.throttle) : undefined; // throttle: a cap below --forks

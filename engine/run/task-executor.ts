@@ -237,7 +237,8 @@ export class TaskExecutor {
         check,
         diff: pc.options.diff,
         become,
-        findFile: (name, kind) => findFile(name, kind, task, pc.play.baseDir),
+        findFile: (name, kind) =>
+          findFile(name, kind, task, pc.play.baseDir, (path) => controller instanceof PlannedConnection && controller.plansToCreate(path)),
         evaluate: (expr) => evaluate(expr, strict),
         log: (message) => {
           if (pc.options.verbosity > 0) pc.reporter.event({ type: 'warning', host: host.name, message });
@@ -252,7 +253,7 @@ export class TaskExecutor {
       if (ctx.controller instanceof PlannedConnection && module.controllerOnly !== true) ctx.controller.record(plan.effects);
       if (plan.facts) Object.assign(task.module === 'setup' || task.module === 'gather_facts' ? host.facts : host.hostFacts, plan.facts);
       let result: Record<string, unknown> = { changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}), ...plan.result, ...(extra ?? {}) };
-      if (plan.facts && task.module === 'set_fact') result = { ...result, ansible_facts: plan.facts };
+      if (plan.facts) result = { ...result, ansible_facts: plan.facts };
       let changed = plan.changed;
       let failed = false;
       if (task.changedWhen || task.failedWhen) {
@@ -266,7 +267,7 @@ export class TaskExecutor {
         status: failed ? 'failed' : changed ? 'changed' : 'ok',
         result,
         msg: failed ? String(result.msg ?? 'failed_when condition is true') : plan.msg,
-        diff: pc.options.diff && changed ? plan.diff : undefined,
+        diff: (task.scope.diff ?? pc.options.diff) && changed ? plan.diff : undefined,
       };
     } catch (error) {
       if (error instanceof UnreachableError) {

@@ -6,7 +6,7 @@ import { CaptureStream, forbiddenTexts, scriptedRun, secrets } from './scripted-
 async function runJson(events: RunEvent[]) {
   const stream = new CaptureStream();
   const errStream = new CaptureStream();
-  const reporter = createReporter({
+  const reporter = await createReporter({
     output: 'json',
     tty: true,
     color: true,

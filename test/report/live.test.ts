@@ -10,7 +10,7 @@ async function runLive(events: RunEvent[], size: { columns: number; rows: number
   const stream = new CaptureStream(size);
   const errStream = new CaptureStream();
   const options = { output: 'text', tty: true, color, verbosity: 0, diff: true, secrets: secrets() } as const;
-  const reporter = createReporter({ ...options, stream, errStream });
+  const reporter = await createReporter({ ...options, stream, errStream });
   for (const event of events) {
     reporter.event(event);
     // Paced, so listr2 draws frames between events as in a real run.

@@ -6,7 +6,7 @@ import { CaptureStream, forbiddenTexts, scriptedRun, secrets } from './scripted-
 async function runPlain(options: { verbosity: number; color?: boolean; diff?: boolean }) {
   const stream = new CaptureStream();
   const errStream = new CaptureStream();
-  const reporter = createReporter({
+  const reporter = await createReporter({
     output: 'text',
     tty: false,
     color: options.color ?? false,
@@ -134,7 +134,7 @@ t.test('no secret and no private key reaches any output, at any verbosity', asyn
 
 t.test('a failed command shows its rc and the end of its output; debug shows its values without changed', async (t) => {
   const stream = new CaptureStream();
-  const reporter = createReporter({ output: 'text', tty: false, color: false, verbosity: 0, diff: false, secrets: secrets(), stream });
+  const reporter = await createReporter({ output: 'text', tty: false, color: false, verbosity: 0, diff: false, secrets: secrets(), stream });
   const task = { name: 'build', module: 'command', file: 'site.yml', line: 1 };
   const stderr = Array.from({ length: 25 }, (_, i) => `error ${i + 1}`).join('\n') + '\n';
   reporter.event({ type: 'result', host: 'h', task, status: 'failed', msg: 'non-zero return code', result: { rc: 2, stderr, stdout: 'done\n' } });

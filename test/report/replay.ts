@@ -6,7 +6,7 @@ import { createReporter } from '../../engine/report/create.ts';
 import { fleetRun, scriptedRun, secrets } from './scripted-run.ts';
 
 const hosts = Number(process.argv[2] ?? 0);
-const reporter = createReporter({
+const reporter = await createReporter({
   output: 'text',
   tty: process.stdout.isTTY === true,
   color: process.stdout.isTTY === true,
