@@ -1,0 +1,168 @@
+// Building blocks for labs of test hosts on this machine: commands, bridges, veths, network namespaces, SSH keys.
+// Generic on purpose: the netns fleet and the systemd-nspawn lab both build on these.
+
+import { spawn } from 'node:child_process';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+
+export interface RunOptions {
+  input?: string;
+  /** Exit codes that are not an error (default only 0). */
+  okCodes?: number[];
+}
+
+/** Run a program (no shell) and return its stdout; a failure names the command and carries its stderr. */
+export function run(program: string, args: string[], options: RunOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== null && (options.okCodes ?? [0]).includes(code)) resolve(Buffer.concat(out).toString());
+      else reject(new Error(`${program} ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString().trim()}`));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Several `ip` commands in one process (`ip -batch`): much faster than one process each. */
+export async function ipBatch(lines: string[], netns?: string): Promise<void> {
+  if (lines.length === 0) return;
+  await run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n` });
+}
+
+/** A bridge in the root namespace holding `cidr` (e.g. 10.241.0.1/16), up. */
+export function bridgeCommands(bridge: string, cidr: string): string[] {
+  return [`link add ${bridge} type bridge`, `addr add ${cidr} dev ${bridge}`, `link set ${bridge} up`];
+}
+
+/** A network namespace joined to `bridge` by a veth pair whose inner end is `eth0` (root-namespace side). */
+export function namespaceOnBridgeCommands(netns: string, veth: string, bridge: string): string[] {
+  return [`netns add ${netns}`, `link add ${veth} type veth peer name eth0 netns ${netns}`, `link set ${veth} master ${bridge} up`];
+}
+
+/** Inside the namespace: the address on eth0, eth0 and lo up (run with `ipBatch(lines, netns)`). */
+export function namespaceAddressCommands(cidr: string, gateway?: string): string[] {
+  const lines = [`addr add ${cidr} dev eth0`, 'link set eth0 up', 'link set lo up'];
+  if (gateway) lines.push(`route add default via ${gateway}`);
+  return lines;
+}
+
+/** Names of network namespaces that start with `prefix`. */
+export async function listNamespaces(prefix: string): Promise<string[]> {
+  const out = await run('ip', ['netns', 'list']);
+  return out
+    .split('\n')
+    .map((line) => line.split(' ')[0])
+    .filter((name) => name.startsWith(prefix));
+}
+
+/** Names of links in the root namespace that start with `prefix`. */
+export async function listLinks(prefix: string): Promise<string[]> {
+  const out = await run('ip', ['-o', 'link', 'show']);
+  return out
+    .split('\n')
+    .map((line) => line.split(': ')[1]?.split('@')[0] ?? '')
+    .filter((name) => name.startsWith(prefix));
+}
+
+/** PIDs of every process in each of these network namespaces (one scan of /proc, as `ip netns pids` does per name). */
+export async function namespacePids(netnsNames: string[]): Promise<Map<string, number[]>> {
+  const byInode = new Map<number, string>();
+  for (const name of netnsNames) {
+    const st = await stat(`/run/netns/${name}`).catch(() => undefined);
+    if (st) byInode.set(st.ino, name);
+  }
+  const pids = new Map<string, number[]>(netnsNames.map((name) => [name, []]));
+  if (byInode.size === 0) return pids;
+  await Promise.all(
+    (await readdir('/proc'))
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(async (pid) => {
+        const link = await readlink(`/proc/${pid}/ns/net`).catch(() => '');
+        const name = byInode.get(Number(/\[(\d+)\]/.exec(link)?.[1]));
+        if (name) pids.get(name)?.push(Number(pid));
+      }),
+  );
+  return pids;
+}
+
+/** SIGKILL every process in these namespaces and wait until they are gone. */
+export async function killNamespaceProcesses(netnsNames: string[]): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const pids = [...(await namespacePids(netnsNames)).values()].flat();
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await sleep(20);
+  }
+  throw new Error(`processes in ${netnsNames.join(', ')} survive SIGKILL`);
+}
+
+/** Generate an unencrypted key pair (FILE and FILE.pub); returns the public key line. */
+export async function generateKey(file: string, comment: string, type = 'ed25519'): Promise<string> {
+  await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', comment, '-f', file]);
+  return (await readFile(`${file}.pub`, 'utf8')).trim();
+}
+
+/** One known_hosts line for a host key, in the form OpenSSH writes (`[addr]:port` unless port 22). */
+export function knownHostsLine(address: string, port: number, publicKeyLine: string): string {
+  const [type, blob] = publicKeyLine.split(' ');
+  return `${port === 22 ? address : `[${address}]:${port}`} ${type} ${blob}`;
+}
+
+/** The `index`-th address (0-based) after the base of `subnet` ("10.241.0.0/16", index 1 → 10.241.0.1). */
+export function addressInSubnet(subnet: string, index: number): string {
+  const [base, bits] = subnet.split('/');
+  const n = base.split('.').reduce((acc, part) => acc * 256 + Number(part), 0) + index;
+  const size = 2 ** (32 - Number(bits));
+  if (index <= 0 || index >= size - 1) throw new Error(`address #${index} does not fit in ${subnet}`);
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolve once something accepts TCP connections on address:port; reject after `timeoutMs`. */
+export async function waitForTcp(address: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: address, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${address}:${port} after ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+/**
+ * Why a lab cannot run here, or undefined when it can: labs need root (namespaces, bridges, mounts) and some programs.
+ */
+export async function labUnavailableReason(programs: string[]): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'the lab needs root: it creates network namespaces, a bridge and mounts';
+  const missing: string[] = [];
+  for (const program of programs) {
+    try {
+      await run('sh', ['-c', `command -v ${program}`]);
+    } catch {
+      missing.push(program);
+    }
+  }
+  return missing.length ? `the lab needs these programs, not found on PATH: ${missing.join(', ')}` : undefined;
+}
