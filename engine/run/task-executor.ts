@@ -1,8 +1,8 @@
 // One task on one host: when, loop, arguments, plan, apply (or stop there in --check), retries, register, notify.
 
 import { checkArgs, OMIT } from '../load/args.ts';
-import type { TaskNode } from '../load/model.ts';
-import { formatPos, InputError } from '../load/source.ts';
+import type { Condition, TaskNode } from '../load/model.ts';
+import { formatPos, InputError, type SourcePos } from '../load/source.ts';
 import { displayPath } from '../load/yaml.ts';
 import type { BecomeOptions, Connection, ExecOptions } from '../connection/connection.ts';
 import { UnreachableError } from '../connection/connection.ts';
@@ -44,7 +44,13 @@ function withExecDefaults(conn: Connection, defaults: Pick<ExecOptions, 'env' | 
 }
 
 function errorMessage(error: unknown, task: TaskNode): string {
-  if (error instanceof InputError) return error.message;
+  if (error instanceof InputError) {
+    // An error inside a template file names the template; say which task rendered it too.
+    if (error.pos && error.pos.file !== displayPath(task.pos.file)) {
+      return `${error.message} (task "${task.name ?? task.module}" at ${displayPath(task.pos.file)}:${task.pos.line})`;
+    }
+    return error.message;
+  }
   if (error instanceof UndefinedVariableError || error instanceof ExpressionError) {
     return `${formatPos({ ...task.pos, file: displayPath(task.pos.file) })}: task "${task.name ?? task.module}": ${error.message}`;
   }
@@ -191,6 +197,24 @@ export class TaskExecutor {
     return { ...outcome, status: 'failed', msg: `retry limit reached (${attempts} attempts)`, result: { ...outcome.result, failed: true, msg: 'Retry limit reached' } };
   }
 
+  /** Run `fn`; an undefined variable or a failing expression in it is reported at `pos` (or the task's line). */
+  private at<T>(task: TaskNode, pos: SourcePos | undefined, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof UndefinedVariableError || error instanceof ExpressionError) {
+        const where = pos ?? task.pos;
+        throw new InputError({ ...where, file: displayPath(where.file) }, `task "${task.name ?? task.module}": ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  /** Every condition of a list holds; an error is reported at the condition's own position. */
+  private conditionsAt(task: TaskNode, conditions: readonly Condition[], scope: Record<string, unknown>): boolean {
+    return conditions.every((c) => this.at(task, c.pos, () => conditionsHold([c.expr], scope)));
+  }
+
   private async connectionFor(hostName: string): Promise<Connection> {
     const target = this.pc.allHosts.get(hostName);
     const vars = target ? this.pc.varsFor(target, this.pc.play.scope, false) : { ansible_host: hostName };
@@ -203,12 +227,15 @@ export class TaskExecutor {
   private async runOnce(task: TaskNode, host: HostState, vars: Record<string, unknown>, itemVars: Record<string, unknown>): Promise<Outcome> {
     const pc = this.pc;
     const { strict, view } = createScope({ ...vars, ...itemVars });
-    if (task.scope.when.length > 0 && !conditionsHold(task.scope.when.map((c) => c.expr), strict)) {
+    if (!this.conditionsAt(task, task.scope.when, strict)) {
       return { status: 'skipped', result: { skipped: true, changed: false, skip_reason: 'Conditional result was False' } };
     }
     const module = pc.registry.get(task.module) as Module;
-    const rendered = withoutOmitted(renderValue(task.args, strict) as Record<string, unknown>);
-    const args = checkArgs(module, rendered, (key, which = 'key') => (key ? task.argPos[key]?.[which] : undefined) ?? task.pos, 'run');
+    const rendered: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(task.args)) {
+      rendered[key] = this.at(task, task.argPos[key]?.value, () => renderValue(value, strict));
+    }
+    const args = checkArgs(module, withoutOmitted(rendered), (key, which = 'key') => (key ? task.argPos[key]?.[which] : undefined) ?? task.pos, 'run');
     for (const [name, spec] of Object.entries(module.spec.args)) {
       if (spec.noLog && typeof args[name] === 'string') pc.masker.add(args[name] as string);
     }
@@ -258,8 +285,8 @@ export class TaskExecutor {
       let failed = false;
       if (task.changedWhen || task.failedWhen) {
         const bound = createScope({ ...vars, ...itemVars, ...(task.register ? { [task.register]: result } : {}), ...result }).strict;
-        if (task.changedWhen) changed = conditionsHold(task.changedWhen.map((c) => c.expr), bound);
-        if (task.failedWhen) failed = conditionsHold(task.failedWhen.map((c) => c.expr), bound);
+        if (task.changedWhen) changed = this.conditionsAt(task, task.changedWhen, bound);
+        if (task.failedWhen) failed = this.conditionsAt(task, task.failedWhen, bound);
         result.changed = changed;
         if (failed) result.failed = true;
       }

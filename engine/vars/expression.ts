@@ -6,6 +6,7 @@
 import { basename, dirname } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { Script } from 'node:vm';
 import { stringify as toYamlText, parse as fromYamlText } from 'yaml';
 import { shellQuote } from '../connection/connection.ts';
 
@@ -69,7 +70,14 @@ function compile(expr: string): (scope: object) => unknown {
     // Sloppy-mode function so that `with` can resolve names through the scope proxy.
     fn = new Function('__scope', `with (__scope) { return (${expr}\n); }`) as (scope: object) => unknown;
   } catch (error) {
-    throw new ExpressionError(expr, `invalid expression "${expr}": ${(error as Error).message}`);
+    // Report the parser's complaint about the user's text alone, not about the wrapper around it.
+    let reason = (error as Error).message;
+    try {
+      new Script(expr); // parse the text alone: "Unexpected end of input", not a complaint about the wrapper's ')'
+    } catch (plain) {
+      reason = (plain as Error).message;
+    }
+    throw new ExpressionError(expr, `invalid expression "${expr}": ${reason}`);
   }
   compiled.set(expr, fn);
   return fn;
