@@ -64,6 +64,9 @@ export function atomicPutCommand(path: string, options: PutOptions = {}, expecte
 
 /** Wrap a command to run as another user through sudo (-n: never prompt unless a password is piped in). */
 export function becomeCommand(command: string, user: string, withPassword: boolean): string {
-  const sudo = withPassword ? `sudo -S -p '' -u ${shellQuote(user)}` : `sudo -n -u ${shellQuote(user)}`;
-  return `${sudo} -- /bin/sh -c ${shellQuote(command)}`;
+  const run = `sudo -n -u ${shellQuote(user)} -- /bin/sh -c ${shellQuote(command)}`;
+  if (!withPassword) return run;
+  // The password is the first line of stdin. This shell reads it and gives it to `sudo -v` alone, so that a sudo
+  // that does not ask (NOPASSWD, cached credentials) never passes it on to the command as input.
+  return `IFS= read -r kplay_pw; printf '%s\n' "$kplay_pw" | sudo -S -p '' -v 2>/dev/null; unset kplay_pw; ${run}`;
 }

@@ -7,6 +7,8 @@ import { connect } from 'node:net';
 
 export interface RunOptions {
   input?: string;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
   /** Exit codes that are not an error (default only 0). */
   okCodes?: number[];
 }
@@ -14,7 +16,8 @@ export interface RunOptions {
 /** Run a program (no shell) and return its stdout; a failure names the command and carries its stderr. */
 export function run(program: string, args: string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = options.env ? { ...process.env, ...options.env } : process.env;
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -123,10 +126,33 @@ export function knownHostsLine(address: string, port: number, publicKeyLine: str
 /** The `index`-th address (0-based) after the base of `subnet` ("10.241.0.0/16", index 1 → 10.241.0.1). */
 export function addressInSubnet(subnet: string, index: number): string {
   const [base, bits] = subnet.split('/');
-  const n = base.split('.').reduce((acc, part) => acc * 256 + Number(part), 0) + index;
+  const n = ipv4ToNumber(base) + index;
   const size = 2 ** (32 - Number(bits));
   if (index <= 0 || index >= size - 1) throw new Error(`address #${index} does not fit in ${subnet}`);
   return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+function ipv4ToNumber(address: string): number {
+  return address.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+}
+
+/** Whether two IPv4 networks ("10.1.0.0/16") share any address. */
+export function networksOverlap(a: string, b: string): boolean {
+  const [baseA, bitsA] = a.split('/');
+  const [baseB, bitsB] = b.split('/');
+  const bits = Math.min(Number(bitsA ?? 32), Number(bitsB ?? 32));
+  const size = 2 ** (32 - bits);
+  return Math.floor(ipv4ToNumber(baseA) / size) === Math.floor(ipv4ToNumber(baseB) / size);
+}
+
+/** IPv4 networks this machine already routes (every address and route): a new lab subnet must not overlap them. */
+export async function usedIpv4Networks(): Promise<string[]> {
+  const routes = await run('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
+  return routes
+    .split('\n')
+    .map((line) => line.split(' ').find((word, i) => i <= 1 && /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(word)))
+    .filter((network): network is string => network !== undefined)
+    .map((network) => (network.includes('/') ? network : `${network}/32`));
 }
 
 export function sleep(ms: number): Promise<void> {
