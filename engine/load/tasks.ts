@@ -165,10 +165,14 @@ export function splitKeyValues(text: string): { pairs: [string, string, number][
   return { pairs, rest };
 }
 
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"' };
+
+/** A k=v value: quotes removed; inside double quotes \n, \t, \r, \\ and \" mean what they do in YAML (as in Ansible). */
 function unquote(value: string): string {
-  if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) {
-    return value.slice(1, -1);
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+    return value.slice(1, -1).replace(/\\([ntr"\\])/g, (_m, c: string) => ESCAPES[c]);
   }
+  if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) return value.slice(1, -1);
   return value;
 }
 
