@@ -1,7 +1,7 @@
 // How hosts are worked through: serial batches, max_fail_percentage, any_errors_fatal, the free strategy, throttle
 // and --forks. Five hosts on this machine (local connection), each with its own folder.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { kplay, type KplayResult } from '../helpers/kplay.ts';
@@ -17,7 +17,7 @@ const INVENTORY = `all:
     h5: {}
 `;
 
-function fixture(t: Parameters<Parameters<typeof t.test>[1]>[0], play: string): string {
+function fixture(t: Test, play: string): string {
   return t.testdir({ 'inventory.yml': INVENTORY, 'site.yml': play });
 }
 const results = (r: KplayResult): [string, string, string][] =>
