@@ -3,7 +3,7 @@
 import { shellQuote } from '../connection/connection.ts';
 import { ModuleError, defineModule } from './contract.ts';
 import { omitNulls } from './null-args.ts';
-import { COMMAND_ARGS, planCommand } from './run-command.ts';
+import { COMMAND_ARGS, commandRequest, planCommand } from './run-command.ts';
 import { ShellWordsError, splitShellWords } from './shell-words.ts';
 
 interface CommandArgs {
@@ -37,18 +37,6 @@ export default defineModule<CommandArgs>({
     if (argv.length === 0) throw new ModuleError('no command given');
     // Every word quoted: the host's sh only runs the program, it interprets nothing.
     const line = `exec ${argv.map(shellQuote).join(' ')}`;
-    return planCommand(
-      {
-        line,
-        shown: argv,
-        creates: args.creates,
-        removes: args.removes,
-        chdir: args.chdir,
-        stdin: args.stdin,
-        stdinAddNewline: args.stdin_add_newline,
-        stripEmptyEnds: args.strip_empty_ends,
-      },
-      ctx,
-    );
+    return planCommand(commandRequest(line, argv, args), ctx);
   },
 });

@@ -21,6 +21,29 @@ export interface CommandRequest {
   stripEmptyEnds: boolean;
 }
 
+/** The options command and shell share, as their arguments hold them. */
+export interface CommandOptionArgs {
+  creates?: string;
+  removes?: string;
+  chdir?: string;
+  stdin?: string;
+  stdin_add_newline: boolean;
+  strip_empty_ends: boolean;
+}
+
+export function commandRequest(line: string, shown: string | string[], args: CommandOptionArgs): CommandRequest {
+  return {
+    line,
+    shown,
+    creates: args.creates,
+    removes: args.removes,
+    chdir: args.chdir,
+    stdin: args.stdin,
+    stdinAddNewline: args.stdin_add_newline,
+    stripEmptyEnds: args.strip_empty_ends,
+  };
+}
+
 /** Shared argument specs of command and shell. */
 export const COMMAND_ARGS = {
   cmd: { type: 'str', description: 'The command line (the free-form text of the task).' },

@@ -3,7 +3,7 @@
 import { shellQuote } from '../connection/connection.ts';
 import { defineModule } from './contract.ts';
 import { omitNulls } from './null-args.ts';
-import { COMMAND_ARGS, planCommand } from './run-command.ts';
+import { COMMAND_ARGS, commandRequest, planCommand } from './run-command.ts';
 
 interface ShellArgs {
   cmd: string;
@@ -29,18 +29,6 @@ export default defineModule<ShellArgs>({
   plan(given, ctx) {
     const args = omitNulls(given);
     const line = args.executable ? `exec ${shellQuote(args.executable)} -c ${shellQuote(args.cmd)}` : args.cmd;
-    return planCommand(
-      {
-        line,
-        shown: args.cmd,
-        creates: args.creates,
-        removes: args.removes,
-        chdir: args.chdir,
-        stdin: args.stdin,
-        stdinAddNewline: args.stdin_add_newline,
-        stripEmptyEnds: args.strip_empty_ends,
-      },
-      ctx,
-    );
+    return planCommand(commandRequest(line, args.cmd, args), ctx);
   },
 });
