@@ -8,7 +8,9 @@ import debug from './debug.ts';
 import encryptionConfig from './encryption_config.ts';
 import fail from './fail.ts';
 import file from './file.ts';
+import getUrl from './get_url.ts';
 import kubeconfig from './kubeconfig.ts';
+import kubectlApply from './kubectl_apply.ts';
 import pkiCa from './pki_ca.ts';
 import pkiCert from './pki_cert.ts';
 import pkiClusterFacts from './pki_cluster_facts.ts';
@@ -19,10 +21,11 @@ import shell from './shell.ts';
 import stat from './stat.ts';
 import systemd from './systemd.ts';
 import template from './template.ts';
+import waitFor from './wait_for.ts';
 
 const modules = [
-  assertModule, command, copy, debug, fail, file, setFact, setup, shell, stat, template, // ansible.builtin
-  encryptionConfig, kubeconfig, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
+  assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
+  encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 
 export const builtinModules: Record<string, Module> = Object.fromEntries(modules.map((m) => [m.name, m]));

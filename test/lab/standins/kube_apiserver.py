@@ -1,0 +1,363 @@
+# kube-apiserver stand-in: refuses to start where the real one would (flags of its version, files, certificates,
+# encryption config, etcd out of reach), then serves HTTPS with client-certificate authentication, the health
+# endpoints, /version, discovery and enough REST over etcd for the real kubectl get, apply and diff.
+
+import binascii
+import os
+import re
+import urllib.parse
+
+from standin_lib import *  # noqa: F401,F403  build: inlined
+from apiserver_rest import *  # noqa: F401,F403  build: inlined
+
+PROGRAM = 'kube-apiserver'
+AUTHORIZATION_MODES = ['AlwaysAllow', 'AlwaysDeny', 'ABAC', 'Webhook', 'RBAC', 'Node']
+# Admission plugins every supported version knows; the table adds the ones that came and went (FACTS).
+ADMISSION_PLUGINS = [
+    'AlwaysAdmit', 'AlwaysDeny', 'AlwaysPullImages', 'CertificateApproval', 'CertificateSigning',
+    'CertificateSubjectRestriction', 'DefaultIngressClass', 'DefaultStorageClass', 'DefaultTolerationSeconds',
+    'DenyServiceExternalIPs', 'EventRateLimit', 'ExtendedResourceToleration', 'ImagePolicyWebhook',
+    'LimitPodHardAntiAffinityTopology', 'LimitRanger', 'MutatingAdmissionWebhook', 'NamespaceAutoProvision',
+    'NamespaceExists', 'NamespaceLifecycle', 'NodeRestriction', 'OwnerReferencesPermissionEnforcement',
+    'PersistentVolumeClaimResize', 'PodNodeSelector', 'PodTolerationRestriction', 'Priority', 'ResourceQuota',
+    'RuntimeClass', 'ServiceAccount', 'StorageObjectInUseProtection', 'TaintNodesByCondition',
+    'ValidatingAdmissionWebhook', 'PodSecurity', 'ValidatingAdmissionPolicy', 'ClusterTrustBundleAttest',
+]
+PUBLIC_PATHS = ('/healthz', '/livez', '/readyz', '/version')  # system:public-info-viewer
+
+
+# ---------------------------------------------------------------- encryption at rest (aescbc via openssl)
+
+class Codec:
+    """Encrypts the resources the encryption config names with its first provider, as the real one does:
+    aescbc writes k8s:enc:aescbc:v1:<key name>:<16-byte IV><AES-256-CBC ciphertext, PKCS#7>."""
+
+    def __init__(self, rules=None):
+        self.rules = rules or []  # [(resources, providers)]
+
+    def providers(self, resource):
+        for resources, providers in self.rules:
+            if resource in resources or '*.*' in resources or ('*.' in resources and '.' not in resource):
+                return providers
+        return [{'identity': {}}]
+
+    def encode(self, resource, data):
+        first = self.providers(resource)[0]
+        if 'aescbc' not in first:
+            return data
+        key = first['aescbc']['keys'][0]
+        iv = os.urandom(16)
+        rc, out, err = openssl(['enc', '-aes-256-cbc', '-K', base64.b64decode(key['secret']).hex(), '-iv', iv.hex()], data)
+        if rc != 0:
+            raise OSError('aescbc encryption failed: %s' % err.decode(errors='replace'))
+        return b'k8s:enc:aescbc:v1:%s:' % key['name'].encode() + iv + out
+
+    def decode(self, resource, data):
+        if not data.startswith(b'k8s:enc:aescbc:v1:'):
+            return data
+        name, _, rest = data[len(b'k8s:enc:aescbc:v1:'):].partition(b':')
+        for provider in self.providers(resource):
+            for key in (provider.get('aescbc') or {}).get('keys', []):
+                if key['name'].encode() == name:
+                    rc, out, _ = openssl(['enc', '-d', '-aes-256-cbc', '-K', base64.b64decode(key['secret']).hex(), '-iv', rest[:16].hex()], rest[16:])
+                    if rc == 0:
+                        return out
+        raise OSError('no key named %s can decrypt this %s' % (name.decode(), resource))
+
+
+def load_encryption_config(path):
+    """Decode like the real one: kind and apiVersion known, providers well formed, aescbc keys of 32 bytes;
+    unknown fields fatal from the version the table says decoding became strict."""
+    what = 'error while parsing file'
+    doc = read_yaml_file(path, 'encryption-provider-config')
+    if not isinstance(doc, dict):
+        die('%s: %s: the encryption config is not a mapping' % (what, path))
+    kinds = FACTS['encryptionKinds']
+    pair = '%s/%s' % (doc.get('apiVersion'), doc.get('kind'))
+    if pair not in kinds:
+        die('%s: no kind "%s" is registered for version "%s" in scheme "k8s.io/apiserver/pkg/apis/apiserver/install"'
+            % (what, doc.get('kind'), doc.get('apiVersion')))
+    if kinds[pair]:
+        log('%s: %s' % (path, kinds[pair]), 'W')
+    strict = FACTS['encryptionStrict']
+
+    def fields(obj, allowed, where):
+        if strict:
+            for k in obj:
+                if k not in allowed:
+                    die('%s: strict decoding error: unknown field "%s%s"' % (what, where, k))
+
+    fields(doc, ('kind', 'apiVersion', 'resources'), '')
+    rules = []
+    for i, rule in enumerate(doc.get('resources') or []):
+        fields(rule, ('resources', 'providers'), 'resources[%d].' % i)
+        resources, providers = rule.get('resources') or [], rule.get('providers') or []
+        if not resources or not providers:
+            die('%s: resources[%d]: resources and providers are required' % (what, i))
+        for j, p in enumerate(providers):
+            where = 'resources[%d].providers[%d]' % (i, j)
+            kinds_here = [k for k in p if k in ('aescbc', 'aesgcm', 'secretbox', 'identity', 'kms')]
+            fields(p, ('aescbc', 'aesgcm', 'secretbox', 'identity', 'kms'), where + '.')
+            if len(kinds_here) != 1:
+                die('%s: %s: Invalid value: exactly one provider must be configured' % (what, where))
+            for k, key in enumerate(((p.get('aescbc') or p.get('aesgcm') or p.get('secretbox') or {}).get('keys')) or []):
+                try:
+                    size = len(base64.b64decode(str(key.get('secret', '')), validate=True))
+                except binascii.Error:
+                    die('%s: %s.%s.keys[%d].secret: Invalid value: "REDACTED": secrets must be base64 encoded' % (what, where, kinds_here[0], k))
+                wanted = {'aescbc': [32], 'aesgcm': [16, 24, 32], 'secretbox': [32]}.get(kinds_here[0], [])
+                if size not in wanted:
+                    die('%s: %s.%s.keys[%d].secret: Invalid value: "REDACTED": secret is not of the expected length, got %d, expected one of %s'
+                        % (what, where, kinds_here[0], k, size, wanted))
+                if not key.get('name'):
+                    die('%s: %s.%s.keys[%d].name: Required value' % (what, where, kinds_here[0], k))
+            if kinds_here[0] in ('aescbc', 'aesgcm', 'secretbox') and not (p[kinds_here[0]] or {}).get('keys'):
+                die('%s: %s.%s.keys: Required value' % (what, where, kinds_here[0]))
+        rules.append((resources, providers))
+    return Codec(rules)
+
+
+# ---------------------------------------------------------------- startup checks
+
+def check_flags(f):
+    version = FACTS['version']
+    if not f.get('etcd-servers'):
+        die('--etcd-servers must be specified')
+    if at_least(version, FACTS.get('serviceAccountFlagsRequiredFrom')):
+        if not f.get('service-account-issuer'):
+            die('service-account-issuer is a required flag')
+        if not f.get('service-account-signing-key-file'):
+            die('--service-account-signing-key-file and --service-account-issuer are required flags')
+    if f.has('insecure-port') and host_port(f.get('insecure-port'), '--insecure-port') != 0 and at_least(version, FACTS.get('insecurePortMustBeZeroFrom')):
+        die('invalid port value %s: only zero is allowed' % f.get('insecure-port'))
+    port = host_port(f.get('secure-port', str(FACTS['securePort'])), '--secure-port')
+    if port == 0:
+        die('--secure-port %d must be between 1 and 65535, inclusive. It cannot be turned off with 0' % port)
+    for name in ('bind-address', 'advertise-address'):
+        if f.has(name):
+            try:
+                ipaddress.ip_address(f.get(name))
+            except ValueError:
+                die('invalid argument "%s" for "--%s" flag: failed to parse IP: "%s"' % (f.get(name), name, f.get(name)))
+    if f.has('admission-control') and (f.has('enable-admission-plugins') or f.has('disable-admission-plugins')):
+        die('admission-control and enable-admission-plugins/disable-admission-plugins flags are mutually exclusive')
+    known = set(ADMISSION_PLUGINS + FACTS['admissionPluginsKnown']) - set(FACTS['admissionPluginsRemoved'])
+    for flag in ('admission-control', 'enable-admission-plugins', 'disable-admission-plugins'):
+        for plugin in [p for v in f.all(flag) for p in v.split(',') if p]:
+            if plugin not in known:
+                die('%s plugin "%s" is unknown' % (flag, plugin))
+    for mode in [m for v in f.all('authorization-mode') for m in v.split(',') if m]:
+        if mode not in AUTHORIZATION_MODES:
+            die('authorization-mode %s is not a valid mode' % json.dumps(mode))
+    for entry in [e for v in f.all('runtime-config') for e in v.split(',') if e]:
+        key, eq, _ = entry.partition('=')
+        if key == 'api/all' and not eq and at_least(version, FACTS.get('runtimeConfigApiAllNeedsValueFrom')):
+            die('invalid value api/all=')
+        if at_least(version, FACTS['runtimeConfigRemoved'].get(key)):
+            die('group version %s that has not been registered' % key)
+    if f.has('service-cluster-ip-range'):
+        ranges = f.get('service-cluster-ip-range').split(',')
+        if len(ranges) > 2:
+            die('--service-cluster-ip-range and --secondary-service-cluster-ip-range can not be more than two')
+        check_cidr(f.get('service-cluster-ip-range'), '--service-cluster-ip-range')
+    if f.has('service-node-port-range') and not re.match(r'^\d+[-+]\d+$', f.get('service-node-port-range')):
+        die('invalid argument "%s" for "--service-node-port-range" flag: invalid port range' % f.get('service-node-port-range'))
+    return port
+
+
+def check_files(f, workdir):
+    if f.has('tls-cert-file') != f.has('tls-private-key-file'):
+        die('--tls-cert-file and --tls-private-key-file must both be given')
+    if f.has('tls-cert-file'):
+        cert, key = f.get('tls-cert-file'), f.get('tls-private-key-file')
+        check_pair(cert, key, 'serving cert')
+    else:
+        cert, key = self_signed_pair(workdir, ['localhost', '127.0.0.1'])
+    for name in ('client-ca-file', 'etcd-cafile', 'kubelet-certificate-authority', 'requestheader-client-ca-file'):
+        if f.has(name):
+            check_certificate(f.get(name), '--' + name)
+    for cert_flag, key_flag in (('etcd-certfile', 'etcd-keyfile'), ('kubelet-client-certificate', 'kubelet-client-key'),
+                                ('proxy-client-cert-file', 'proxy-client-key-file')):
+        if f.has(cert_flag) or f.has(key_flag):
+            check_pair(f.get(cert_flag), f.get(key_flag), '--%s/--%s' % (cert_flag, key_flag))
+    for path in f.all('service-account-key-file'):
+        check_public_key(path, '--service-account-key-file')
+    if f.has('service-account-signing-key-file'):
+        check_private_key(f.get('service-account-signing-key-file'), '--service-account-signing-key-file')
+    for name in ('token-auth-file', 'authorization-config', 'audit-policy-file'):
+        if f.has(name):
+            read_file(f.get(name), '--' + name)
+    codec = Codec()
+    for name in ('encryption-provider-config', 'experimental-encryption-provider-config'):
+        if f.has(name):
+            codec = load_encryption_config(f.get(name))
+    return cert, key, codec
+
+
+def connect_etcd(f):
+    """The real one dials etcd before serving and gives up after a while: so does this one (STANDIN_ETCD_WAIT s)."""
+    etcd = Etcd(f.get('etcd-servers'), f.get('etcd-cafile'), f.get('etcd-certfile'), f.get('etcd-keyfile'))
+    deadline = time.time() + float(os.environ.get('STANDIN_ETCD_WAIT', '15'))
+    while True:
+        try:
+            etcd.status()
+            return etcd
+        except (OSError, ssl.SSLError, ValueError) as e:
+            if time.time() > deadline:
+                die('error creating storage factory: failed to reach etcd %s: %s: context deadline exceeded' % (f.get('etcd-servers'), e))
+            log('etcd not reachable yet: %s' % e, 'W')
+            time.sleep(1)
+
+
+# ---------------------------------------------------------------- serving
+
+def make_handler(api, etcd, flags, server_address):
+    anonymous_auth = flags.bool('anonymous-auth', True)
+    version = FACTS['version']
+    major, minor, _ = version_tuple(version)
+
+    def etcd_ok():
+        try:
+            etcd.status()
+            return True
+        except (OSError, ssl.SSLError, ValueError):
+            return False
+
+    class Handler(QuietHandler):
+        def user(self):
+            cert = self.connection.getpeercert()
+            if not cert:
+                return None, []
+            subject = [v for rdn in cert.get('subject', ()) for k, v in rdn if k == 'commonName']
+            groups = [v for rdn in cert.get('subject', ()) for k, v in rdn if k == 'organizationName']
+            return (subject[0] if subject else ''), groups + ['system:authenticated']
+
+        def send_json(self, code, doc):
+            self.send_body(code, json.dumps(doc), 'application/json')
+
+        def fail(self, e):
+            self.send_json(e.code, status_doc(e.code, e.reason, e.message, e.details))
+
+        def body(self):
+            length = int(self.headers.get('Content-Length') or 0)
+            return self.rfile.read(length) if length else b''
+
+        def health(self, path, query):
+            name = path.strip('/').split('/')[0]
+            checks = [('ping', True), ('log', True), ('etcd', etcd_ok())]
+            if name == 'readyz':
+                checks += [('etcd-readiness', checks[2][1]), ('informer-sync', True)]
+            checks += [('poststarthook/start-apiserver-admission-initializer', True), ('poststarthook/rbac/bootstrap-roles', True),
+                       ('poststarthook/bootstrap-controller', True)]
+            if name == 'readyz':
+                checks.append(('shutdown', True))
+            exclude = set(query.get('exclude', []))
+            checks = [c for c in checks if c[0] not in exclude]
+            single = path.strip('/').split('/', 1)[1] if '/' in path.strip('/') else None
+            if single:
+                found = [c for c in checks if c[0] == single]
+                if not found:
+                    return self.send_body(404, '404 page not found\n')
+                return self.send_body(200 if found[0][1] else 500, 'ok' if found[0][1] else 'internal server error: %s check failed\n' % single)
+            code, text = health_text(checks, 'verbose' in query, name)
+            self.send_body(code, text)
+
+        def handle_any(self):
+            url = urllib.parse.urlsplit(self.path)
+            path, query = url.path, urllib.parse.parse_qs(url.query, keep_blank_values=True)
+            user, groups = self.user()
+            if user is None:
+                if not anonymous_auth:
+                    return self.send_json(401, status_doc(401, 'Unauthorized', 'Unauthorized'))
+                user, groups = 'system:anonymous', ['system:unauthenticated']
+                if not any(path == p or path.startswith(p + '/') for p in PUBLIC_PATHS) or self.command not in ('GET', 'HEAD'):
+                    return self.forbidden(user, path)
+            try:
+                return self.dispatch(path, query)
+            except ApiError as e:
+                return self.fail(e)
+            except (OSError, ssl.SSLError, ValueError) as e:
+                log('%s %s: %s' % (self.command, path, e), 'E')
+                return self.fail(ApiError(500, 'InternalError', 'Internal error occurred: %s' % e))
+
+        def forbidden(self, user, path):
+            routed = None
+            try:
+                routed = route(path)
+            except ApiError:
+                pass
+            if routed:
+                resource, namespace, name = routed
+                verb = {'GET': 'get' if name else 'list', 'POST': 'create', 'PUT': 'update', 'PATCH': 'patch', 'DELETE': 'delete'}.get(self.command, 'get')
+                scope = 'in the namespace "%s"' % namespace if namespace else 'at the cluster scope'
+                message = '%s%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s" %s' % (
+                    resource.qualified, ' "%s"' % name if name else '', user, verb, resource.name, resource.group, scope)
+            else:
+                message = 'forbidden: User "%s" cannot %s path "%s"' % (user, self.command.lower(), path)
+            self.send_json(403, status_doc(403, 'Forbidden', message))
+
+        def dispatch(self, path, query):
+            if path.split('/')[1] in ('healthz', 'livez', 'readyz'):
+                return self.health(path, query)
+            if path == '/version':
+                return self.send_json(200, {
+                    'major': str(major), 'minor': str(minor), 'gitVersion': 'v' + version, 'gitCommit': 'standin',
+                    'gitTreeState': 'clean', 'buildDate': '2024-01-01T00:00:00Z', 'goVersion': 'go1.22 (stand-in)',
+                    'compiler': 'gc', 'platform': 'linux/amd64'})
+            doc = discovery(path, server_address) or openapi_v3(path)
+            if doc is not None:
+                return self.send_json(200, doc)
+            routed = route(path)
+            if routed is None:
+                return self.send_json(404, status_doc(404, 'NotFound', 'the server could not find the requested resource'))
+            resource, namespace, name = routed
+            method = self.command
+            if method in ('GET', 'HEAD'):
+                code, doc = api.get(resource, namespace, name) if name else api.list(resource, namespace, query)
+                if 'as=Table' in (self.headers.get('Accept') or ''):
+                    doc = as_table(resource, doc)
+                return self.send_json(code, doc)
+            raw = self.body()
+            if method == 'POST' and not name:
+                return self.send_json(*api.create(resource, namespace, self.decode(raw), query))
+            if method == 'PUT' and name:
+                return self.send_json(*api.update(resource, namespace, name, self.decode(raw), query))
+            if method == 'PATCH' and name:
+                return self.send_json(*api.patch(resource, namespace, name, self.headers.get('Content-Type') or '', raw, query))
+            if method == 'DELETE' and name:
+                return self.send_json(*api.delete(resource, namespace, name, query))
+            raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+
+        @staticmethod
+        def decode(raw):
+            try:
+                return yaml_load(raw.decode())
+            except (ValueError, YamlError) as e:
+                raise ApiError(400, 'BadRequest', 'the object provided is unrecognized: %s' % e)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+    return Handler
+
+
+def main():
+    flags = kube_main_flags(sys.argv[1:], PROGRAM)
+    workdir = private_workdir(PROGRAM)
+    port = check_flags(flags)
+    cert, key, codec = check_files(flags, workdir)
+    ctx = server_context(cert, key, flags.get('client-ca-file'))
+    etcd = connect_etcd(flags)
+    api = Api(Store(etcd, codec))
+    api.bootstrap()
+    bind = flags.get('bind-address', '0.0.0.0')
+    advertise = flags.get('advertise-address') or ('127.0.0.1' if bind in ('0.0.0.0', '::') else bind)
+    try:
+        server = TLSServer((bind, port), make_handler(api, etcd, flags, '%s:%d' % (advertise, port)), ctx)
+    except OSError as e:
+        die('failed to create listener: failed to listen on %s:%d: listen tcp %s:%d: bind: %s' % (bind, port, bind, port, e.strerror))
+    log('Serving securely on %s:%d' % (bind, port))
+    server.serve_forever()
+
+
+if __name__ == '__main__':
+    main()
