@@ -41,8 +41,11 @@ async function load() {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      packages: 'external',
-      sourcemap: 'inline',
+      // Dependencies go into the bundle too (no module resolution at start-up), except ssh2 (optional native parts)
+      // and the TypeScript loader for users' own .ts modules.
+      external: ['ssh2', 'tsx', 'esbuild'],
+      banner: { js: "import { createRequire as __kplayRequire } from 'node:module'; const require = __kplayRequire(import.meta.url);" },
+      sourcemap: 'linked', // a .map beside each file: read only when asked for (--enable-source-maps)
       logLevel: 'error',
     });
     // Swap whole folders: a concurrent run sees the old bundle or the new one, never half of one.

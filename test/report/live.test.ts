@@ -83,7 +83,7 @@ const expectedScreen = [
 ];
 
 t.test('on a terminal: a row per host, changes and failures kept above, the recap at the end', async (t) => {
-  const raw = await runLive(scriptedRun(), { columns: 120, rows: 40 }, false, 15);
+  const raw = await runLive(scriptedRun(), { columns: 120, rows: 40 }, false, 150);
   t.match(raw, '\u001b[2K\u001b[1A', 'frames are redrawn in place');
   t.match(raw, /❯ PLAY \[web servers\] {2}TASK \[install packages\]\n(?: {2}. web\d.*\n)* {2}. web\d {2}ok=\d changed=\d {2}→ install packages\n/, 'a row shows its host\'s task');
   t.equal(finalScreen(raw).trimEnd(), expectedScreen.join('\n'));
