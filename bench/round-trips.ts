@@ -1,0 +1,118 @@
+// Round trips per task, counted on the host, the same way for both tools: strace follows the host's sshd while a
+// tool runs, and counts the commands it was asked to start (each exec request starts root's shell, `bash -c`) and the
+// sftp requests it served (reads of the sftp server's stdin by an sshd process that never exec'd).
+// Per task = (run of the module's first two workload tasks) − (run of the first one): connection set-up cancels out.
+
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { Fleet } from '../test/lab/fleet.ts';
+import { withFleet } from './fleet.ts';
+import { resetHosts } from './hosts.ts';
+import { runTool, type Tool } from './tools.ts';
+import { PLAYBOOK } from './workload.ts';
+
+export interface Count {
+  commands: number;
+  sftp: number;
+}
+
+export interface RoundTrips {
+  module: string;
+  tool: Tool;
+  cold: Count;
+  warm: Count;
+}
+
+const MODULES = ['file', 'copy', 'template', 'command'];
+
+export async function countRoundTrips(workDir: string, log: (line: string) => void): Promise<RoundTrips[]> {
+  return withFleet({ count: 1, name: 'benchrt', subnet: '10.254.0.0/16' }, async (fleet) => {
+    const [play] = parse(await readFile(PLAYBOOK, 'utf8')) as Array<{ tasks: Array<Record<string, unknown>> }>;
+    const rows: RoundTrips[] = [];
+    for (const module of MODULES) {
+      const tasks = play.tasks.filter((task) => module in task);
+      const playbooks = [1, 2].map((n) => join(workDir, `round-trips-${module}-${n}.yml`));
+      for (const [i, file] of playbooks.entries()) await writeFile(file, stringify([{ ...play, tasks: tasks.slice(0, i + 1) }]));
+      for (const tool of ['kplay', 'ansible'] as Tool[]) {
+        const [one, two] = [await coldAndWarm(tool, fleet, playbooks[0], workDir), await coldAndWarm(tool, fleet, playbooks[1], workDir)];
+        const minus = (a: Count, b: Count) => ({ commands: a.commands - b.commands, sftp: a.sftp - b.sftp });
+        rows.push({ module, tool, cold: minus(two.cold, one.cold), warm: minus(two.warm, one.warm) });
+        log(`  round trips of ${tool} ${module}: ${JSON.stringify(rows.at(-1))}`);
+      }
+    }
+    return rows;
+  });
+}
+
+async function coldAndWarm(tool: Tool, fleet: Fleet, playbook: string, workDir: string): Promise<{ cold: Count; warm: Count }> {
+  await resetHosts(fleet.hosts);
+  const cold = await traced(fleet, join(workDir, 'strace'), () => ranOk(tool, fleet, playbook, workDir));
+  const warm = await traced(fleet, join(workDir, 'strace'), () => ranOk(tool, fleet, playbook, workDir));
+  return { cold, warm };
+}
+
+async function ranOk(tool: Tool, fleet: Fleet, playbook: string, workDir: string): Promise<void> {
+  const run = await runTool(tool, fleet, { playbook }, workDir);
+  if (run.code !== 0) throw new Error(`${tool} ${playbook} exited ${run.code}: ${(run.stderr || run.stdout).trim().slice(-2000)}`);
+}
+
+/** Count what the host's sshd does while `action` runs. */
+async function traced(fleet: Fleet, output: string, action: () => Promise<void>): Promise<Count> {
+  const strace = spawn('strace', ['-f', '-xx', '-s', '65536', '-e', 'trace=execve,read', '-o', output, '-p', String(fleet.hosts[0].sshdPid)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    strace.on('error', reject);
+    strace.on('close', () => resolve());
+  });
+  // strace says "Process N attached" once it follows sshd: only then may the tool connect.
+  await new Promise<void>((resolve, reject) => {
+    strace.stderr.on('data', (d: Buffer) => d.toString().includes('attached') && resolve());
+    void exited.then(() => reject(new Error('strace exited before attaching to sshd')));
+  });
+  try {
+    await action();
+  } finally {
+    strace.kill('SIGINT');
+    await exited;
+  }
+  return countTrace(await readFile(output, 'utf8'));
+}
+
+/**
+ * strace -f lines are `PID call(args) = result`, a call cut by another process's as `<unfinished ...>` … `<... call
+ * resumed>`; with -xx every string is hex (`\x2f…`). SFTP requests are counted by walking the length-prefixed packets
+ * of what each sftp server read on its stdin: how reads split the stream does not change the count.
+ */
+export function countTrace(trace: string): Count {
+  const execed = new Set<string>();
+  let commands = 0;
+  const stdin = new Map<string, Buffer[]>();
+  const pendingStdinRead = new Set<string>();
+  for (const line of trace.split('\n')) {
+    const [, pid, rest] = /^(\d+)\s+(.*)$/.exec(line) ?? []; // strace pads PIDs to one width
+    if (!pid) continue;
+    if (rest.startsWith('execve(')) {
+      execed.add(pid);
+      if (unhex(rest).startsWith('execve("/bin/bash", ["bash", "-c"')) commands++;
+      continue;
+    }
+    let data: string | undefined;
+    if (rest.startsWith('read(0,') && rest.endsWith('<unfinished ...>')) pendingStdinRead.add(pid);
+    else if (rest.startsWith('read(0, ')) data = rest.slice('read(0, '.length);
+    else if (rest.startsWith('<... read resumed>') && pendingStdinRead.delete(pid)) data = rest.slice('<... read resumed>'.length);
+    const hex = data && /^\s*"((?:\\x[0-9a-f]{2})*)"/.exec(data)?.[1];
+    if (hex) stdin.set(pid, [...(stdin.get(pid) ?? []), Buffer.from(hex.replaceAll('\\x', ''), 'hex')]);
+  }
+  let sftp = 0;
+  for (const [pid, chunks] of stdin) {
+    if (execed.has(pid)) continue; // a program's stdin (Ansible's pipelined modules), not an sftp server's
+    const stream = Buffer.concat(chunks);
+    for (let at = 0; at + 4 <= stream.length; at += 4 + stream.readUInt32BE(at)) sftp++;
+  }
+  return { commands, sftp };
+}
+
+const unhex = (text: string) => text.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));

@@ -1,0 +1,112 @@
+// How the bench runs each tool on the fleet, and reads its recap: kplay from its NDJSON output, Ansible from the
+// PLAY RECAP lines of its default callback. Ansible gets a configuration of its own per run and a clean environment.
+
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Fleet } from '../test/lab/fleet.ts';
+import { measure, type Measured } from './measure.ts';
+import { PLAYBOOK, TEMPLATE_VARS, WORKLOAD_DIR } from './workload.ts';
+
+export type Tool = 'kplay' | 'ansible';
+
+export interface HostRecap {
+  ok: number;
+  changed: number;
+  failed: number;
+  unreachable: number;
+}
+
+export interface ToolRun extends Measured {
+  recap: Map<string, HostRecap>;
+}
+
+const REPO = resolve(import.meta.dirname, '..');
+export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
+
+const extraVars = (tool: Tool) => Object.entries(TEMPLATE_VARS[tool]).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+
+export interface RunRequest {
+  /** Added to the command line, the same for both tools (`--check`, `--syntax-check`, `--limit NAME`). */
+  flags?: string[];
+  /** Default: the workload. */
+  playbook?: string;
+}
+
+export async function runTool(tool: Tool, fleet: Fleet, request: RunRequest, workDir: string): Promise<ToolRun> {
+  const args = [request.playbook ?? PLAYBOOK, ...extraVars(tool), ...(request.flags ?? [])];
+  return tool === 'kplay' ? runKplay(fleet, args) : runAnsible(fleet, args, workDir);
+}
+
+async function runKplay(fleet: Fleet, playbookArgs: string[]): Promise<ToolRun> {
+  const args = ['bin/kplay.js', 'run', ...playbookArgs, '-i', fleet.inventoryFile, '--known-hosts', fleet.knownHostsFile];
+  args.push('--forks', String(fleet.hosts.length), '--output', 'json');
+  // Untimed first: bin/kplay.js rebuilds its bundle when an engine source is newer (others edit engine/ meanwhile).
+  await measure(process.execPath, ['bin/kplay.js', '--version'], { cwd: REPO, env: process.env });
+  const run = await measure(process.execPath, args, { cwd: REPO, env: process.env });
+  const last = run.stdout.trim().split('\n').at(-1) ?? '';
+  let recap = new Map<string, HostRecap>();
+  try {
+    const parsed = JSON.parse(last) as { type: string; hosts: Record<string, HostRecap> };
+    if (parsed.type === 'recap') recap = new Map(Object.entries(parsed.hosts));
+  } catch {
+    // no recap: reported by the caller as missing hosts
+  }
+  return { ...run, recap };
+}
+
+/** Debian's ansible-playbook: forks = hosts, pipelining, strict host keys, Debian's Python on the hosts. */
+async function runAnsible(fleet: Fleet, playbookArgs: string[], workDir: string): Promise<ToolRun> {
+  // A fresh folder per run: no ControlPersist master of an earlier run may serve this one.
+  const home = join(workDir, `ansible-${Date.now()}`);
+  const controlDir = join(home, 'cp');
+  await mkdir(controlDir, { recursive: true });
+  const config = join(home, 'ansible.cfg');
+  await writeFile(config, ansibleConfig(fleet, home, controlDir));
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8', ANSIBLE_CONFIG: config };
+  try {
+    const run = await measure(ANSIBLE_PLAYBOOK, playbookArgs, { cwd: WORKLOAD_DIR, env });
+    const recap = new Map<string, HostRecap>();
+    const line = /^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm;
+    for (const [, host, ok, changed, unreachable, failed] of run.stdout.matchAll(line))
+      recap.set(host, { ok: +ok, changed: +changed, failed: +failed, unreachable: +unreachable });
+    return { ...run, recap };
+  } finally {
+    await stopControlMasters(controlDir);
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+function ansibleConfig(fleet: Fleet, home: string, controlDir: string): string {
+  return `[defaults]
+inventory = ${fleet.inventoryFile}
+forks = ${fleet.hosts.length}
+host_key_checking = True
+retry_files_enabled = False
+gathering = explicit
+interpreter_python = /usr/bin/python3
+private_key_file = ${fleet.keyFile}
+local_tmp = ${join(home, 'tmp')}
+
+[ssh_connection]
+pipelining = True
+# Ansible's default ssh_args plus the fleet's known_hosts, checked strictly.
+ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${fleet.knownHostsFile} -o StrictHostKeyChecking=yes
+control_path_dir = ${controlDir}
+`;
+}
+
+/** Ask each ControlPersist master Ansible left behind to exit (they would otherwise linger 60 s). */
+async function stopControlMasters(controlDir: string): Promise<void> {
+  const sockets = await readdir(controlDir).catch(() => [] as string[]);
+  await Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise<void>((done) => {
+          const child = spawn('ssh', ['-S', join(controlDir, socket), '-O', 'exit', 'bench'], { stdio: 'ignore' });
+          child.on('close', () => done());
+          child.on('error', () => done());
+        }),
+    ),
+  );
+}
