@@ -179,11 +179,12 @@ export default defineModule<KubectlApplyArgs>({
     if (r.rc === 1) diff = objectDiffs(r.stdout);
     else {
       const namespace = namespaceCreatedHere(r.stderr, objects);
-      if (namespace === undefined && ctx.check && UNREACHABLE.test(r.stderr)) {
-        return { changed: true, unpredictable: `cannot reach the cluster to diff: ${r.stderr.trim()}`, result: { objects: names } };
+      // In --check, an API server that earlier tasks of this run would start is not up yet: on it every object is new.
+      const clusterNotUpYet = ctx.check && UNREACHABLE.test(r.stderr);
+      if (namespace === undefined && !clusterNotUpYet) {
+        throw new ModuleError(`kubectl diff failed: ${r.stderr.trim() || `exit ${r.rc}`}`, { rc: r.rc, stderr: r.stderr });
       }
-      if (namespace === undefined) throw new ModuleError(`kubectl diff failed: ${r.stderr.trim() || `exit ${r.rc}`}`, { rc: r.rc, stderr: r.stderr });
-      // Nothing of it can be diffed before its namespace exists: every object is shown as new.
+      // Nothing of it can be diffed before its namespace (or the cluster) exists: every object is shown as new.
       diff = objects.map((o, i) => ({ path: names[i], before: '', after: o.kind === 'Secret' ? maskedSecret(o, undefined, 'after') : stringify(o) }));
     }
     const changedNames = diff.map((d) => d.path);

@@ -70,7 +70,8 @@ export class PlayRunner {
   async runTask(task: TaskNode, hosts: HostState[], handler = false): Promise<void> {
     const pc = this.pc;
     if (!handler && !selectedByTags(task.scope.tags, pc.options)) return;
-    pc.reporter.event({ type: 'task', task: taskRef(task, handler), hosts: hosts.map((h) => h.name) });
+    const firstVars = task.name?.includes('{{') ? this.safeVars(hosts[0], task) : undefined;
+    pc.reporter.event({ type: 'task', task: taskRef(task, handler, firstVars), hosts: hosts.map((h) => h.name) });
     const failedBefore = new Set(hosts.filter((h) => h.failed || h.unreachable));
     if (task.scope.runOnce) {
       const [first, ...rest] = hosts;
@@ -82,7 +83,7 @@ export class PlayRunner {
         if (first.failed || first.unreachable) {
           h.failed = true;
           h.counts.failed++;
-          pc.reporter.event({ type: 'result', host: h.name, task: taskRef(task, handler), status: 'failed', msg: `run_once task failed on ${first.name}` });
+          pc.reporter.event({ type: 'result', host: h.name, task: taskRef(task, handler, firstVars), status: 'failed', msg: `run_once task failed on ${first.name}` });
         }
       }
     } else {
@@ -122,6 +123,14 @@ export class PlayRunner {
       for (const h of stillFailed) h.failed = false;
       await this.runNodes(block.always, entered.filter((h) => !h.unreachable && !h.ended));
       for (const h of stillFailed) h.failed = true;
+    }
+  }
+
+  private safeVars(host: HostState | undefined, task: TaskNode): Record<string, unknown> | undefined {
+    try {
+      return host ? this.pc.varsFor(host, task.scope) : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -93,17 +93,20 @@ async function runPlay(
     parts.reporter.event({ type: 'warning', message: `play "${play.name}": no hosts matched "${play.hosts}"` });
     return;
   }
-  const playHosts = names.map(stateOf);
+  // As in Ansible, a host that failed or was unreachable in an earlier play takes no part in later ones.
+  const playHosts = names.map(stateOf).filter((h) => !h.failed && !h.unreachable);
   for (const h of playHosts) {
     touched.add(h);
     h.ended = false;
-    h.failed = false; // Ansible: a host that failed in an earlier play is not in later ones
+  }
+  if (playHosts.length === 0) {
+    parts.reporter.event({ type: 'warning', message: `play "${play.name}": every host failed in an earlier play` });
+    return;
   }
   const loader = new LoaderContext(parts.registry, play.baseDir, parts.rolesPath);
   loader.playRoles.push(...play.roles);
   const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, loader, parts.reporter, parts.masker, limit, groups);
-  const failedEarlier = new Set(playHosts.filter((h) => h.unreachable));
-  for (const batch of batches(playHosts.filter((h) => !failedEarlier.has(h)), play.serial)) {
+  for (const batch of batches(playHosts, play.serial)) {
     pc.batch = batch;
     await new PlayRunner(pc).run(batch);
     if (pc.aborted || batch.every((h) => !h.active && !h.ended)) break;

@@ -10,6 +10,7 @@ import { PlannedConnection } from '../connection/planned.ts';
 import { ModuleError, type FileDiff, type Module, type ModuleContext } from '../modules/contract.ts';
 import { conditionsHold, createScope, evaluate, ExpressionError, renderValue, UndefinedVariableError } from '../vars/expression.ts';
 import { findFile } from './find-file.ts';
+import { ConnectionPool } from './connections.ts';
 import type { PlayContext } from './context.ts';
 import type { TaskRef, TaskStatus } from './events.ts';
 import type { HostState } from './host.ts';
@@ -21,8 +22,17 @@ interface Outcome {
   diff?: FileDiff[];
 }
 
-export function taskRef(task: TaskNode, handler = false): TaskRef {
-  return { name: task.name ?? task.module, module: task.module, file: displayPath(task.pos.file), line: task.pos.line, handler };
+/** A task as reports show it; a name with `{{ }}` is rendered with the given variables when it can be. */
+export function taskRef(task: TaskNode, handler = false, vars?: Record<string, unknown>): TaskRef {
+  let name = task.name ?? task.module;
+  if (vars && name.includes('{{')) {
+    try {
+      name = String(renderValue(name, createScope(vars).strict));
+    } catch {
+      // a name that cannot be rendered (a variable set later) is shown as written
+    }
+  }
+  return { name, module: task.module, file: displayPath(task.pos.file), line: task.pos.line, handler };
 }
 
 function withoutOmitted(args: Record<string, unknown>): Record<string, unknown> {
@@ -63,13 +73,14 @@ export class TaskExecutor {
   /** Run `task` on `host` and report it. Returns the registered result. */
   async run(task: TaskNode, host: HostState, handler = false): Promise<Record<string, unknown>> {
     const pc = this.pc;
-    const ref = taskRef(task, handler);
-    pc.reporter.event({ type: 'host_task', host: host.name, task: ref });
+    let ref = taskRef(task, handler);
     const noLog = task.scope.noLog === true;
     let outcome: Outcome;
     let vars: Record<string, unknown> = {};
     try {
       vars = pc.varsFor(host, task.scope);
+      ref = taskRef(task, handler, vars);
+      pc.reporter.event({ type: 'host_task', host: host.name, task: ref });
       outcome = task.loop ? await this.runLoop(task, host, vars, ref, noLog) : await this.runWithRetries(task, host, vars, {});
     } catch (error) {
       outcome = { status: 'failed', result: { failed: true, msg: errorMessage(error, task) }, msg: errorMessage(error, task) };
@@ -217,7 +228,12 @@ export class TaskExecutor {
 
   private async connectionFor(hostName: string): Promise<Connection> {
     const target = this.pc.allHosts.get(hostName);
-    const vars = target ? this.pc.varsFor(target, this.pc.play.scope, false) : { ansible_host: hostName };
+    // A host outside the inventory: localhost is this machine (as in Ansible); any other name is an address.
+    const vars = target
+      ? this.pc.varsFor(target, this.pc.play.scope, false)
+      : ConnectionPool.isLocal(hostName, {})
+        ? { ansible_connection: 'local' }
+        : { ansible_host: hostName };
     const view = createScope(vars).view;
     const connVars: Record<string, unknown> = {};
     for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = view[key];
