@@ -1,0 +1,109 @@
+// The roles' flags for a Kubernetes release, checked against the shared flag table (../shared/k8s-flags.json) rather
+// than against kplay's own copy of it: every flag rendered for 1.21 and for the newest release exists in that
+// release; renamed flags are renamed, removed ones left out; a user's flag the release rejects fails the run
+// before any host is changed.
+
+import t, { type Test } from 'tap';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { kplay, REPO } from '../helpers/kplay.ts';
+import { configApi, loadFlagTable, renderFlags } from '../../roles/kube-common/lib/flag-table.ts';
+
+interface SharedLifetime {
+  added: string | null;
+  removed: string | null;
+}
+const SHARED = JSON.parse(readFileSync(resolve(REPO, '../shared/k8s-flags.json'), 'utf8')) as {
+  components: Record<string, Record<string, SharedLifetime>>;
+  configApis: { KubeSchedulerConfiguration: Record<string, SharedLifetime> };
+  _meta: { generated: string };
+};
+const NEWEST = /newest release covered: (\d+\.\d+)/.exec(SHARED._meta.generated)![1];
+const FIXTURES = join(REPO, 'test/k8s/fixtures');
+const COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+
+const minor = (v: string): number => Number(v.split('.')[1]);
+/** Whether the shared table says `flag` exists in `version` (all releases here are 1.x). */
+const existsIn = (l: SharedLifetime, version: string): boolean =>
+  (l.added === null || minor(version) >= minor(l.added)) && (l.removed === null || minor(version) < minor(l.removed));
+
+type Rendered = Record<(typeof COMPONENTS)[number], string[]> & { release: { scheduler_config: { apiVersion: string } } };
+
+async function renderFor(t: Test, version: string, extra: string[] = []): Promise<{ code: number; out: string; rendered?: Rendered; stderr: string; stdout: string }> {
+  const dir = t.testdir({});
+  const out = join(dir, 'flags.json');
+  const r = await kplay(['run', join(FIXTURES, 'flags.yml'), '-i', join(FIXTURES, 'local-controller.yml'), '-e', `out=${out}`, '-e', `kube_version=${version}`, ...extra], { cwd: REPO });
+  return { ...r, out, rendered: existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Rendered) : undefined };
+}
+
+for (const version of ['1.21.14', `${NEWEST}.0`]) {
+  t.test(`every flag rendered for ${version} exists in that release`, async (t) => {
+    const r = await renderFor(t, version);
+    t.equal(r.code, 0, r.stderr + r.stdout);
+    for (const component of COMPONENTS) {
+      const lines = r.rendered![component];
+      t.ok(lines.length > 2, `${component}: ${lines.length} flags`);
+      for (const line of lines) {
+        const name = line.split('=')[0];
+        const l = SHARED.components[component][name];
+        t.ok(l && existsIn(l, version), `${component} ${version} has ${name}`);
+      }
+    }
+    const api = r.rendered!.release.scheduler_config.apiVersion;
+    t.ok(existsIn(SHARED.configApis.KubeSchedulerConfiguration[api], version), `the scheduler config's ${api} is decoded by ${version}`);
+  });
+}
+
+t.test('the rendered flags follow the release', async (t) => {
+  const old = await renderFor(t, '1.21.14');
+  const cm = old.rendered!['kube-controller-manager'];
+  t.ok(cm.includes('--port=0'), '1.21: the controller manager turns its insecure port off');
+  t.equal(old.rendered!.release.scheduler_config.apiVersion, 'kubescheduler.config.k8s.io/v1beta1');
+  const now = await renderFor(t, '1.24.0');
+  t.notOk(now.rendered!['kube-controller-manager'].some((l) => /^--(secure-)?port=/.test(l)), '1.24: --port is gone, and is not turned into --secure-port');
+  t.equal(now.rendered!.release.scheduler_config.apiVersion, 'kubescheduler.config.k8s.io/v1beta3');
+  const apiserver = now.rendered!['kube-apiserver'];
+  for (const gone of ['--insecure-port', '--kubelet-https', '--experimental-encryption-provider-config', '--logtostderr']) {
+    t.notOk(apiserver.some((l) => l.startsWith(`${gone}=`)), `1.24: no ${gone}`);
+  }
+  t.ok(apiserver.includes('--service-account-issuer=https://10.240.0.10:6443'), 'the issuer is the first controller by default');
+});
+
+t.test("a user's flag the release rejects fails before anything is written", async (t) => {
+  const bad = await renderFor(t, '1.24.0', ['-e', '{"kube_apiserver_extra_flags": {"--insecure-port": 0}}']);
+  t.equal(bad.code, 2, 'the run fails');
+  t.match(bad.stdout + bad.stderr, /kube-apiserver 1\.24\.0 does not accept --insecure-port: removed in 1\.24/);
+  t.notOk(bad.rendered, 'no later task ran');
+  const renamed = await renderFor(t, '1.30.0', ['-e', '{"kube_apiserver_extra_flags": {"--experimental-encryption-provider-config": "/x"}}']);
+  t.equal(renamed.code, 2);
+  t.match(renamed.stdout + renamed.stderr, /removed in 1\.24: use --encryption-provider-config/);
+  const unsupported = await renderFor(t, '1.19.0');
+  t.equal(unsupported.code, 2);
+  t.match(unsupported.stdout + unsupported.stderr, /kube_version 1\.19\.0 is not supported: the roles know the flags of 1\.21 to /);
+  const ok = await renderFor(t, '1.30.0', ['-e', '{"kube_apiserver_extra_flags": {"--event-ttl": "2h", "--v": null}}']);
+  t.equal(ok.code, 0, ok.stderr);
+  t.ok(ok.rendered!['kube-apiserver'].includes('--event-ttl=2h'), "the user's value replaces the role's");
+  t.notOk(ok.rendered!['kube-apiserver'].some((l) => l.startsWith('--v=')), 'null removes a flag');
+  const split = await renderFor(t, '1.30.0', ['-e', '{"kube_controller_manager_extra_flags": {"--cluster-cidr": "10.100.0.0/16"}}']);
+  t.equal(split.code, 2, "flannel's network must be the controller manager's --cluster-cidr");
+  t.match(split.stdout + split.stderr, /flannel_network 10\.200\.0\.0\/16 differs from kube-controller-manager's --cluster-cidr 10\.100\.0\.0\/16/);
+});
+
+t.test('the flag table code on its own', async (t) => {
+  const table = loadFlagTable();
+  const r = renderFlags(table, {
+    component: 'kube-apiserver',
+    version: '1.25.0',
+    defaults: { '--experimental-encryption-provider-config': '/e.yaml', '--logtostderr': true, 'enable-admission-plugins': 'PodSecurityPolicy,NodeRestriction', '--audit-log-path': '/var/log/a b%.log' },
+    user: {},
+  });
+  t.same(r.lines, ['--audit-log-path="/var/log/a b%%.log"', '--enable-admission-plugins=NodeRestriction', '--encryption-provider-config=/e.yaml', '--logtostderr=true'],
+    'renamed, a removed plugin dropped, quoted for systemd; --logtostderr still there in 1.25');
+  t.same(renderFlags(table, { component: 'kube-apiserver', version: '1.26.0', defaults: { '--logtostderr': true }, user: {} }).lines, [], '--logtostderr is gone in 1.26');
+  t.throws(() => renderFlags(table, { component: 'kube-apiserver', version: '1.25.0', defaults: {}, user: { '--enable-admission-plugins': 'PodSecurityPolicy' } }), /admission plugin PodSecurityPolicy .* removed in 1\.25/);
+  t.throws(() => renderFlags(table, { component: 'kube-apiserver', version: '1.30.0', defaults: {}, user: { '--profiling': false } }), /not in kplay's flag table/);
+  t.same(renderFlags(table, { component: 'kube-apiserver', version: '1.30.0', defaults: {}, user: { '--profiling': false }, unchecked: ['--profiling'] }).lines, ['--profiling=false']);
+  const apis = ['1.21', '1.22', '1.23', '1.24', '1.25', '1.36'].map((v) => configApi(table, 'KubeSchedulerConfiguration', v).apiVersion.replace('kubescheduler.config.k8s.io/', ''));
+  t.same(apis, ['v1beta1', 'v1beta2', 'v1beta3', 'v1beta3', 'v1', 'v1']);
+  t.equal(configApi(table, 'EncryptionConfiguration', '1.30').apiVersion, 'apiserver.config.k8s.io/v1');
+});

@@ -1,0 +1,136 @@
+// Issue 6 on three real systemd hosts, with the stand-ins served from a release mirror on the lab's bridge:
+// playbooks/master.yml brings the control plane up (--check on fresh hosts predicts it exactly), a second run changes
+// nothing, the units hold only flags their release has (checked against ../shared/k8s-flags.json), a stand-in
+// refuses a removed flag, one apiserver setting restarts only kube-apiserver, and 1.21 works as well as the newest.
+
+import t from 'tap';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { REPO } from '../helpers/kplay.ts';
+import { run } from '../lab/nspawn.ts';
+import { HEALTH_HOST, SERVICES, changedBy, failedIn, mainPids, startControlPlaneLab, unitFlags } from './control-plane-lab.ts';
+
+interface SharedLifetime {
+  added: string | null;
+  removed: string | null;
+}
+const SHARED = JSON.parse(readFileSync(resolve(REPO, '../shared/k8s-flags.json'), 'utf8')) as {
+  components: Record<string, Record<string, SharedLifetime>>;
+  _meta: { generated: string };
+};
+const NEWEST = `${/newest release covered: (\d+\.\d+)/.exec(SHARED._meta.generated)![1]}.0`;
+const OLDEST = '1.21.14';
+const KUBE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+const minor = (v: string): number => Number(v.split('.')[1]);
+const existsIn = (l: SharedLifetime | undefined, v: string): boolean =>
+  !!l && (l.added === null || minor(v) >= minor(l.added)) && (l.removed === null || minor(v) < minor(l.removed));
+
+t.test('playbooks/master.yml on three controllers', async (t) => {
+  const cpl = await startControlPlaneLab({ count: 3, versions: [NEWEST, OLDEST], dir: t.testdir({}), binaries: 'mirror', example: join(REPO, 'inventory/three-masters.yml') });
+  t.teardown(() => cpl.stop());
+  const { hosts } = cpl;
+  const none = Object.fromEntries(hosts.map((h) => [h, 0]));
+  const apiserverSetting = { kube_apiserver_extra_flags: { '--event-ttl': '2h' } };
+
+  await cpl.setVars({ kube_apiserver_extra_flags: { '--kubelet-https': true } });
+  const refused = await cpl.run();
+  t.equal(refused.code, 2, 'a flag the release does not accept fails the run');
+  t.match(refused.stdout, new RegExp(`kube-apiserver ${NEWEST.replace(/\./g, '\\.')} does not accept --kubelet-https: removed in 1\\.22`));
+  t.same(changedBy(hosts, refused), none, 'before anything changed');
+  t.equal(await cpl.onHost(hosts[0], 'ls -d /var/lib/kubernetes 2>/dev/null | wc -l'), '0', 'no host was touched');
+  t.notOk(existsSync(cpl.pkiDir), 'no certificate was made');
+  await cpl.setVars({});
+
+  const check = await cpl.run('--check');
+  t.equal(check.code, 0, check.stderr + check.stdout.slice(-2000));
+  t.equal(failedIn(hosts, check), 0, 'no task failed in --check');
+  t.equal(await cpl.onHost(hosts[0], 'ls /etc/systemd/system/kube-apiserver.service 2>/dev/null | wc -l'), '0', '--check wrote no unit');
+
+  const first = await cpl.run();
+  t.equal(first.code, 0, first.stderr + first.stdout.slice(-3000));
+  t.same(changedBy(hosts, first), changedBy(hosts, check), '--check on fresh hosts predicted the changed count exactly');
+
+  await t.test('acceptance 1: the control plane is up', async (t) => {
+    for (const h of hosts) {
+      for (const service of SERVICES) {
+        t.equal(await cpl.onHost(h, `systemctl is-active ${service}`), 'active', `${h}: ${service} active`);
+        t.equal(await cpl.onHost(h, `systemctl is-enabled ${service}`), 'enabled', `${h}: ${service} enabled`);
+      }
+      const address = cpl.lab.hosts.find((x) => x.name === h)!.address;
+      const health = await run('curl', ['-sS', '-w', ' %{http_code}', '-H', `Host: ${HEALTH_HOST}`, `http://${address}/healthz`]);
+      t.equal(health.stdout, 'ok 200', `${h}: /healthz through nginx answers 200 ok`);
+    }
+    const kubectl = await run('kubectl', ['--kubeconfig', join(cpl.pkiDir, 'admin.kubeconfig'), '--server', 'https://10.240.0.10:6443', 'get', 'clusterrole', 'system:kube-apiserver-to-kubelet', '-o', 'name']);
+    t.equal(kubectl.stdout.trim(), 'clusterrole.rbac.authorization.k8s.io/system:kube-apiserver-to-kubelet', kubectl.stderr);
+    const pki = '/var/lib/kubernetes/pki';
+    const config = await cpl.onHost(hosts[1], `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/ca.pem --cert=${pki}/apiserver-etcd-client.pem --key=${pki}/apiserver-etcd-client-key.pem get /coreos.com/network/config --print-value-only`);
+    t.match(JSON.parse(config), { Network: '10.200.0.0/16', Backend: { Type: 'vxlan' } }, "etcd holds flannel's network config");
+    const cm = await unitFlags(cpl, hosts[0], 'kube-controller-manager');
+    t.ok(cm.includes('--cluster-cidr=10.200.0.0/16'), "flannel's Network is the controller manager's --cluster-cidr");
+    const leases = await cpl.onHost(hosts[0], 'cat /run/flannel/subnet.env');
+    t.match(leases, /^FLANNEL_NETWORK=10\.200\.0\.0\/16$/m, 'flanneld leased a subnet of it');
+  });
+
+  await t.test('acceptance 2: a second run changes nothing', async (t) => {
+    const second = await cpl.run();
+    t.equal(second.code, 0, second.stderr + second.stdout.slice(-1500));
+    t.same(changedBy(hosts, second), none);
+  });
+
+  await t.test(`acceptance 3: ${NEWEST}'s units hold only flags ${NEWEST} has, and a removed flag fails the unit`, async (t) => {
+    for (const component of KUBE) {
+      const flags = await unitFlags(cpl, hosts[0], component);
+      t.ok(flags.length > 1, `${component}: ${flags.length} flags`);
+      for (const flag of flags) t.ok(existsIn(SHARED.components[component][flag.split('=')[0]], NEWEST), `${component} ${NEWEST} has ${flag.split('=')[0]}`);
+    }
+    const h = hosts[2];
+    const exec = (await cpl.onHost(h, 'systemctl show kube-apiserver -p ExecStart --value')).match(/argv\[\]=(.*?) ;/)![1];
+    await cpl.onHost(h, `mkdir -p /etc/systemd/system/kube-apiserver.service.d && printf '[Service]\\nExecStart=\\nExecStart=%s --insecure-port=0\\n' '${exec}' > /etc/systemd/system/kube-apiserver.service.d/removed-flag.conf && systemctl daemon-reload && systemctl restart kube-apiserver; sleep 3`);
+    const journal = await cpl.onHost(h, 'journalctl -u kube-apiserver --no-pager -o cat -n 30');
+    t.match(journal, /unknown flag: --insecure-port/, 'the stand-in refuses --insecure-port');
+    t.match(await cpl.onHost(h, 'systemctl show kube-apiserver -p Result --value'), 'exit-code', 'the unit failed');
+    await cpl.onHost(h, 'rm -r /etc/systemd/system/kube-apiserver.service.d && systemctl daemon-reload && systemctl restart kube-apiserver');
+  });
+
+  await t.test('acceptance 4: one apiserver setting restarts only kube-apiserver, once per host', async (t) => {
+    const before = await Promise.all(hosts.map((h) => mainPids(cpl, h)));
+    await cpl.setVars(apiserverSetting);
+    const r = await cpl.run();
+    t.equal(r.code, 0, r.stderr + r.stdout.slice(-1500));
+    const handlers = r.events.flatMap((e) => (e.type === 'result' && e.task.handler && e.status === 'changed' ? [`${e.host} ${e.task.name}`] : []));
+    t.same(handlers.sort(), hosts.map((h) => `${h} restart kube-apiserver`).sort(), 'one restart handler ran, once per host');
+    for (const [i, h] of hosts.entries()) {
+      const after = await mainPids(cpl, h);
+      for (const service of SERVICES) {
+        if (service === 'kube-apiserver') t.not(after[service], before[i][service], `${h}: kube-apiserver restarted`);
+        else t.equal(after[service], before[i][service], `${h}: ${service} not restarted`);
+      }
+      t.ok((await unitFlags(cpl, h, 'kube-apiserver')).includes('--event-ttl=2h'), `${h}: the new setting is in the unit`);
+    }
+  });
+
+  await t.test("a new flannel network config reaches etcd and restarts flanneld on every host, nothing else", async (t) => {
+    await cpl.setVars({ ...apiserverSetting, flannel_backend: 'host-gw' });
+    const r = await cpl.run();
+    t.equal(r.code, 0, r.stderr + r.stdout.slice(-1500));
+    const handlers = r.events.flatMap((e) => (e.type === 'result' && e.task.handler && e.status === 'changed' ? [`${e.host} ${e.task.name}`] : []));
+    t.same(handlers.sort(), hosts.map((h) => `${h} restart flanneld`).sort());
+    const pki = '/var/lib/kubernetes/pki';
+    const config = await cpl.onHost(hosts[2], `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/ca.pem --cert=${pki}/apiserver-etcd-client.pem --key=${pki}/apiserver-etcd-client-key.pem get /coreos.com/network/config --print-value-only`);
+    t.equal(JSON.parse(config).Backend.Type, 'host-gw');
+  });
+
+  await t.test(`acceptance 3: the same playbook for ${OLDEST}`, async (t) => {
+    await cpl.setVars({ kube_version: OLDEST });
+    const r = await cpl.run();
+    t.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+    for (const h of hosts) for (const service of SERVICES) t.equal(await cpl.onHost(h, `systemctl is-active ${service}`), 'active', `${h}: ${service} active`);
+    for (const component of KUBE) {
+      for (const flag of await unitFlags(cpl, hosts[1], component)) {
+        t.ok(existsIn(SHARED.components[component][flag.split('=')[0]], OLDEST), `${component} ${OLDEST} has ${flag.split('=')[0]}`);
+      }
+    }
+    t.match(await cpl.onHost(hosts[1], 'cat /etc/kubernetes/config/kube-scheduler.yaml'), /^apiVersion: kubescheduler\.config\.k8s\.io\/v1beta1$/m);
+    t.match(await cpl.onHost(hosts[1], '/usr/local/bin/kube-apiserver --version'), /Kubernetes v1\.21\.14/);
+  });
+});
