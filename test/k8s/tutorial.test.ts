@@ -1,4 +1,4 @@
-// Follows roles/README.md's tutorial "write your own role" as written: each ```yaml file=PATH block becomes that
+// Follows README.md's tutorial "write your own role" as written: each ```yaml file=PATH block becomes that
 // file, each ```sh line is run (kplay from this checkout) in a temporary folder; then what the text promises holds.
 // Also: the README names every variable of the roles' defaults.
 
@@ -8,8 +8,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { KPLAY, REPO } from '../helpers/kplay.ts';
 
-const README = readFileSync(join(REPO, 'roles/README.md'), 'utf8');
-const tutorial = README.slice(README.indexOf('## Tutorial: write your own role'));
+const README = readFileSync(join(REPO, 'README.md'), 'utf8');
+const fromTutorial = README.slice(README.indexOf('### Tutorial: write your own role'));
+// The tutorial runs up to the next section of the README.
+const nextSection = fromTutorial.search(/\n##? /);
+const tutorial = nextSection === -1 ? fromTutorial : fromTutorial.slice(0, nextSection);
 /** Code blocks in order (indented under list items, as the steps are). */
 const blocks = [...tutorial.matchAll(/^( *)```(\w+)(?: file=(\S+))?\n([\s\S]*?)^\1```$/gm)].map((m) => ({
   lang: m[2],
@@ -52,7 +55,7 @@ t.test('the tutorial, step by step', async (t) => {
   t.equal(readFileSync(join(cwd, 'out/audit-policy.yaml'), 'utf8'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Request\n');
 });
 
-t.test("roles/README.md names every variable of the control-plane roles' defaults", async (t) => {
+t.test("README.md names every variable of the control-plane roles' defaults", async (t) => {
   const roles = ['kube-common', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'nginx-health-proxy', 'flannel', 'kubelet-rbac'];
   for (const role of roles) {
     const defaults = readFileSync(join(REPO, 'roles', role, 'defaults/main.yml'), 'utf8');
