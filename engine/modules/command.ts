@@ -3,18 +3,12 @@
 import { shellQuote } from '../connection/connection.ts';
 import { ModuleError, defineModule } from './contract.ts';
 import { omitNulls } from './null-args.ts';
-import { COMMAND_ARGS, commandRequest, planCommand } from './run-command.ts';
+import { COMMAND_ARGS, commandRequest, planCommand, type CommandOptionArgs } from './run-command.ts';
 import { ShellWordsError, splitShellWords } from './shell-words.ts';
 
-interface CommandArgs {
+interface CommandArgs extends CommandOptionArgs {
   cmd?: string;
   argv?: string[];
-  creates?: string;
-  removes?: string;
-  chdir?: string;
-  stdin?: string;
-  stdin_add_newline: boolean;
-  strip_empty_ends: boolean;
 }
 
 export default defineModule<CommandArgs>({

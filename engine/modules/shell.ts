@@ -3,17 +3,11 @@
 import { shellQuote } from '../connection/connection.ts';
 import { defineModule } from './contract.ts';
 import { omitNulls } from './null-args.ts';
-import { COMMAND_ARGS, commandRequest, planCommand } from './run-command.ts';
+import { COMMAND_ARGS, commandRequest, planCommand, type CommandOptionArgs } from './run-command.ts';
 
-interface ShellArgs {
+interface ShellArgs extends CommandOptionArgs {
   cmd: string;
   executable?: string;
-  creates?: string;
-  removes?: string;
-  chdir?: string;
-  stdin?: string;
-  stdin_add_newline: boolean;
-  strip_empty_ends: boolean;
 }
 
 export default defineModule<ShellArgs>({
