@@ -6,18 +6,11 @@ import { basename } from 'node:path';
 import { asBecome } from './file-attrs.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { omitNulls } from './null-args.ts';
-import { placeFile, type HostFile } from './place-file.ts';
+import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
 
-interface CopyArgs {
+interface CopyArgs extends PlaceFileArgs {
   src?: string;
   content?: unknown;
-  dest: string;
-  mode?: number;
-  owner?: string;
-  group?: string;
-  backup: boolean;
-  force: boolean;
-  validate?: string;
   remote_src: boolean;
 }
 

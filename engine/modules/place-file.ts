@@ -18,9 +18,9 @@ export interface HostFile {
   size: number;
 }
 
-export interface PlaceFileRequest {
+/** The arguments copy and template share: where the file goes and how it is placed. */
+export interface PlaceFileArgs {
   dest: string;
-  content: Buffer | HostFile;
   mode?: number;
   owner?: string;
   group?: string;
@@ -28,10 +28,14 @@ export interface PlaceFileRequest {
   backup: boolean;
   /** false: leave an existing dest alone, whatever it holds. */
   force: boolean;
-  /** When dest is a directory (or ends with '/'), write into it under this name; without it that is an error. */
-  nameInDir?: string;
   /** A command that must accept the new file (`%s` is its path) before it replaces dest, e.g. `visudo -cf %s`. */
   validate?: string;
+}
+
+export interface PlaceFileRequest extends PlaceFileArgs {
+  content: Buffer | HostFile;
+  /** When dest is a directory (or ends with '/'), write into it under this name; without it that is an error. */
+  nameInDir?: string;
   /** Extra values for the result (src). */
   result?: Record<string, unknown>;
 }

@@ -5,17 +5,10 @@ import { readFile } from 'node:fs/promises';
 import { renderTemplate } from '../vars/template.ts';
 import { defineModule } from './contract.ts';
 import { omitNulls } from './null-args.ts';
-import { placeFile } from './place-file.ts';
+import { placeFile, type PlaceFileArgs } from './place-file.ts';
 
-interface TemplateArgs {
+interface TemplateArgs extends PlaceFileArgs {
   src: string;
-  dest: string;
-  mode?: number;
-  owner?: string;
-  group?: string;
-  backup: boolean;
-  force: boolean;
-  validate?: string;
 }
 
 export default defineModule<TemplateArgs>({

@@ -53,12 +53,15 @@ export class ConnectionPool {
     return LOCAL_NAMES.has(hostName) && str(vars.ansible_host) === undefined;
   }
 
-  /** The connection for a host, opened once; a failure to connect rejects every use (the host is unreachable). */
-  get(hostName: string, vars: Record<string, unknown>): Promise<Connection> {
-    if (ConnectionPool.isLocal(hostName, vars)) return Promise.resolve(this.local);
+  /**
+   * The connection for a host, chosen and opened on its first use only (its variables are read then, not on every
+   * task); a failure to connect rejects every later use too (the host is unreachable).
+   */
+  get(hostName: string, vars: () => Record<string, unknown>): Promise<Connection> {
     let conn = this.open.get(hostName);
     if (!conn) {
-      conn = this.openSsh(hostName, vars);
+      const resolved = vars();
+      conn = ConnectionPool.isLocal(hostName, resolved) ? Promise.resolve(this.local) : this.openSsh(hostName, resolved);
       this.open.set(hostName, conn);
     }
     return conn;
@@ -93,6 +96,9 @@ export class ConnectionPool {
   async closeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();
-    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
+    await Promise.all(all.map(async (p) => {
+      const conn = await p.catch(() => undefined);
+      if (conn && conn !== this.local) await conn.close();
+    }));
   }
 }

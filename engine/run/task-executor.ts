@@ -226,18 +226,20 @@ export class TaskExecutor {
     return conditions.every((c) => this.at(task, c.pos, () => conditionsHold([c.expr], scope)));
   }
 
-  private async connectionFor(hostName: string): Promise<Connection> {
-    const target = this.pc.allHosts.get(hostName);
-    // A host outside the inventory: localhost is this machine (as in Ansible); any other name is an address.
-    const vars = target
-      ? this.pc.varsFor(target, this.pc.play.scope, false)
-      : ConnectionPool.isLocal(hostName, {})
-        ? { ansible_connection: 'local' }
-        : { ansible_host: hostName };
-    const view = createScope(vars).view;
-    const connVars: Record<string, unknown> = {};
-    for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = view[key];
-    return this.pc.pool.get(hostName, connVars);
+  private connectionFor(hostName: string): Promise<Connection> {
+    return this.pc.pool.get(hostName, () => {
+      const target = this.pc.allHosts.get(hostName);
+      // A host outside the inventory: localhost is this machine (as in Ansible); any other name is an address.
+      const vars = target
+        ? this.pc.varsFor(target, this.pc.play.scope, false)
+        : ConnectionPool.isLocal(hostName, {})
+          ? { ansible_connection: 'local' }
+          : { ansible_host: hostName };
+      const view = createScope(vars).view;
+      const connVars: Record<string, unknown> = {};
+      for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = view[key];
+      return connVars;
+    });
   }
 
   private async runOnce(task: TaskNode, host: HostState, vars: Record<string, unknown>, itemVars: Record<string, unknown>): Promise<Outcome> {
