@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ejs from 'ejs';
 import { parse } from 'yaml';
-import { shellQuote } from '../engine/connection/connection.ts';
+import { shellQuote } from '../engine/core/shell.ts';
 
 export const WORKLOAD_DIR = join(import.meta.dirname, 'workload');
 export const PLAYBOOK = join(WORKLOAD_DIR, 'playbook.yml');

@@ -80,9 +80,3 @@ export class UnreachableError extends Error {
     this.name = 'UnreachableError';
   }
 }
-
-/** Quote one word for a POSIX shell. */
-export function shellQuote(word: string): string {
-  if (word !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}

@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, readFile, readlink, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { userInfo } from 'node:os';
-import { shellQuote, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
+import { type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { atomicPutCommand, becomeCommand, parseStat, statCommand } from './shell-ops.ts';
 
 const currentUser = userInfo().username;

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { FileEffect } from '../modules/contract.ts';
+import type { FileEffect } from '../core/effects.ts';
 import type { BecomeOptions, Connection, ExecOptions, ExecResult, FileStat, PutOptions, StatOptions } from './connection.ts';
 
 export class PlannedConnection implements Connection {

@@ -1,6 +1,7 @@
 // File operations as single POSIX shell commands: one round trip each on any connection that can `exec`.
 
-import { shellQuote, type FileStat, type FileType, type PutOptions } from './connection.ts';
+import { type FileStat, type FileType, type PutOptions } from './connection.ts';
+import { shellQuote } from '../core/shell.ts';
 
 const STAT_FORMAT = '%F|%a|%U|%G|%u|%g|%s|%Y';
 

@@ -17,17 +17,8 @@ import type {
   SFTPWrapper,
   Stats,
 } from 'ssh2';
-import {
-  shellQuote,
-  UnreachableError,
-  type BecomeOptions,
-  type Connection,
-  type ExecOptions,
-  type ExecResult,
-  type FileStat,
-  type PutOptions,
-  type StatOptions,
-} from './connection.ts';
+import { UnreachableError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { fingerprintOf, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
 import { atomicPutCommand, becomeCommand, parseStat, statCommand } from './shell-ops.ts';
 

@@ -3,7 +3,7 @@
 // coerced to its type, so modules receive typed arguments.
 
 import type { ArgSpec, ArgType, Module } from '../modules/contract.ts';
-import { InputError, type SourcePos } from './source.ts';
+import { InputError, type SourcePos } from '../core/source.ts';
 import { didYouMean } from './suggest.ts';
 import { typeName } from './yaml.ts';
 

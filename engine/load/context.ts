@@ -5,7 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { KPLAY_HOME } from '../home.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Inherited, Node, RoleInstance, TaskNode } from './model.ts';
-import { InputError, type SourcePos } from './source.ts';
+import { InputError, type SourcePos } from '../core/source.ts';
 import { TaskParser, varsMap } from './tasks.ts';
 import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject } from './yaml.ts';
 

@@ -10,7 +10,7 @@
 // `"x"` a string, and anything that is not a Python literal (`yes`, `0644`, `a b`) stays the string it is.
 // The parser only reads syntax: it returns the file as a list of operations the inventory applies in order.
 
-import { InputError, type SourcePos } from './source.ts';
+import { InputError, type SourcePos } from '../core/source.ts';
 import type { InventoryOp } from './inventory.ts';
 
 interface Token {

@@ -18,7 +18,7 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { InputError, type SourcePos } from './source.ts';
+import { InputError, type SourcePos } from '../core/source.ts';
 import { displayPath, isObject, loadYamlFile, parseYaml, posOf, typeName, type YamlValue } from './yaml.ts';
 import { parseIniInventory } from './inventory-ini.ts';
 import { selectHosts } from '../run/host-patterns.ts';

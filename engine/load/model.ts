@@ -1,6 +1,6 @@
 // The typed model a playbook loads into. Everything here has been validated; positions point back into the YAML.
 
-import type { SourcePos } from './source.ts';
+import type { SourcePos } from '../core/source.ts';
 
 /** A role as used in one play: its files, variables and tasks, loaded once. */
 export interface RoleInstance {

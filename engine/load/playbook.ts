@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import { LoaderContext, roleEntry } from './context.ts';
 import type { Inherited, Node, Play, Playbook } from './model.ts';
-import { InputError, type SourcePos } from './source.ts';
+import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
 import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject, type YamlValue } from './yaml.ts';
 

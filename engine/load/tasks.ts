@@ -6,7 +6,7 @@ import { checkExpression } from '../vars/expression.ts';
 import { checkArgs, isTemplated } from './args.ts';
 import type { Condition, Inherited, Node, TaskNode } from './model.ts';
 import type { LoaderContext } from './context.ts';
-import { InputError, type SourcePos } from './source.ts';
+import { InputError, type SourcePos } from '../core/source.ts';
 import { didYouMean } from './suggest.ts';
 import { checkTemplateSource } from './template-source.ts';
 import { displayPath, isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from './yaml.ts';

@@ -9,7 +9,7 @@ import { findFile } from '../run/find-file.ts';
 import { checkTemplate } from '../vars/template.ts';
 import { isTemplated } from './args.ts';
 import type { TaskNode } from './model.ts';
-import { InputError } from './source.ts';
+import { InputError } from '../core/source.ts';
 
 export function checkTemplateSource(task: TaskNode, module: Module, playbookDir: string): void {
   const src = task.args.src;

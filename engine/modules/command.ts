@@ -1,10 +1,10 @@
 // command: run a program with arguments on the host, without a shell (no pipes, globs or $VARS expansion).
 
-import { shellQuote } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule } from './contract.ts';
 import { omitNulls } from './null-args.ts';
 import { COMMAND_ARGS, commandRequest, planCommand, type CommandOptionArgs } from './run-command.ts';
-import { ShellWordsError, splitShellWords } from './shell-words.ts';
+import { ShellWordsError, splitShellWords } from '../core/shell.ts';
 
 interface CommandArgs extends CommandOptionArgs {
   cmd?: string;

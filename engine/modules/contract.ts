@@ -4,6 +4,9 @@
 // the change, or, in --check, stops before it. One code path for both, so check mode cannot drift from a real run.
 
 import type { BecomeOptions, Connection } from '../connection/connection.ts';
+import type { FileDiff, FileEffect } from '../core/effects.ts';
+
+export type { FileDiff, FileEffect } from '../core/effects.ts';
 
 export type ArgType = 'str' | 'bool' | 'int' | 'float' | 'path' | 'mode' | 'list' | 'dict' | 'raw';
 
@@ -31,20 +34,6 @@ export interface ModuleSpec {
   /** [arg, value, requires]: when `arg` equals `value`, every name in `requires` must be given. */
   requiredIf?: readonly (readonly [string, unknown, readonly string[]])[];
 }
-
-/** One file's change, shown with --diff. Text only; secret content is never put here. */
-export interface FileDiff {
-  path: string;
-  before: string;
-  after: string;
-}
-
-/** What a plan would leave at a path: later tasks of a --check run plan against it. */
-export type FileEffect =
-  | { path: string; state: 'file'; content?: Buffer; mode?: number; owner?: string; group?: string }
-  | { path: string; state: 'directory'; mode?: number; owner?: string; group?: string }
-  | { path: string; state: 'link'; target: string }
-  | { path: string; state: 'absent' };
 
 export interface Plan {
   changed: boolean;

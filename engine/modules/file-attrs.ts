@@ -1,6 +1,7 @@
 // Mode, owner and group: what a path has against what a task asks for, and the shell words that fix the difference.
 
-import { shellQuote, type BecomeOptions, type FileStat } from '../connection/connection.ts';
+import { type BecomeOptions, type FileStat } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 
 export interface WantedAttrs {
   mode?: number;

@@ -4,7 +4,8 @@
 // resulting attributes, so the result shows what is there after the change.
 
 import { posix } from 'node:path';
-import { shellQuote, type FileStat } from '../connection/connection.ts';
+import { type FileStat } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule, type FileDiff, type FileEffect, type ModuleContext, type Plan } from './contract.ts';
 import { omitNulls } from './null-args.ts';
 import { asBecome, attrChanges, attrCommands, attrResult, describeChanges, formatMode, hasChanges, type WantedAttrs } from './file-attrs.ts';

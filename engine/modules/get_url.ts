@@ -7,7 +7,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { shellQuote, type ExecResult, type FileStat } from '../connection/connection.ts';
+import { type ExecResult, type FileStat } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { parseStat, statCommand } from '../connection/shell-ops.ts';
 import { ModuleError, defineModule, type ModuleContext, type Plan } from './contract.ts';
 import { asBecome, attrChanges, attrCommands, describeChanges, formatMode, hasChanges } from './file-attrs.ts';

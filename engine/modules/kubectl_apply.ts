@@ -12,7 +12,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments, stringify } from 'yaml';
-import { shellQuote } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { renderTemplateFile } from '../vars/template.ts';
 import { ModuleError, defineModule, type FileDiff, type ModuleContext } from './contract.ts';
 import { asBecome } from './file-attrs.ts';

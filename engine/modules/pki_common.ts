@@ -3,7 +3,7 @@
 
 import { X509Certificate } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { shellQuote } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { readCertificate, type Subject } from '../pki/certificate.ts';
 import { readPrivateKey } from '../pki/keys.ts';
 import { PkiError } from '../pki/errors.ts';

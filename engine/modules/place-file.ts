@@ -6,7 +6,8 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { UnreachableError, shellQuote, type FileStat } from '../connection/connection.ts';
+import { UnreachableError, type FileStat } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { ModuleError, type ModuleContext, type Plan } from './contract.ts';
 import { fileDiff } from './diff-text.ts';
 import { asBecome, attrChanges, attrCommands, describeChanges, formatMode, hasChanges } from './file-attrs.ts';

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../load/source.ts';
+import { InputError } from '../core/source.ts';
 import { displayPath } from '../load/yaml.ts';
 import { builtinModules } from './builtin.ts';
 import type { Module } from './contract.ts';

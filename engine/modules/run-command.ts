@@ -4,7 +4,7 @@
 // decide that it does not run.
 
 import { posix } from 'node:path';
-import { shellQuote } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { ModuleError, type ModuleContext, type Plan } from './contract.ts';
 import { asBecome } from './file-attrs.ts';
 

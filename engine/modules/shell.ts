@@ -1,6 +1,6 @@
 // shell: run a command line through the host's shell (/bin/sh, or `executable`): pipes, globs and $VARS work.
 
-import { shellQuote } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { defineModule } from './contract.ts';
 import { omitNulls } from './null-args.ts';
 import { COMMAND_ARGS, commandRequest, planCommand, type CommandOptionArgs } from './run-command.ts';

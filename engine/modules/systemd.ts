@@ -7,7 +7,7 @@
 // - A unit whose file an earlier task of a --check run would write (the check overlay shows it to `ctx.conn.stat`) is
 //   planned as a new, stopped and disabled unit instead of failing.
 
-import { shellQuote } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 
 interface SystemdArgs {

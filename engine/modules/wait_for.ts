@@ -4,7 +4,7 @@
 // In --check it does not wait (changed false, msg says so): what it waits for is often started by this very run.
 // With none of port, path and url it sleeps `timeout` seconds, as Ansible does.
 
-import { shellQuote } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule } from './contract.ts';
 import { asBecome } from './file-attrs.ts';
 import { omitNulls } from './null-args.ts';

@@ -1,8 +1,8 @@
 // Picks the reporter for the output: listr2 live progress in a terminal, plain lines elsewhere, NDJSON for machines.
 
-import type { Reporter } from '../run/events.ts';
+import type { Reporter } from '../core/events.ts';
 import { JsonReporter } from './json.ts';
-import type { Masker } from './mask.ts';
+import type { Masker } from '../core/mask.ts';
 import { PlainReporter } from './plain.ts';
 
 export interface ReporterOptions {

@@ -1,7 +1,7 @@
 // A file change as a unified diff, as `--diff` shows it.
 
 import { createTwoFilesPatch } from 'diff';
-import type { FileDiff } from '../modules/contract.ts';
+import type { FileDiff } from '../core/effects.ts';
 import type { Paint } from './style.ts';
 
 /** The unified diff lines of one file (`--- before: path`, `+++ after: path`, hunks); none when nothing differs. */

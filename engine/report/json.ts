@@ -1,7 +1,7 @@
 // --output json: one JSON object per line (NDJSON), each a RunEvent as it is, masked; the recap always last.
 
-import type { Reporter, RunEvent } from '../run/events.ts';
-import { redactEvent, type Masker } from './mask.ts';
+import type { Reporter, RunEvent } from '../core/events.ts';
+import { redactEvent, type Masker } from '../core/mask.ts';
 import { flush, writeLines } from './output.ts';
 
 export class JsonReporter implements Reporter {

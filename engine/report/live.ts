@@ -13,8 +13,8 @@ import {
   type ListrTaskWrapper,
   type LoggerFormat,
 } from 'listr2';
-import type { HostCounts, Reporter, RunEvent, TaskRef } from '../run/events.ts';
-import { redactEvent, type Masker } from './mask.ts';
+import type { HostCounts, Reporter, RunEvent, TaskRef } from '../core/events.ts';
+import { redactEvent, type Masker } from '../core/mask.ts';
 import { flush, writeLines } from './output.ts';
 import { PlainFormatter, type TextOptions } from './plain.ts';
 import { emptyCounts, Tally } from './recap.ts';

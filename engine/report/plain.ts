@@ -1,8 +1,8 @@
 // Ansible-like plain lines, for CI logs and any output that is not a terminal.
 
-import type { Reporter, RunEvent, TaskRef } from '../run/events.ts';
+import type { Reporter, RunEvent, TaskRef } from '../core/events.ts';
 import { formatDiff } from './diff.ts';
-import { redactEvent, type Masker } from './mask.ts';
+import { redactEvent, type Masker } from '../core/mask.ts';
 import { flush, writeLines } from './output.ts';
 import { formatRecap } from './recap.ts';
 import { banner, painter, STATUS_STYLE, type Paint } from './style.ts';

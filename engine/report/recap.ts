@@ -1,6 +1,6 @@
 // The per-host counts: tallied from results for live progress, and printed as Ansible's PLAY RECAP.
 
-import type { HostCounts, RunEvent } from '../run/events.ts';
+import type { HostCounts, RunEvent } from '../core/events.ts';
 import { banner, STATUS_STYLE, type Paint } from './style.ts';
 
 export function emptyCounts(): HostCounts {

@@ -6,15 +6,15 @@ import type { LimitFunction } from 'p-limit';
 import type { Inventory } from '../load/inventory.ts';
 import type { LoaderContext } from '../load/context.ts';
 import type { Inherited, Play } from '../load/model.ts';
-import { InputError } from '../load/source.ts';
+import { InputError } from '../core/source.ts';
 import { isObject, loadYamlFile, typeName } from '../load/yaml.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import type { Masker } from '../report/mask.ts';
+import type { Masker } from '../core/mask.ts';
 import { OMIT } from '../load/args.ts';
 import { createScope, renderValue } from '../vars/expression.ts';
 import { mergeLayers } from '../vars/scope.ts';
 import type { ConnectionPool } from './connections.ts';
-import type { Reporter } from './events.ts';
+import type { Reporter } from '../core/events.ts';
 import type { HostState } from './host.ts';
 
 export interface RunOptions {

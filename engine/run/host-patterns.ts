@@ -12,7 +12,7 @@
 // `localhost`/`127.0.0.1`/`::1` match the implicit localhost when the inventory does not list them.
 
 import { readFileSync } from 'node:fs';
-import { InputError } from '../load/source.ts';
+import { InputError } from '../core/source.ts';
 import type { Inventory } from '../load/inventory.ts';
 
 /** Hosts matching `pattern`, in inventory order (implicit localhost last). */

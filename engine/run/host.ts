@@ -1,7 +1,7 @@
 // What the run knows of one host: its variables by layer, its state in the play, its counts for the recap.
 
 import type { TaskNode } from '../load/model.ts';
-import type { HostCounts } from './events.ts';
+import type { HostCounts } from '../core/events.ts';
 
 export class HostState {
   /** Gathered facts (setup): ansible_facts and the ansible_* names. */

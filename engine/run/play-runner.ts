@@ -4,7 +4,7 @@
 import pLimit from 'p-limit';
 import { resolveTaskFile } from '../load/tasks.ts';
 import type { BlockNode, IncludeRoleNode, IncludeTasksNode, Inherited, MetaNode, Node, TaskNode } from '../load/model.ts';
-import { InputError } from '../load/source.ts';
+import { InputError } from '../core/source.ts';
 import { conditionsHold, createScope, renderValue } from '../vars/expression.ts';
 import type { PlayContext } from './context.ts';
 import type { HostState } from './host.ts';

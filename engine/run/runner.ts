@@ -8,10 +8,10 @@ import type { Inventory } from '../load/inventory.ts';
 import { LoaderContext } from '../load/context.ts';
 import type { Play, Playbook } from '../load/model.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import type { Masker } from '../report/mask.ts';
+import type { Masker } from '../core/mask.ts';
 import type { ConnectionPool } from './connections.ts';
 import { PlayContext, type RunOptions } from './context.ts';
-import type { HostCounts, Reporter } from './events.ts';
+import type { HostCounts, Reporter } from '../core/events.ts';
 import { HostState } from './host.ts';
 import { PlayRunner } from './play-runner.ts';
 

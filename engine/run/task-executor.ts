@@ -2,7 +2,7 @@
 
 import { checkArgs, OMIT } from '../load/args.ts';
 import type { Condition, TaskNode } from '../load/model.ts';
-import { formatPos, InputError, type SourcePos } from '../load/source.ts';
+import { formatPos, InputError, type SourcePos } from '../core/source.ts';
 import { displayPath } from '../load/yaml.ts';
 import type { BecomeOptions, Connection, ExecOptions } from '../connection/connection.ts';
 import { UnreachableError } from '../connection/connection.ts';
@@ -12,7 +12,7 @@ import { conditionsHold, createScope, evaluate, ExpressionError, renderValue, Un
 import { findFile } from './find-file.ts';
 import { ConnectionPool } from './connections.ts';
 import type { PlayContext } from './context.ts';
-import type { TaskRef, TaskStatus } from './events.ts';
+import type { TaskRef, TaskStatus } from '../core/events.ts';
 import type { HostState } from './host.ts';
 
 interface Outcome {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Script } from 'node:vm';
 import { stringify as toYamlText, parse as fromYamlText } from 'yaml';
-import { shellQuote } from '../connection/connection.ts';
+import { shellQuote } from '../core/shell.ts';
 
 export class UndefinedVariableError extends Error {
   constructor(readonly variable: string) {

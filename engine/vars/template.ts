@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import ejs from 'ejs';
-import { InputError } from '../load/source.ts';
+import { InputError } from '../core/source.ts';
 import { displayPath } from '../load/yaml.ts';
 import { UndefinedVariableError, scopeProxy } from './expression.ts';
 

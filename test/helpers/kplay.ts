@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RunEvent } from '../../engine/run/events.ts';
+import type { RunEvent } from '../../engine/core/events.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const KPLAY = `${REPO}bin/kplay.js`;

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { homedir } from 'node:os';
 import { loadConfig } from '../../engine/load/config.ts';
-import { InputError } from '../../engine/load/source.ts';
+import { InputError } from '../../engine/core/source.ts';
 import { displayPath } from '../../engine/load/yaml.ts';
 
 const FULL = `inventory: inventory/

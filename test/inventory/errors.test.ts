@@ -1,7 +1,7 @@
 // Bad inventories: each is one InputError whose message starts with the file:line:col of the mistake.
 import t, { type Test } from 'tap';
 import { loadInventory } from '../../engine/load/inventory.ts';
-import { InputError } from '../../engine/load/source.ts';
+import { InputError } from '../../engine/core/source.ts';
 import { displayPath } from '../../engine/load/yaml.ts';
 
 type Files = Record<string, string | Record<string, string>>;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import command from '../../engine/modules/command.ts';
 import shell from '../../engine/modules/shell.ts';
 import { ModuleError } from '../../engine/modules/contract.ts';
-import { splitShellWords } from '../../engine/modules/shell-words.ts';
+import { splitShellWords } from '../../engine/core/shell.ts';
 import { makeContext, runModule, snapshot } from './context.ts';
 
 t.test('shell words: quotes and backslashes as sh reads them', async (t) => {

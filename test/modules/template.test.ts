@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import template from '../../engine/modules/template.ts';
-import { InputError } from '../../engine/load/source.ts';
+import { InputError } from '../../engine/core/source.ts';
 import { checkTemplate, renderTemplate, renderTemplateFile } from '../../engine/vars/template.ts';
 import { makeContext, runModule, snapshot } from './context.ts';
 

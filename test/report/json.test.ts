@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createReporter } from '../../engine/report/create.ts';
-import type { RunEvent } from '../../engine/run/events.ts';
+import type { RunEvent } from '../../engine/core/events.ts';
 import { CaptureStream, forbiddenTexts, scriptedRun, secrets } from './scripted-run.ts';
 
 async function runJson(events: RunEvent[]) {

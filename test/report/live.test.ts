@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { createReporter } from '../../engine/report/create.ts';
-import type { RunEvent } from '../../engine/run/events.ts';
+import type { RunEvent } from '../../engine/core/events.ts';
 import { CaptureStream, fleetRun, forbiddenTexts, scriptedRun, secrets } from './scripted-run.ts';
 import { finalScreen } from './screen.ts';
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
-import { CENSORED_MSG, KEY_REDACTED, MASK, Masker, redactEvent } from '../../engine/report/mask.ts';
-import type { RunEvent } from '../../engine/run/events.ts';
+import { CENSORED_MSG, KEY_REDACTED, MASK, Masker, redactEvent } from '../../engine/core/mask.ts';
+import type { RunEvent } from '../../engine/core/events.ts';
 
 // A key as openssl writes it (EC, SEC1 form: `EC PRIVATE KEY`).
 const opensslKey = execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout'], { encoding: 'utf8' });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { formatRecap, Tally } from '../../engine/report/recap.ts';
 import { painter } from '../../engine/report/style.ts';
-import type { RunEvent, TaskRef } from '../../engine/run/events.ts';
+import type { RunEvent, TaskRef } from '../../engine/core/events.ts';
 import { fleetRun, scriptedRun } from './scripted-run.ts';
 
 function tally(events: RunEvent[]): Tally {

@@ -2,8 +2,8 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { RunEvent, TaskRef } from '../../engine/run/events.ts';
-import { Masker } from '../../engine/report/mask.ts';
+import type { RunEvent, TaskRef } from '../../engine/core/events.ts';
+import { Masker } from '../../engine/core/mask.ts';
 
 export const SECRET = 'hunter2-Sup3rSecret';
 export const BECOME_PASSWORD = 'b3come-pa55';

@@ -4,7 +4,7 @@
 // In --check on fresh hosts etcd is not running yet: the key cannot be read, and the plan says it would be written
 // (as the real run, which starts etcd first, will). Outside --check an unreadable etcd fails the task.
 
-import { shellQuote } from '../../../engine/connection/connection.ts';
+import { shellQuote } from '../../../engine/core/shell.ts';
 import { ModuleError, defineModule, type ModuleContext } from '../../../engine/modules/contract.ts';
 
 interface EtcdKeyArgs {

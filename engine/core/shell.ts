@@ -1,4 +1,5 @@
-// Split a command line into words as a POSIX shell would (quotes and backslashes), without running a shell.
+// Shell words both ways: quote a word for a POSIX shell, and split a command line into words as a shell would
+// (quotes and backslashes), without running a shell.
 
 export class ShellWordsError extends Error {}
 
@@ -47,4 +48,10 @@ export function splitShellWords(line: string): string[] {
   }
   if (inWord) words.push(word);
   return words;
+}
+
+/** Quote one word for a POSIX shell. */
+export function shellQuote(word: string): string {
+  if (word !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,6 +1,6 @@
 // Secrets never reach a terminal or a log: every reporter passes every event through here before printing it.
 
-import type { RunEvent } from '../run/events.ts';
+import type { RunEvent } from './events.ts';
 
 export const MASK = '********';
 export const KEY_REDACTED = '<private key redacted>';

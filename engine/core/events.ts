@@ -1,6 +1,6 @@
 // What a run tells the reporters. Every reporter (listr2, plain, json) consumes exactly these.
 
-import type { FileDiff } from '../modules/contract.ts';
+import type { FileDiff } from './effects.ts';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 

@@ -1,0 +1,15 @@
+// What a task does to files: the diff shown with --diff and the state a plan leaves behind for the --check overlay.
+
+/** One file's change, shown with --diff. Text only; secret content is never put here. */
+export interface FileDiff {
+  path: string;
+  before: string;
+  after: string;
+}
+
+/** What a plan would leave at a path: later tasks of a --check run plan against it. */
+export type FileEffect =
+  | { path: string; state: 'file'; content?: Buffer; mode?: number; owner?: string; group?: string }
+  | { path: string; state: 'directory'; mode?: number; owner?: string; group?: string }
+  | { path: string; state: 'link'; target: string }
+  | { path: string; state: 'absent' };
