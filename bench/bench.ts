@@ -27,9 +27,14 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     'runs-large': { type: 'string', default: '1' },
     'skip-round-trips': { type: 'boolean', default: false },
+    // `--only kplay`: kplay's runs alone (no Ansible, no floors, no round trips): a quick before/after of an engine change.
+    only: { type: 'string' },
   },
 });
 const sizes = values.hosts.split(',').map(Number);
+if (values.only !== undefined && values.only !== 'kplay') throw new Error(`--only: only 'kplay' is supported, got ${values.only}`);
+const kplayOnly = values.only === 'kplay';
+const tools: Tool[] = kplayOnly ? ['kplay'] : ['kplay', 'ansible'];
 if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 200)) throw new Error(`--hosts: sizes from 1 to 200, got ${values.hosts}`);
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -79,8 +84,9 @@ async function benchSize(hosts: number, runs: number, workDir: string): Promise<
     for (let i = 0; i < runs; i++) {
       log(`${hosts} host(s), run ${i + 1} of ${runs}`);
       // Alternate which tool goes first, so a burst of load on the shared machine does not always hit the same one.
-      const order: Tool[] = i % 2 === 0 ? ['kplay', 'ansible'] : ['ansible', 'kplay'];
+      const order: Tool[] = i % 2 === 0 ? tools : [...tools].reverse();
       for (const tool of order) await toolRuns(tool, fleet, workDir, results.runs[tool]);
+      if (kplayOnly) continue;
       for (const floor of ['floorA', 'floorB'] as Floor[]) {
         await resetHosts(fleet.hosts);
         results.floors[floor].push(await runFloor(floor, fleet));
@@ -94,7 +100,7 @@ async function benchSize(hosts: number, runs: number, workDir: string): Promise<
 
 /** Untimed: kplay builds its bundle if a source changed, both tools' files get into the page cache. */
 async function warmUp(fleet: Fleet, workDir: string): Promise<void> {
-  for (const tool of ['kplay', 'ansible'] as Tool[]) {
+  for (const tool of tools) {
     const run = await runTool(tool, fleet, { flags: ['--syntax-check'] }, workDir);
     expect(run.code === 0 ? [] : [`${tool} --syntax-check exited ${run.code}: ${(run.stderr || run.stdout).trim()}`]);
   }
@@ -110,7 +116,7 @@ const started = Date.now();
 const loadBefore = loadavg()[0];
 const workDir = await mkdtemp(join(tmpdir(), 'kplay-bench-'));
 try {
-  const roundTrips = values['skip-round-trips'] ? [] : await countRoundTrips(workDir, log);
+  const roundTrips = values['skip-round-trips'] || kplayOnly ? [] : await countRoundTrips(workDir, log);
   const results: SizeResults[] = [];
   for (const hosts of sizes) results.push(await benchSize(hosts, Number(hosts >= LARGE ? values['runs-large'] : values.runs), workDir));
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);

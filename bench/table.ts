@@ -17,6 +17,7 @@ export interface SizeResults {
 export const TARGET_RATIO = 20;
 export const TARGET_RSS_MB = 250;
 
+/** NaN when there are no values (a tool or floor left out with `--only`): printed as a dash. */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -24,7 +25,7 @@ export function median(values: number[]): number {
 }
 
 const max = (values: number[]) => Math.max(...values);
-const seconds = (s: number) => (s < 10 ? s.toFixed(2) : s.toFixed(1));
+const seconds = (s: number) => (Number.isNaN(s) ? '—' : s < 10 ? s.toFixed(2) : s.toFixed(1));
 const mb = (kb: number) => (kb / 1024).toFixed(0);
 const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 
@@ -47,10 +48,10 @@ export function timesTable(results: SizeResults[]): string {
           r.runs.kplay[mode].length,
           seconds(kplay),
           seconds(ansible),
-          `${ratio.toFixed(1)}×`,
+          Number.isNaN(ratio) ? '—' : `${ratio.toFixed(1)}×`,
           seconds(floorA),
           seconds(median(r.floors.floorB)),
-          met ? 'yes' : 'no',
+          Number.isNaN(ratio) ? '—' : met ? 'yes' : 'no',
         ]),
       );
     }
@@ -67,6 +68,7 @@ export function resourcesTable(results: SizeResults[]): string {
   for (const r of results) {
     for (const tool of ['kplay', 'ansible'] as Tool[]) {
       const all = Object.values(r.runs[tool]).flat();
+      if (all.length === 0) continue;
       const peak = (kb: (run: ToolRun) => number) => mb(max(all.map(kb)));
       lines.push(
         row([
