@@ -7,7 +7,8 @@ import { createInterface } from 'node:readline/promises';
 import { parse as parseYamlText } from 'yaml';
 import { KPLAY_HOME } from './home.ts';
 import { loadConfig } from './load/config.ts';
-import { loadInventory, type Inventory } from './load/inventory.ts';
+import { loadInventory, type Inventory } from './inventory/inventory.ts';
+import { LimitError, recordLastRun, resolveLimit } from './inventory/limit.ts';
 import type { Node, Playbook } from './load/model.ts';
 import { loadPlaybook } from './load/playbook.ts';
 import { InputError } from './core/source.ts';
@@ -18,7 +19,7 @@ import { createReporter } from './report/create.ts';
 import { Masker } from './core/mask.ts';
 import { ConnectionPool } from './run/connections.ts';
 import type { RunOptions } from './run/context.ts';
-import { lastFailedHosts, recordLastRun, runPlaybook } from './run/runner.ts';
+import { runPlaybook } from './run/runner.ts';
 import { selectedByTags } from './run/tags.ts';
 
 const VERSION = (JSON.parse(readFileSync(resolve(KPLAY_HOME, 'package.json'), 'utf8')) as { version: string }).version;
@@ -74,25 +75,6 @@ function parseExtraVars(values: string[], cwd: string): Record<string, unknown> 
     }
   }
   return out;
-}
-
-function resolveLimit(limit: string | undefined, inventory: Inventory, cwd: string): Set<string> | undefined {
-  if (limit === undefined) return undefined;
-  const names: string[] = [];
-  for (const part of limit.split(/[,:](?=@)/)) {
-    if (part === '@failed') {
-      const failed = lastFailedHosts(cwd);
-      if (failed === undefined) throw new UsageError('--limit @failed: no earlier run recorded in .kplay/last-run.json');
-      names.push(...failed);
-    } else if (part.startsWith('@')) {
-      const file = resolve(cwd, part.slice(1));
-      if (!existsSync(file)) throw new UsageError(`--limit ${part}: no such file`);
-      names.push(...readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
-    } else {
-      names.push(...inventory.select(part));
-    }
-  }
-  return new Set(names);
 }
 
 function listTasks(nodes: Node[], tags: RunOptions, out: string[], indent: string): void {
@@ -246,8 +228,8 @@ export async function main(argv: string[]): Promise<number> {
     if (!options.check) recordLastRun(cwd, playbook.path, outcome);
     return outcome.exitCode;
   } catch (error) {
-    if (error instanceof InputError || error instanceof UsageError) {
-      process.stderr.write(`${error instanceof UsageError ? 'kplay: ' : ''}${error.message}\n`);
+    if (error instanceof InputError || error instanceof UsageError || error instanceof LimitError) {
+      process.stderr.write(`${error instanceof InputError ? '' : 'kplay: '}${error.message}\n`);
       return 1;
     }
     throw error;

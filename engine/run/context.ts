@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LimitFunction } from 'p-limit';
-import type { Inventory } from '../load/inventory.ts';
+import type { Inventory } from '../inventory/inventory.ts';
 import type { LoaderContext } from '../load/context.ts';
 import type { Inherited, Play } from '../load/model.ts';
 import { InputError } from '../core/source.ts';

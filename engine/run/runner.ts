@@ -1,10 +1,8 @@
 // A whole playbook: for each play, its hosts (pattern ∩ --limit), in serial batches, then the recap and exit code.
 // Exit codes: 0 all fine; 2 a task failed on some host; 4 some host unreachable (and none failed).
 
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
-import type { Inventory } from '../load/inventory.ts';
+import type { Inventory } from '../inventory/inventory.ts';
 import { LoaderContext } from '../load/context.ts';
 import type { Play, Playbook } from '../load/model.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
@@ -111,21 +109,4 @@ async function runPlay(
     await new PlayRunner(pc).run(batch);
     if (pc.aborted || batch.every((h) => !h.active && !h.ended)) break;
   }
-}
-
-/** `.kplay/last-run.json`: the outcome of the last run, so `--limit @failed` can rerun what failed. */
-export function recordLastRun(dir: string, playbook: string, outcome: RunOutcome): void {
-  const path = join(dir, '.kplay', 'last-run.json');
-  mkdirSync(dirname(path), { recursive: true });
-  const failed = Object.entries(outcome.hosts)
-    .filter(([, c]) => c.failed > 0 || c.unreachable > 0)
-    .map(([name]) => name);
-  writeFileSync(path, `${JSON.stringify({ playbook, time: new Date().toISOString(), exitCode: outcome.exitCode, hosts: outcome.hosts, failed }, null, 2)}\n`);
-}
-
-export function lastFailedHosts(dir: string): string[] | undefined {
-  const path = join(dir, '.kplay', 'last-run.json');
-  if (!existsSync(path)) return undefined;
-  const data = JSON.parse(readFileSync(path, 'utf8')) as { failed?: string[] };
-  return data.failed ?? [];
 }

@@ -1,6 +1,6 @@
 // Bad inventories: each is one InputError whose message starts with the file:line:col of the mistake.
 import t, { type Test } from 'tap';
-import { loadInventory } from '../../engine/load/inventory.ts';
+import { loadInventory } from '../../engine/inventory/inventory.ts';
 import { InputError } from '../../engine/core/source.ts';
 import { displayPath } from '../../engine/load/yaml.ts';
 

@@ -2,7 +2,7 @@
 // files and folders beside it, and a playbook folder whose group_vars/host_vars win.
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { loadInventory } from '../../engine/load/inventory.ts';
+import { loadInventory } from '../../engine/inventory/inventory.ts';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const cluster = `${fixtures}cluster`;

@@ -1,6 +1,6 @@
 // Ansible's two inventory formats, YAML and INI: hosts, ranges, ports, children, vars and INI value parsing.
 import t from 'tap';
-import { loadInventory } from '../../engine/load/inventory.ts';
+import { loadInventory } from '../../engine/inventory/inventory.ts';
 
 t.test('YAML: hosts, nested children, vars, top-level groups, string shortcuts', async (t) => {
   const dir = t.testdir({

@@ -1,8 +1,8 @@
 // Every host pattern form, --limit (with @file), and the implicit localhost.
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
-import { loadInventory, type Inventory } from '../../engine/load/inventory.ts';
-import { selectHosts, selectWithLimit, splitHostPattern } from '../../engine/run/host-patterns.ts';
+import { loadInventory, type Inventory } from '../../engine/inventory/inventory.ts';
+import { selectHosts, selectWithLimit, splitHostPattern } from '../../engine/inventory/patterns.ts';
 
 const INI = `bastion
 10.0.0.5

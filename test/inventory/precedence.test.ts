@@ -1,6 +1,6 @@
 // Which value a host gets when several inventory layers set the same variable (Ansible's default order).
 import t from 'tap';
-import { loadInventory } from '../../engine/load/inventory.ts';
+import { loadInventory } from '../../engine/inventory/inventory.ts';
 
 // top > mid > leaf are nested groups; h1 is in leaf and in side (a top-level group, depth 1).
 const tree = (vars: { top?: string; mid?: string; leaf?: string; side?: string; all?: string; host?: string }): string => {

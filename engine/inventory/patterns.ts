@@ -13,10 +13,18 @@
 
 import { readFileSync } from 'node:fs';
 import { InputError } from '../core/source.ts';
-import type { Inventory } from '../load/inventory.ts';
+
+/** What patterns match against: the inventory's hosts and groups (an interface, so the inventory can use patterns). */
+export interface HostIndex {
+  readonly hosts: ReadonlyMap<string, unknown>;
+  readonly groups: ReadonlyMap<string, unknown>;
+  /** Listed, or one of the implicit localhost names. */
+  has(host: string): boolean;
+  groupHosts(group: string): string[];
+}
 
 /** Hosts matching `pattern`, in inventory order (implicit localhost last). */
-export function selectHosts(inventory: Inventory, pattern: string): string[] {
+export function selectHosts(inventory: HostIndex, pattern: string): string[] {
   const parts = splitHostPattern(pattern);
   const regular = parts.filter((p) => p[0] !== '&' && p[0] !== '!');
   const intersect = parts.filter((p) => p[0] === '&').map((p) => p.slice(1));
@@ -33,7 +41,7 @@ export function selectHosts(inventory: Inventory, pattern: string): string[] {
 }
 
 /** `--limit`: the hosts of `pattern` that also match `limit` (when given). */
-export function selectWithLimit(inventory: Inventory, pattern: string, limit?: string): string[] {
+export function selectWithLimit(inventory: HostIndex, pattern: string, limit?: string): string[] {
   const hosts = selectHosts(inventory, pattern);
   if (limit === undefined) return hosts;
   const allowed = new Set(selectHosts(inventory, limit));
@@ -71,7 +79,7 @@ function readPatternFile(path: string): string[] {
 const SUBSCRIPT = /^(.+)\[(?:(-?\d+)|(\d+):(\d*))\]$/;
 
 /** One part, without its `&`/`!`: a host, a group, a wildcard or a regex, with an optional subscript. */
-function matchOne(inventory: Inventory, part: string): string[] {
+function matchOne(inventory: HostIndex, part: string): string[] {
   if (inventory.hosts.has(part)) return [part];
   let expr = part;
   let slice: ((hosts: string[]) => string[]) | undefined;
@@ -95,7 +103,7 @@ function matchOne(inventory: Inventory, part: string): string[] {
 }
 
 /** Groups first; host names too when no group matched or the expression is a wildcard or regex (Ansible's rule). */
-function enumerate(inventory: Inventory, expr: string): string[] {
+function enumerate(inventory: HostIndex, expr: string): string[] {
   const test = matcher(expr);
   const found = new Set<string>();
   const groups = [...inventory.groups.keys()].filter(test);
@@ -145,7 +153,7 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${out}$`, 's');
 }
 
-function inventoryOrder(inventory: Inventory, names: Set<string>): string[] {
+function inventoryOrder(inventory: HostIndex, names: Set<string>): string[] {
   const listed = [...inventory.hosts.keys()].filter((h) => names.has(h));
   const implicit = [...names].filter((h) => !inventory.hosts.has(h));
   return [...listed, ...implicit];

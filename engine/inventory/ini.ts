@@ -11,7 +11,7 @@
 // The parser only reads syntax: it returns the file as a list of operations the inventory applies in order.
 
 import { InputError, type SourcePos } from '../core/source.ts';
-import type { InventoryOp } from './inventory.ts';
+import type { InventoryOp } from './ops.ts';
 
 interface Token {
   text: string;

@@ -19,9 +19,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { InputError, type SourcePos } from '../core/source.ts';
-import { displayPath, isObject, loadYamlFile, parseYaml, posOf, typeName, type YamlValue } from './yaml.ts';
-import { parseIniInventory } from './inventory-ini.ts';
-import { selectHosts } from '../run/host-patterns.ts';
+import { displayPath, isObject, loadYamlFile, parseYaml, posOf, typeName, type YamlValue } from '../load/yaml.ts';
+import { parseIniInventory } from './ini.ts';
+import type { InventoryOp } from './ops.ts';
+import { selectHosts } from './patterns.ts';
+import { VarsDir } from './vars-dirs.ts';
 
 export interface InventoryHost {
   name: string;
@@ -36,12 +38,7 @@ export interface InventoryGroup {
   children: string[];
 }
 
-/** One statement of an inventory file, applied in order; both the YAML and the INI reader produce these. */
-export type InventoryOp =
-  | { op: 'group'; name: string; pos: SourcePos }
-  | { op: 'host'; pattern: string; group: string; vars: Record<string, unknown>; pos: SourcePos }
-  | { op: 'child'; parent: string; child: string; pos: SourcePos }
-  | { op: 'var'; group: string; key: string; value: unknown; pos: SourcePos };
+export type { InventoryOp } from './ops.ts';
 
 export interface LoadInventoryOptions {
   /** Folders (the playbook's) whose group_vars/ and host_vars/ override those beside the inventory. */
@@ -154,63 +151,6 @@ function reachable(start: string, next: (name: string) => readonly string[]): Se
   };
   walk(start);
   return seen;
-}
-
-// --- group_vars/ and host_vars/ -------------------------------------------------------------------------------------
-
-const VARS_EXTENSIONS = ['', '.yml', '.yaml', '.json'];
-
-/** The group_vars/ and host_vars/ of one folder; files are read once, when first asked for. */
-export class VarsDir {
-  private readonly cache = new Map<string, Record<string, unknown>>();
-  constructor(readonly dir: string) {}
-
-  groupVars(group: string): Record<string, unknown> {
-    return this.load(join(this.dir, 'group_vars'), group);
-  }
-
-  hostVars(host: string): Record<string, unknown> {
-    return this.load(join(this.dir, 'host_vars'), host);
-  }
-
-  private load(folder: string, name: string): Record<string, unknown> {
-    const key = join(folder, name);
-    let vars = this.cache.get(key);
-    if (!vars) {
-      vars = {};
-      // Ansible's order: `name`, `name.yml`, `name.yaml`, `name.json`; a folder contributes its files sorted by name.
-      for (const ext of VARS_EXTENSIONS) {
-        const path = join(folder, name + ext);
-        if (!existsSync(path)) continue;
-        const files = statSync(path).isDirectory() ? (ext === '' ? varsFilesIn(path) : []) : [path];
-        for (const file of files) Object.assign(vars, readVarsFile(file));
-      }
-      this.cache.set(key, vars);
-    }
-    return vars;
-  }
-}
-
-function varsFilesIn(folder: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(folder).sort()) {
-    if (entry.startsWith('.') || entry.endsWith('~')) continue;
-    const path = join(folder, entry);
-    const ext = extname(entry);
-    if (statSync(path).isDirectory()) {
-      if (!ext) out.push(...varsFilesIn(path));
-    } else if (VARS_EXTENSIONS.includes(ext)) out.push(path);
-  }
-  return out;
-}
-
-function readVarsFile(path: string): Record<string, unknown> {
-  const data = loadYamlFile(path);
-  if (data === null) return {};
-  if (!isObject(data)) {
-    throw new InputError(posOf(data as object) ?? { file: displayPath(path), line: 1, col: 1 }, `a vars file must be a map of variable names to values, got ${typeName(data)}`);
-  }
-  return data;
 }
 
 // --- loading --------------------------------------------------------------------------------------------------------
