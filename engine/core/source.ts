@@ -1,5 +1,7 @@
 // Where a value came from, and the one error type that carries it: `<file>:<line>:<col>: <message>`.
 
+import { relative } from 'node:path';
+
 export interface SourcePos {
   file: string;
   line: number; // 1-based
@@ -19,4 +21,10 @@ export class InputError extends Error {
     super(pos ? `${formatPos(pos)}: ${detail}` : detail);
     this.name = 'InputError';
   }
+}
+
+/** A path as messages show it: relative to the working folder when it is below it, else as given. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
 }

@@ -411,7 +411,7 @@ export class TaskParser {
       timeout: int(obj, 'timeout'),
       listen: stringList(obj, 'listen'),
     };
-    checkTemplateSource(task, module, this.ctx.playbookDir);
+    checkTemplateSource(task, module, this.ctx.registry, this.ctx.playbookDir);
     return task;
   }
 

@@ -4,16 +4,16 @@
 import { readFileSync } from 'node:fs';
 import type { Module } from '../modules/contract.ts';
 import { ModuleError } from '../modules/contract.ts';
-import templateModule from '../modules/template.ts';
-import { findFile } from '../run/find-file.ts';
+import type { ModuleRegistry } from '../modules/registry.ts';
+import { findFile } from './find-file.ts';
 import { checkTemplate } from '../vars/template.ts';
 import { isTemplated } from './args.ts';
 import type { TaskNode } from './model.ts';
 import { InputError } from '../core/source.ts';
 
-export function checkTemplateSource(task: TaskNode, module: Module, playbookDir: string): void {
+export function checkTemplateSource(task: TaskNode, module: Module, registry: ModuleRegistry, playbookDir: string): void {
   const src = task.args.src;
-  if (module !== (templateModule as Module) || typeof src !== 'string' || isTemplated(src)) return;
+  if (!registry.isBuiltin('template', module) || typeof src !== 'string' || isTemplated(src)) return;
   let path: string;
   try {
     // The same lookup the module does at run time: the role's templates/, then beside the playbook.

@@ -3,9 +3,8 @@
 // Files are read as YAML 1.1 (as Ansible's PyYAML does): `mode: 0644` is octal 420 and `yes`/`no` are booleans.
 
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type YAMLError } from 'yaml';
-import { InputError, type SourcePos } from '../core/source.ts';
+import { displayPath, InputError, type SourcePos } from '../core/source.ts';
 
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 export type YamlObject = { [key: string]: YamlValue };
@@ -35,10 +34,7 @@ export function sharePositions(from: object, to: object): void {
 }
 
 /** A path as users see it in messages: relative to the working folder when inside it. */
-export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') ? rel : path;
-}
+export { displayPath };
 
 function toValue(node: unknown, doc: Document, lines: LineCounter, file: string, seen: Set<Node>): YamlValue {
   const at = (n: { range?: [number, number, number] | null } | null | undefined): SourcePos => {

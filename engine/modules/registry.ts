@@ -4,8 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../core/source.ts';
-import { displayPath } from '../load/yaml.ts';
+import { displayPath, InputError } from '../core/source.ts';
 import { builtinModules } from './builtin.ts';
 import type { Module } from './contract.ts';
 
@@ -67,6 +66,11 @@ export class ModuleRegistry {
     let short = name;
     for (const prefix of PREFIXES) if (short.startsWith(prefix)) short = short.slice(prefix.length);
     return this.modules.get(short) ?? this.modules.get(ALIASES[short] ?? '');
+  }
+
+  /** Whether `module` is the built-in of that name (a user module of the same name replaces it). */
+  isBuiltin(name: string, module: Module): boolean {
+    return builtinModules[name] === module;
   }
 
   has(name: string): boolean {

@@ -1,13 +1,11 @@
 // Everything a play's run shares: options, hosts, connections, modules, reporter, and the variables of a host for a task.
 
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LimitFunction } from 'p-limit';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { LoaderContext } from '../load/context.ts';
 import type { Inherited, Play } from '../load/model.ts';
-import { InputError } from '../core/source.ts';
-import { isObject, loadYamlFile, typeName } from '../load/yaml.ts';
+import { loadVarsFile } from '../load/vars-file.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Masker } from '../core/mask.ts';
 import { OMIT } from '../load/args.ts';
@@ -76,10 +74,7 @@ export class PlayContext {
       const path = resolve(this.play.baseDir, name);
       let data = this.varsFiles.get(path);
       if (!data) {
-        if (!existsSync(path)) throw new InputError(file.pos, `vars file not found: ${name}`);
-        const loaded = loadYamlFile(path) ?? {};
-        if (!isObject(loaded)) throw new InputError(file.pos, `vars file ${name} must be a map, got ${typeName(loaded)}`);
-        data = loaded;
+        data = loadVarsFile(path, name, file.pos);
         this.varsFiles.set(path, data);
       }
       Object.assign(merged, data);

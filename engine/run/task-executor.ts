@@ -2,14 +2,13 @@
 
 import { checkArgs, OMIT } from '../load/args.ts';
 import type { Condition, TaskNode } from '../load/model.ts';
-import { formatPos, InputError, type SourcePos } from '../core/source.ts';
-import { displayPath } from '../load/yaml.ts';
+import { displayPath, formatPos, InputError, type SourcePos } from '../core/source.ts';
 import type { BecomeOptions, Connection, ExecOptions } from '../connection/connection.ts';
 import { UnreachableError } from '../connection/connection.ts';
 import { PlannedConnection } from '../connection/planned.ts';
 import { ModuleError, type FileDiff, type Module, type ModuleContext } from '../modules/contract.ts';
 import { conditionsHold, createScope, evaluate, ExpressionError, renderValue, UndefinedVariableError } from '../vars/expression.ts';
-import { findFile } from './find-file.ts';
+import { findFile } from '../load/find-file.ts';
 import { ConnectionPool } from './connections.ts';
 import type { PlayContext } from './context.ts';
 import type { TaskRef, TaskStatus } from '../core/events.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import ejs from 'ejs';
 import { InputError } from '../core/source.ts';
-import { displayPath } from '../load/yaml.ts';
+import { displayPath } from '../core/source.ts';
 import { UndefinedVariableError, scopeProxy } from './expression.ts';
 
 type Render = (vars: Record<string, unknown>) => string;

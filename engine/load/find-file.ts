@@ -2,8 +2,8 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { TaskNode } from '../load/model.ts';
 import { ModuleError } from '../modules/contract.ts';
+import type { TaskNode } from './model.ts';
 
 /** `planned`: in --check, whether an earlier task of the run would create the file on the controller. */
 export function findFile(
