@@ -221,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
     });
     let outcome;
     try {
-      outcome = await runPlaybook({ playbook, inventory, registry, pool, reporter, masker, rolesPath: config.roles_path ?? [] }, options);
+      outcome = await runPlaybook({ playbook, inventory, registry, pool, reporter, masker }, options);
     } finally {
       await reporter.close();
     }

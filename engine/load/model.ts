@@ -99,6 +99,22 @@ export interface MetaNode extends NodeBase {
 
 export type Node = TaskNode | BlockNode | IncludeTasksNode | IncludeRoleNode | MetaNode;
 
+/** What a load brought in: task nodes, and the handlers and role instances that come with them. */
+export interface Loaded {
+  nodes: Node[];
+  handlers: TaskNode[];
+  roles: RoleInstance[];
+}
+
+/**
+ * Loads what a play's dynamic includes name at run time, for that play's folder and role path. It returns what it
+ * loaded (the caller keeps it); the play itself is never changed. `known`: the roles the play has so far.
+ */
+export interface PlayIncludes {
+  includeTasks(file: string, node: IncludeTasksNode, scope: Inherited, known: readonly RoleInstance[]): Promise<Loaded>;
+  includeRole(role: string, node: IncludeRoleNode, known: readonly RoleInstance[]): Promise<Loaded>;
+}
+
 export interface Play {
   name: string;
   pos: SourcePos;
@@ -122,6 +138,8 @@ export interface Play {
   /** Roles of the play: their defaults and vars are visible to every task of the play (Ansible's public roles). */
   roles: RoleInstance[];
   scope: Inherited;
+  /** Loads include_tasks/include_role at run time. */
+  includes: PlayIncludes;
 }
 
 export interface Playbook {

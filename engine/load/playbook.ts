@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import { LoaderContext, roleEntry } from './context.ts';
+import { PlayParts } from './play-parts.ts';
+import { RoleLoader, roleEntry } from './roles.ts';
 import type { Inherited, Node, Play, Playbook } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
@@ -45,7 +46,7 @@ async function loadPlays(path: string, options: LoadOptions, stack: string[]): P
   const baseDir = dirname(path);
   await options.registry.loadDir(join(baseDir, 'modules'));
   await options.registry.loadDir(join(baseDir, 'library'));
-  const ctx = new LoaderContext(options.registry, baseDir, options.rolesPath ?? []);
+  const ctx = new RoleLoader(options.registry, baseDir, options.rolesPath ?? []);
   const plays: Play[] = [];
   for (let i = 0; i < data.length; i++) {
     const entry = data[i];
@@ -79,7 +80,7 @@ function taskList(obj: YamlObject, key: string): YamlValue[] {
   return value;
 }
 
-async function parsePlay(obj: YamlObject, ctx: LoaderContext, baseDir: string): Promise<Play> {
+async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Promise<Play> {
   const pos = posOf(obj) as SourcePos;
   for (const key of Object.keys(obj)) {
     if (!PLAY_KEYWORDS.has(key)) {
@@ -90,7 +91,7 @@ async function parsePlay(obj: YamlObject, ctx: LoaderContext, baseDir: string): 
   const hosts = obj.hosts;
   if (hosts === undefined) fail(pos, 'a play needs "hosts"');
   const hostPattern = Array.isArray(hosts) ? hosts.map(String).join(',') : typeof hosts === 'string' ? hosts : fail(posOf(obj, 'hosts', 'value'), '"hosts" takes a pattern or a list');
-  ctx.startPlay();
+  const parts = new PlayParts();
   const base: Inherited = { when: [], tags: [], vars: {} };
   const keywords: YamlObject = Object.fromEntries(Object.entries(obj).filter(([k]) => INHERITED_PLAY_KEYWORDS.has(k)));
   sharePositions(obj, keywords);
@@ -111,7 +112,7 @@ async function parsePlay(obj: YamlObject, ctx: LoaderContext, baseDir: string): 
     return { path: f, pos: fpos };
   });
 
-  const preTasks = await ctx.tasks.parseList(taskList(obj, 'pre_tasks'), scope, baseDir);
+  const preTasks = await ctx.tasks.parseList(taskList(obj, 'pre_tasks'), scope, baseDir, parts);
   const roleNodes: Node[] = [];
   const roles = obj.roles ?? [];
   if (!Array.isArray(roles)) fail(posOf(obj, 'roles', 'value'), '"roles" takes a list');
@@ -119,19 +120,19 @@ async function parsePlay(obj: YamlObject, ctx: LoaderContext, baseDir: string): 
     const entry = roles[i];
     const rpos = posOf(roles, i) as SourcePos;
     if (typeof entry === 'string') {
-      roleNodes.push(...(await ctx.loadRole(entry, {}, rpos, scope)));
+      roleNodes.push(...(await ctx.loadRole(entry, {}, rpos, scope, 'main', parts)));
     } else if (isObject(entry) && typeof (entry.role ?? entry.name) === 'string') {
       const { name, params, scope: keywords } = roleEntry(entry);
-      roleNodes.push(...(await ctx.loadRole(name, params, posOf(entry, entry.role !== undefined ? 'role' : 'name', 'value') as SourcePos, ctx.tasks.scopeFor(keywords, scope))));
+      roleNodes.push(...(await ctx.loadRole(name, params, posOf(entry, entry.role !== undefined ? 'role' : 'name', 'value') as SourcePos, ctx.tasks.scopeFor(keywords, scope), 'main', parts)));
     } else {
       fail(rpos, 'a role entry is a name or a map with "role"');
     }
   }
-  const tasks = await ctx.tasks.parseList(taskList(obj, 'tasks'), scope, baseDir);
-  const postTasks = await ctx.tasks.parseList(taskList(obj, 'post_tasks'), scope, baseDir);
-  const ownHandlers = await ctx.tasks.parseList(taskList(obj, 'handlers'), scope, baseDir);
+  const tasks = await ctx.tasks.parseList(taskList(obj, 'tasks'), scope, baseDir, parts);
+  const postTasks = await ctx.tasks.parseList(taskList(obj, 'post_tasks'), scope, baseDir, parts);
+  const ownHandlers = await ctx.tasks.parseList(taskList(obj, 'handlers'), scope, baseDir, parts);
   for (const h of ownHandlers) if (h.kind !== 'task') fail(h.pos, 'a handler must be a task (no blocks or includes)');
-  const handlers = [...ctx.playHandlers, ...ownHandlers.filter((h) => h.kind === 'task')];
+  const handlers = [...parts.handlers, ...ownHandlers.filter((h) => h.kind === 'task')];
   checkNotify([preTasks, roleNodes, tasks, postTasks, handlers], handlers);
 
   const serialRaw = obj.serial;
@@ -165,8 +166,9 @@ async function parsePlay(obj: YamlObject, ctx: LoaderContext, baseDir: string): 
     remoteUser: obj.remote_user === undefined ? undefined : String(obj.remote_user),
     sections: [preTasks, [...roleNodes, ...tasks], postTasks],
     handlers,
-    roles: ctx.playRoles,
+    roles: parts.roles,
     scope,
+    includes: ctx,
   };
 }
 

@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { checkExpression } from '../vars/expression.ts';
 import { checkArgs, isTemplated } from './args.ts';
+import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Condition, Inherited, Node, TaskNode } from './model.ts';
-import type { LoaderContext } from './context.ts';
+import type { PlayParts } from './play-parts.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { didYouMean } from './suggest.ts';
 import { checkTemplateSource } from './template-source.ts';
@@ -215,8 +216,24 @@ export function resolveTaskFile(name: string, baseDir: string, extraDirs: string
   return resolve(baseDir, name);
 }
 
+/** How the parser loads a role that a task list imports (engine/load/roles.ts), kept apart from task parsing. */
+export interface RoleSource {
+  loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom: string, parts: PlayParts): Promise<Node[]>;
+  /** Folders that relative task files resolve against. */
+  taskDirs(scope: Inherited): string[];
+}
+
+export interface ParserDeps {
+  registry: ModuleRegistry;
+  playbookDir: string;
+  roles: RoleSource;
+}
+
 export class TaskParser {
-  constructor(private readonly ctx: LoaderContext) {}
+  /** Task files being read, outermost first: an import loop is an error. */
+  private readonly importStack: string[] = [];
+
+  constructor(private readonly ctx: ParserDeps) {}
 
   /** A node's keywords merged over what it inherits (for role entries and dependencies). */
   scopeFor(obj: YamlObject, inherited: Inherited): Inherited {
@@ -224,33 +241,33 @@ export class TaskParser {
   }
 
   /** Load a task file (a YAML list of tasks). */
-  async loadFile(path: string, inherited: Inherited, pos: SourcePos | undefined): Promise<Node[]> {
+  async loadFile(path: string, inherited: Inherited, pos: SourcePos | undefined, parts: PlayParts): Promise<Node[]> {
     if (!existsSync(path)) fail(pos, `task file not found: ${displayPath(path)}`);
-    if (this.ctx.importStack.includes(path)) fail(pos, `import loop: ${[...this.ctx.importStack, path].map(displayPath).join(' -> ')}`);
+    if (this.importStack.includes(path)) fail(pos, `import loop: ${[...this.importStack, path].map(displayPath).join(' -> ')}`);
     const data = loadYamlFile(path);
     if (data === null) return [];
     if (!Array.isArray(data)) fail(posOf(data as object) ?? { file: displayPath(path), line: 1, col: 1 }, 'a task file must be a list of tasks');
-    this.ctx.importStack.push(path);
+    this.importStack.push(path);
     try {
-      return await this.parseList(data, inherited, dirname(path));
+      return await this.parseList(data, inherited, dirname(path), parts);
     } finally {
-      this.ctx.importStack.pop();
+      this.importStack.pop();
     }
   }
 
-  async parseList(list: YamlValue[], inherited: Inherited, baseDir: string): Promise<Node[]> {
+  async parseList(list: YamlValue[], inherited: Inherited, baseDir: string, parts: PlayParts): Promise<Node[]> {
     const nodes: Node[] = [];
     for (let i = 0; i < list.length; i++) {
       const item = list[i];
       const pos = posOf(list, i) as SourcePos;
       if (!isObject(item)) fail(pos, `a task must be a map, got ${typeName(item)}`);
-      nodes.push(...(await this.parseNode(item, inherited, baseDir)));
+      nodes.push(...(await this.parseNode(item, inherited, baseDir, parts)));
     }
     return nodes;
   }
 
   /** One entry of a task list. import_tasks/import_role expand in place, so this returns a list. */
-  async parseNode(obj: YamlObject, inherited: Inherited, baseDir: string): Promise<Node[]> {
+  async parseNode(obj: YamlObject, inherited: Inherited, baseDir: string, parts: PlayParts): Promise<Node[]> {
     const pos = posOf(obj) as SourcePos;
     const name = str(obj, 'name');
     if ('block' in obj) {
@@ -260,14 +277,14 @@ export class TaskParser {
         const value = obj[key];
         if (value === undefined || value === null) return [];
         if (!Array.isArray(value)) return fail(posOf(obj, key, 'value'), `"${key}" takes a list of tasks`);
-        return this.parseList(value, scope, baseDir);
+        return this.parseList(value, scope, baseDir, parts);
       };
       return [{ kind: 'block', name, pos, scope, block: await part('block'), rescue: await part('rescue'), always: await part('always') }];
     }
     const include = ['import_tasks', 'include_tasks', 'include'].find((k) => k in obj);
-    if (include) return this.parseIncludeTasks(obj, include, inherited, baseDir);
+    if (include) return this.parseIncludeTasks(obj, include, inherited, baseDir, parts);
     const roleInclude = ['import_role', 'include_role'].find((k) => k in obj);
-    if (roleInclude) return this.parseIncludeRole(obj, roleInclude, inherited, baseDir);
+    if (roleInclude) return this.parseIncludeRole(obj, roleInclude, inherited, baseDir, parts);
     if ('meta' in obj) {
       this.checkKeys(obj, new Set([...COMMON, 'meta']), 'meta');
       const action = obj.meta;
@@ -285,7 +302,7 @@ export class TaskParser {
     }
   }
 
-  private async parseIncludeTasks(obj: YamlObject, key: string, inherited: Inherited, baseDir: string): Promise<Node[]> {
+  private async parseIncludeTasks(obj: YamlObject, key: string, inherited: Inherited, baseDir: string, parts: PlayParts): Promise<Node[]> {
     const pos = posOf(obj) as SourcePos;
     this.checkKeys(obj, new Set([...INCLUDE_KEYWORDS, key, 'file']), key);
     const raw = obj[key];
@@ -296,16 +313,16 @@ export class TaskParser {
     if (key === 'import_tasks') {
       if (isTemplated(file)) fail(filePos, 'import_tasks is static: its file name cannot use variables (use include_tasks)');
       if (obj.loop !== undefined) fail(posOf(obj, 'loop'), 'import_tasks cannot loop (use include_tasks)');
-      return this.loadFile(resolveTaskFile(file, baseDir, this.ctx.taskDirs(scope)), scope, filePos);
+      return this.loadFile(resolveTaskFile(file, baseDir, this.ctx.roles.taskDirs(scope)), scope, filePos, parts);
     }
     if (!isTemplated(file)) {
       // Known now: load it once to report its errors before any host is touched.
-      await this.loadFile(resolveTaskFile(file, baseDir, this.ctx.taskDirs(scope)), scope, filePos);
+      await this.loadFile(resolveTaskFile(file, baseDir, this.ctx.roles.taskDirs(scope)), scope, filePos, parts);
     }
     return [{ kind: 'include_tasks', name: str(obj, 'name'), pos, scope, file, baseDir, loop: loopOf(obj, pos) }];
   }
 
-  private async parseIncludeRole(obj: YamlObject, key: string, inherited: Inherited, baseDir: string): Promise<Node[]> {
+  private async parseIncludeRole(obj: YamlObject, key: string, inherited: Inherited, baseDir: string, parts: PlayParts): Promise<Node[]> {
     const pos = posOf(obj) as SourcePos;
     this.checkKeys(obj, new Set([...INCLUDE_KEYWORDS, key]), key);
     const spec = obj[key];
@@ -320,7 +337,7 @@ export class TaskParser {
     const tasksFrom = str(spec, 'tasks_from') ?? 'main';
     const scope = mergeScope(inherited, obj);
     if (key === 'import_role' || !isTemplated(role)) {
-      const loaded = await this.ctx.loadRole(role, scope.vars, posOf(spec, 'name', 'value') as SourcePos, scope, tasksFrom);
+      const loaded = await this.ctx.roles.loadRole(role, scope.vars, posOf(spec, 'name', 'value') as SourcePos, scope, tasksFrom, parts);
       if (key === 'import_role') return loaded;
     }
     return [{ kind: 'include_role', name: str(obj, 'name'), pos, scope, role, tasksFrom, params: scope.vars, baseDir }];

@@ -3,8 +3,7 @@
 import { resolve } from 'node:path';
 import type { LimitFunction } from 'p-limit';
 import type { Inventory } from '../inventory/inventory.ts';
-import type { LoaderContext } from '../load/context.ts';
-import type { Inherited, Play } from '../load/model.ts';
+import type { Inherited, Loaded, Play, RoleInstance, TaskNode } from '../load/model.ts';
 import { loadVarsFile } from '../load/vars-file.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Masker } from '../core/mask.ts';
@@ -46,14 +45,25 @@ export class PlayContext {
     readonly playHosts: HostState[],
     readonly pool: ConnectionPool,
     readonly registry: ModuleRegistry,
-    readonly loader: LoaderContext,
     readonly reporter: Reporter,
     readonly masker: Masker,
     readonly limit: LimitFunction,
     readonly groups: Record<string, string[]>,
-  ) {}
+  ) {
+    this.handlers = [...play.handlers];
+    this.roles = [...play.roles];
+  }
 
   batch: HostState[] = [];
+  /** The play's handlers and roles, plus what include_role/include_tasks brought in during this run (the play is not changed). */
+  readonly handlers: TaskNode[];
+  readonly roles: RoleInstance[];
+
+  /** Take in what a dynamic include loaded: its roles' defaults and vars, its handlers. */
+  adopt(loaded: Loaded): void {
+    this.handlers.push(...loaded.handlers);
+    for (const r of loaded.roles) if (!this.roles.includes(r)) this.roles.push(r);
+  }
 
   /** Ansible's `hostvars`: every host's variables, read live (facts gathered later show up). */
   private hostvars(): Record<string, unknown> {
@@ -108,12 +118,12 @@ export class PlayContext {
       magic.role_path = role.path;
     }
     const layers = {
-      roleDefaults: [...play.roles.map((r) => r.defaults), ...roleChain.map((r) => r.defaults)],
+      roleDefaults: [...this.roles.map((r) => r.defaults), ...roleChain.map((r) => r.defaults)],
       inventory: host.inventoryVars,
       facts: host.facts,
       playVars: play.vars,
       playVarsFiles: {},
-      roleVars: [...play.roles.map((r) => r.vars), ...roleChain.map((r) => r.vars)],
+      roleVars: [...this.roles.map((r) => r.vars), ...roleChain.map((r) => r.vars)],
       taskVars: scope.vars,
       hostFacts: host.hostFacts,
       params: roleChain.map((r) => r.params),

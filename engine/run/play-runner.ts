@@ -2,7 +2,6 @@
 // blocks with rescue/always, includes, meta actions; linear (task by task across hosts) or free (each host alone).
 
 import pLimit from 'p-limit';
-import { resolveTaskFile } from '../load/tasks.ts';
 import type { BlockNode, IncludeRoleNode, IncludeTasksNode, Inherited, MetaNode, Node, TaskNode } from '../load/model.ts';
 import { InputError } from '../core/source.ts';
 import { conditionsHold, createScope, renderValue } from '../vars/expression.ts';
@@ -164,11 +163,11 @@ export class PlayRunner {
     }
     for (const [key, entries] of groups) {
       const file = key.split('\0')[0];
-      const path = resolveTaskFile(file, node.baseDir, this.pc.loader.taskDirs(node.scope));
       const itemVars = entries[0].vars;
       const scope: Inherited = { ...node.scope, when: [], vars: { ...node.scope.vars, ...itemVars } };
-      const nodes = await this.pc.loader.tasks.loadFile(path, scope, node.pos);
-      await this.runNodes(nodes, entries.flatMap((e) => e.hosts));
+      const loaded = await this.pc.play.includes.includeTasks(file, node, scope, this.pc.roles);
+      this.pc.adopt(loaded);
+      await this.runNodes(loaded.nodes, entries.flatMap((e) => e.hosts));
     }
   }
 
@@ -181,11 +180,9 @@ export class PlayRunner {
       byRole.set(role, [...(byRole.get(role) ?? []), host]);
     }
     for (const [role, roleHosts] of byRole) {
-      const before = this.pc.loader.playHandlers.length;
-      const nodes = await this.pc.loader.loadRole(role, node.params, node.pos, { ...node.scope, when: [] }, node.tasksFrom);
-      this.pc.play.handlers.push(...this.pc.loader.playHandlers.slice(before));
-      for (const r of this.pc.loader.playRoles) if (!this.pc.play.roles.includes(r)) this.pc.play.roles.push(r);
-      await this.runNodes(nodes, roleHosts);
+      const loaded = await this.pc.play.includes.includeRole(role, node, this.pc.roles);
+      this.pc.adopt(loaded);
+      await this.runNodes(loaded.nodes, roleHosts);
     }
   }
 
@@ -213,7 +210,7 @@ export class PlayRunner {
     const force = this.pc.options.forceHandlers || this.pc.play.forceHandlers;
     for (let pass = 0; pass < 10; pass++) {
       let ran = false;
-      for (const handler of this.pc.play.handlers) {
+      for (const handler of this.pc.handlers) {
         const targets = hosts.filter((h) => h.notified.has(handler) && !h.unreachable && (force || !h.failed) && !this.pc.aborted);
         for (const h of hosts) h.notified.delete(handler);
         if (targets.length === 0) continue;

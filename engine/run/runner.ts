@@ -3,7 +3,6 @@
 
 import pLimit from 'p-limit';
 import type { Inventory } from '../inventory/inventory.ts';
-import { LoaderContext } from '../load/context.ts';
 import type { Play, Playbook } from '../load/model.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Masker } from '../core/mask.ts';
@@ -25,7 +24,6 @@ export interface RunParts {
   pool: ConnectionPool;
   reporter: Reporter;
   masker: Masker;
-  rolesPath: string[];
 }
 
 /** Sizes of serial batches: numbers or percentages of the play's hosts; the last size repeats. */
@@ -101,9 +99,7 @@ async function runPlay(
     parts.reporter.event({ type: 'warning', message: `play "${play.name}": every host failed in an earlier play` });
     return;
   }
-  const loader = new LoaderContext(parts.registry, play.baseDir, parts.rolesPath);
-  loader.playRoles.push(...play.roles);
-  const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, loader, parts.reporter, parts.masker, limit, groups);
+  const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, parts.reporter, parts.masker, limit, groups);
   for (const batch of batches(playHosts, play.serial)) {
     pc.batch = batch;
     await new PlayRunner(pc).run(batch);

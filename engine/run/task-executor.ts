@@ -127,7 +127,7 @@ export class TaskExecutor {
     const scope = createScope(vars).strict;
     for (const raw of task.notify) {
       const name = String(renderValue(raw, scope));
-      const handlers = this.pc.play.handlers.filter((h) => h.name === name || h.listen.includes(name));
+      const handlers = this.pc.handlers.filter((h) => h.name === name || h.listen.includes(name));
       if (handlers.length === 0) {
         this.pc.reporter.event({ type: 'warning', host: host.name, message: `notify: no handler named "${name}"` });
       }

@@ -1,12 +1,15 @@
-// State shared while one playbook loads: where roles are found, which roles a play already has, its handlers.
+// Roles: where they are found, their files (defaults, vars, meta dependencies, handlers), and loading one for a play
+// (its dependencies' tasks, then its own). Also what a play's dynamic includes load at run time. Task lists are parsed
+// by engine/load/tasks.ts; what a play has gathered is passed in (PlayParts), never kept here.
 
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { KPLAY_HOME } from '../home.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import type { Inherited, Node, RoleInstance, TaskNode } from './model.ts';
+import type { IncludeRoleNode, IncludeTasksNode, Inherited, Loaded, Node, PlayIncludes, RoleInstance, TaskNode } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
-import { TaskParser, varsMap } from './tasks.ts';
+import { PlayParts } from './play-parts.ts';
+import { resolveTaskFile, TaskParser, varsMap, type RoleSource } from './tasks.ts';
 import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject } from './yaml.ts';
 
 /** The kplay checkout's own roles/ folder: shipped roles are found from any working folder. */
@@ -34,31 +37,17 @@ function mapFile(path: string | undefined): Record<string, unknown> {
   return data;
 }
 
-export class LoaderContext {
-  readonly importStack: string[] = [];
+/** Loads roles (and, at run time, includes) for the plays of one playbook file. Caches only role files. */
+export class RoleLoader implements RoleSource, PlayIncludes {
   private readonly roleFiles = new Map<string, RoleFiles>();
-  private readonly parser: TaskParser;
-  /** Per play: role instances already added (a role runs once per play with the same parameters) and handlers. */
-  playRoleKeys = new Set<string>();
-  playHandlers: TaskNode[] = [];
-  playRoles: RoleInstance[] = [];
+  readonly tasks: TaskParser;
 
   constructor(
     readonly registry: ModuleRegistry,
     readonly playbookDir: string,
     private readonly rolesPath: string[],
   ) {
-    this.parser = new TaskParser(this);
-  }
-
-  get tasks(): TaskParser {
-    return this.parser;
-  }
-
-  startPlay(): void {
-    this.playRoleKeys = new Set();
-    this.playHandlers = [];
-    this.playRoles = [];
+    this.tasks = new TaskParser({ registry, playbookDir, roles: this });
   }
 
   /** Folders that relative task files resolve against: the role's tasks/ first, then the playbook's folder. */
@@ -111,15 +100,15 @@ export class LoaderContext {
   }
 
   /** Load a role for the current play: its dependencies' tasks, then its own; its handlers join the play's. */
-  async loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom = 'main'): Promise<Node[]> {
+  async loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom: string, parts: PlayParts): Promise<Node[]> {
     const path = this.findRole(name);
     if (!path) {
       throw new InputError(pos, `role "${name}" not found (looked in ${this.roleSearchDirs().map(displayPath).join(', ')})`);
     }
     const key = `${path}\0${JSON.stringify(params)}\0${tasksFrom}`;
     const sameRole = (r: RoleInstance): boolean => r.path === path && JSON.stringify(r.params) === JSON.stringify(params);
-    if (this.playRoleKeys.has(key) || (tasksFrom === 'main' && this.playRoles.some(sameRole))) return [];
-    this.playRoleKeys.add(key);
+    if (parts.keys.has(key) || (tasksFrom === 'main' && parts.roles.some(sameRole))) return [];
+    parts.keys.add(key);
     await this.registry.loadDir(join(path, 'modules'));
     await this.registry.loadDir(join(path, 'library'));
     const files = this.readRoleFiles(path);
@@ -127,26 +116,41 @@ export class LoaderContext {
     const nodes: Node[] = [];
     for (const dep of files.dependencies) {
       const depScope = this.tasks.scopeFor(dep.scope, { ...inherited, role: undefined });
-      nodes.push(...(await this.loadRole(dep.name, dep.params, dep.pos, depScope)));
-      const depInstance = this.playRoles.find((r) => r.name === dep.name);
+      nodes.push(...(await this.loadRole(dep.name, dep.params, dep.pos, depScope, 'main', parts)));
+      const depInstance = parts.roles.find((r) => r.name === dep.name);
       if (depInstance) instance.dependencies.push(depInstance);
     }
-    this.playRoles.push(instance);
+    parts.roles.push(instance);
     const scope: Inherited = { ...inherited, role: instance };
     const tasksFile = yamlIn(join(path, 'tasks'), tasksFrom);
     if (!tasksFile && tasksFrom !== 'main') throw new InputError(pos, `role "${name}" has no tasks/${tasksFrom}.yml`);
-    if (tasksFile) nodes.push(...(await this.tasks.loadFile(tasksFile, scope, pos)));
+    if (tasksFile) nodes.push(...(await this.tasks.loadFile(tasksFile, scope, pos, parts)));
     const handlersFile = yamlIn(join(path, 'handlers'), 'main');
-    if (handlersFile && tasksFrom === 'main') this.playHandlers.push(...(await this.loadHandlers(handlersFile, scope)));
+    if (handlersFile && tasksFrom === 'main') parts.handlers.push(...(await this.loadHandlers(handlersFile, scope, parts)));
     return nodes;
   }
 
-  async loadHandlers(path: string, scope: Inherited): Promise<TaskNode[]> {
-    const nodes = await this.tasks.loadFile(path, scope, undefined);
+  private async loadHandlers(path: string, scope: Inherited, parts: PlayParts): Promise<TaskNode[]> {
+    const nodes = await this.tasks.loadFile(path, scope, undefined, parts);
     return nodes.map((node) => {
       if (node.kind !== 'task') throw new InputError(node.pos, 'a handler must be a task (no blocks or includes)');
       return node;
     });
+  }
+
+  /** include_tasks at run time: the file a host's variables named, relative to the include's folder. */
+  async includeTasks(file: string, node: IncludeTasksNode, scope: Inherited, known: readonly RoleInstance[]): Promise<Loaded> {
+    const parts = new PlayParts(known);
+    const path = resolveTaskFile(file, node.baseDir, this.taskDirs(node.scope));
+    const nodes = await this.tasks.loadFile(path, scope, node.pos, parts);
+    return { nodes, handlers: parts.handlers, roles: parts.newRoles() };
+  }
+
+  /** include_role at run time: the role a host's variables named. */
+  async includeRole(role: string, node: IncludeRoleNode, known: readonly RoleInstance[]): Promise<Loaded> {
+    const parts = new PlayParts(known);
+    const nodes = await this.loadRole(role, node.params, node.pos, { ...node.scope, when: [] }, node.tasksFrom, parts);
+    return { nodes, handlers: parts.handlers, roles: parts.newRoles() };
   }
 }
 
