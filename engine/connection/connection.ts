@@ -1,5 +1,7 @@
 // The one interface every module talks to a host through. `local` and `ssh` implement it; modules never know which.
 
+import type { FileEffect } from '../core/effects.ts';
+
 export interface BecomeOptions {
   /** Run as this user through sudo (default root). */
   user: string;
@@ -67,6 +69,12 @@ export interface Connection {
   /** Content of a file, or null when it does not exist. */
   get(path: string, options?: { become?: BecomeOptions }): Promise<Buffer | null>;
   stat(path: string, options?: StatOptions): Promise<FileStat>;
+  /**
+   * What an earlier task of this run planned at `path`, without a round trip: only the --check overlay
+   * (connection/planned.ts) has plans; a real connection has none. A planned file without `content` is
+   * "planned, content not known yet" (a key or certificate made when the real run applies): `get` answers null.
+   */
+  planned?(path: string): FileEffect | undefined;
   close(): Promise<void>;
 }
 

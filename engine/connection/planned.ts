@@ -8,7 +8,7 @@ import type { FileEffect } from '../core/effects.ts';
 import type { BecomeOptions, Connection, ExecOptions, ExecResult, FileStat, PutOptions, StatOptions } from './connection.ts';
 
 export class PlannedConnection implements Connection {
-  private readonly planned = new Map<string, FileEffect>();
+  private readonly plans = new Map<string, FileEffect>();
 
   constructor(private readonly inner: Connection) {}
 
@@ -25,38 +25,38 @@ export class PlannedConnection implements Connection {
     for (const effect of effects ?? []) {
       const path = posix.normalize(effect.path);
       if (effect.state === 'absent') {
-        for (const key of this.planned.keys()) if (key.startsWith(`${path}/`)) this.planned.delete(key);
+        for (const key of this.plans.keys()) if (key.startsWith(`${path}/`)) this.plans.delete(key);
       }
-      const previous = this.planned.get(path);
+      const previous = this.plans.get(path);
       // A later `file` task may change only the mode of a file an earlier task planned: keep its content.
-      if (previous?.state === 'file' && effect.state === 'file' && effect.content === undefined) {
-        this.planned.set(path, { ...previous, ...effect, content: previous.content });
+      if (previous?.state === 'file' && effect.state === 'file' && effect.content === undefined && effect.from === undefined) {
+        this.plans.set(path, { ...previous, ...effect, content: previous.content, from: previous.from });
       } else {
-        this.planned.set(path, { ...effect, path });
+        this.plans.set(path, { ...effect, path });
       }
     }
   }
 
   /** Whether this run plans a file, folder or link at `path` (a `src:` an earlier task would make on the controller). */
   plansToCreate(path: string): boolean {
-    const effect = this.lookup(path);
+    const effect = this.planned(path);
     return effect !== undefined && effect.state !== 'absent';
   }
 
   /** What this run planned at `path`: its own entry, or absent when a folder above it is planned absent. */
-  private lookup(path: string): FileEffect | undefined {
+  planned(path: string): FileEffect | undefined {
     const normal = posix.normalize(path);
-    const own = this.planned.get(normal);
+    const own = this.plans.get(normal);
     if (own) return own;
     for (let dir = posix.dirname(normal); dir !== '/' && dir !== '.'; dir = posix.dirname(dir)) {
-      const above = this.planned.get(dir);
+      const above = this.plans.get(dir);
       if (above?.state === 'absent' || above?.state === 'file') return { path: normal, state: 'absent' };
     }
     return undefined;
   }
 
   async stat(path: string, options: StatOptions = {}): Promise<FileStat> {
-    const effect = this.lookup(path);
+    const effect = this.planned(path);
     if (!effect) return this.inner.stat(path, options);
     if (effect.state === 'absent') return { exists: false };
     if (effect.state === 'link') {
@@ -72,9 +72,10 @@ export class PlannedConnection implements Connection {
       group: effect.group ?? (current.exists ? current.group : 'root'),
     };
     if (effect.state === 'file') {
-      if (effect.content !== undefined) {
-        stat.size = effect.content.length;
-        if (options.checksum) stat.sha256 = createHash('sha256').update(effect.content).digest('hex');
+      const content = effect.content ?? (effect.from !== undefined ? await this.get(effect.from) : undefined);
+      if (content) {
+        stat.size = content.length;
+        if (options.checksum) stat.sha256 = createHash('sha256').update(content).digest('hex');
       } else if (options.checksum && current.exists) {
         stat.sha256 = (await this.inner.stat(path, options)).sha256;
       }
@@ -83,9 +84,10 @@ export class PlannedConnection implements Connection {
   }
 
   async get(path: string, options: { become?: BecomeOptions } = {}): Promise<Buffer | null> {
-    const effect = this.lookup(path);
+    const effect = this.planned(path);
     if (!effect) return this.inner.get(path, options);
     if (effect.state === 'file' && effect.content !== undefined) return effect.content;
+    if (effect.state === 'file' && effect.from !== undefined) return this.get(effect.from, options);
     if (effect.state === 'file') return this.inner.get(path, options);
     return null;
   }
@@ -101,4 +103,19 @@ export class PlannedConnection implements Connection {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/** The connection a task acts through: the overlay in --check, the real one under it when the task really runs. */
+export function forMode(conn: Connection, check: boolean): Connection {
+  return !check && conn instanceof PlannedConnection ? conn.real : conn;
+}
+
+/** Keep what a plan leaves, for the later tasks of a --check run (a real connection has nothing to keep). */
+export function recordEffects(conn: Connection, effects: readonly FileEffect[] | undefined): void {
+  if (conn instanceof PlannedConnection) conn.record(effects);
+}
+
+/** `conn` as a module test or the runner's --check sees it: the overlay (made once: an overlay stays as it is). */
+export function overlay(conn: Connection): Connection {
+  return conn instanceof PlannedConnection ? conn : new PlannedConnection(conn);
 }

@@ -9,7 +9,16 @@ export interface FileDiff {
 
 /** What a plan would leave at a path: later tasks of a --check run plan against it. */
 export type FileEffect =
-  | { path: string; state: 'file'; content?: Buffer; mode?: number; owner?: string; group?: string }
+  | {
+      path: string;
+      state: 'file';
+      content?: Buffer;
+      /** The content is that of this other path on the same host (a copy with remote_src), read only if asked. */
+      from?: string;
+      mode?: number;
+      owner?: string;
+      group?: string;
+    }
   | { path: string; state: 'directory'; mode?: number; owner?: string; group?: string }
   | { path: string; state: 'link'; target: string }
   | { path: string; state: 'absent' };

@@ -53,6 +53,8 @@ export interface Plan {
   unpredictable?: string;
   /** The only step that writes. Called only when `changed` and not in --check. May return more result values. */
   apply?: () => Promise<Record<string, unknown> | void>;
+  /** apply() is work that changes nothing (wait_for's wait): it runs although `changed` is false, never in --check. */
+  applyUnchanged?: boolean;
 }
 
 export interface ModuleContext {
@@ -63,7 +65,8 @@ export interface ModuleContext {
   hostName: string;
   /** Every variable of the host, resolved (templates render with these). */
   vars: Readonly<Record<string, unknown>>;
-  check: boolean;
+  /** --diff: compute `Plan.diff`. (There is no `check`: in --check `conn` and `controller` answer reads with what
+   * earlier tasks planned, and the runner does not call apply(); a module has one code path for both.) */
   diff: boolean;
   become?: BecomeOptions;
   /** Resolve a `src:` the way Ansible does: role's files/ or templates/ first, then beside the playbook. */

@@ -29,8 +29,9 @@ async function source(src: string, remote: boolean, ctx: ModuleContext): Promise
   }
   const content = await ctx.controller.get(path);
   if (content !== null) return [path, content];
-  // --check: an earlier task of this run makes the file, and what it will hold is not known yet.
-  if (ctx.check && (await ctx.controller.stat(path)).exists) return [path, PLANNED];
+  // An earlier task of this --check run makes the file, and what it will hold is not known yet.
+  const planned = ctx.controller.planned?.(path);
+  if (planned && planned.state !== 'absent') return [path, PLANNED];
   throw new ModuleError(`Source ${src} not found`);
 }
 

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { kubeconfigChanges, renderKubeconfig } from '../pki/kubeconfig.ts';
 import { ModuleError, defineModule } from './contract.ts';
-import { SECRET_MODE, fileEffects, loadCa, modeFixes, pairPaths, pkiCall, readExisting, writeFiles } from './pki_common.ts';
+import { SECRET_MODE, fileEffects, loadCa, madeEarlier, modeFixes, pairPaths, pkiCall, readExisting, writeFiles } from './pki_common.ts';
 
 interface KubeconfigArgs {
   dir: string;
@@ -42,8 +42,8 @@ export default defineModule<KubeconfigArgs>({
     const client = pairPaths(args.dir, certName);
     const [cert, key, existing] = await Promise.all([readExisting(ctx, client.cert), readExisting(ctx, client.key), readExisting(ctx, dest)]);
     if (ca === null || cert.text === null || key.text === null) {
-      // In --check, an earlier task would make them: a new kubeconfig is what the real run writes.
-      if (ctx.check) return { changed: true, msg: 'its certificates are made by an earlier task', result, effects: fileEffects([{ path: dest, mode: SECRET_MODE }]) };
+      // An earlier task of this --check run makes them: a new kubeconfig is what the real run writes.
+      if (ca === null || (madeEarlier(ctx, cert) && madeEarlier(ctx, key))) return { changed: true, msg: 'its certificates are made by an earlier task', result, effects: fileEffects([{ path: dest, mode: SECRET_MODE }]) };
       throw new ModuleError(`no client certificate ${cert.text === null ? client.cert : client.key}: make it first (pki_cert)`);
     }
     const wanted = pkiCall(() =>

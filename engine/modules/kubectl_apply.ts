@@ -175,15 +175,16 @@ export default defineModule<KubectlApplyArgs>({
 
     const r = await run(diffCommand(args));
     let diff: FileDiff[];
+    let notUpYet: (() => ModuleError) | undefined;
     if (r.rc === 0) return { changed: false, msg: `${names.length} object(s) up to date`, result: { objects: names } };
     if (r.rc === 1) diff = objectDiffs(r.stdout);
     else {
       const namespace = namespaceCreatedHere(r.stderr, objects);
-      // In --check, an API server that earlier tasks of this run would start is not up yet: on it every object is new.
-      const clusterNotUpYet = ctx.check && UNREACHABLE.test(r.stderr);
-      if (namespace === undefined && !clusterNotUpYet) {
-        throw new ModuleError(`kubectl diff failed: ${r.stderr.trim() || `exit ${r.rc}`}`, { rc: r.rc, stderr: r.stderr });
-      }
+      const failure = () => new ModuleError(`kubectl diff failed: ${r.stderr.trim() || `exit ${r.rc}`}`, { rc: r.rc, stderr: r.stderr });
+      // An API server not answering (yet): in --check, earlier tasks of this run would start it, and on it every object
+      // is new; a real run that gets here fails in apply() with the same message, before applying anything.
+      notUpYet = namespace === undefined && UNREACHABLE.test(r.stderr) ? failure : undefined;
+      if (namespace === undefined && !notUpYet) throw failure();
       // Nothing of it can be diffed before its namespace (or the cluster) exists: every object is shown as new.
       diff = objects.map((o, i) => ({ path: names[i], before: '', after: o.kind === 'Secret' ? maskedSecret(o, undefined, 'after') : stringify(o) }));
     }
@@ -194,6 +195,7 @@ export default defineModule<KubectlApplyArgs>({
       diff: ctx.diff ? diff : undefined,
       result: { objects: names, changed_objects: changedNames },
       apply: async () => {
+        if (notUpYet) throw notUpYet();
         const applied = await run(kubectlWords(args, 'apply'));
         const stdout = applied.stdout.trim();
         if (applied.rc !== 0) throw new ModuleError(`kubectl apply failed: ${applied.stderr.trim() || `exit ${applied.rc}`}`, { rc: applied.rc, stdout, stderr: applied.stderr });

@@ -34,6 +34,15 @@ export async function readExisting(ctx: ModuleContext, path: string): Promise<Ex
   return { path, text: content === null ? null : content.toString(), mode: st.mode };
 }
 
+/**
+ * A file an earlier task of this --check run makes, its content not known yet (the overlay plans it, the disk has
+ * none): the caller plans as the real run would, after that task. A file that is there, or planned with content,
+ * is read as it is.
+ */
+export function madeEarlier(ctx: ModuleContext, file: Existing): boolean {
+  return file.text !== null || ctx.controller.planned?.(file.path)?.state === 'file';
+}
+
 /** A file this module owns: what it should hold and its mode. */
 export interface Wanted {
   path: string;
@@ -108,14 +117,14 @@ export function subjectOf(args: SubjectArgs): Subject {
 }
 
 /**
- * The signing CA's certificate and key, read and checked before anything is written. Absent in --check when an
- * earlier task would make it: null, and the caller plans against that.
+ * The signing CA's certificate and key, read and checked before anything is written. Not there yet because an earlier
+ * task of this --check run makes it: null, and the caller plans against that.
  */
 export async function loadCa(ctx: ModuleContext, dir: string, name: string): Promise<{ certPem: string; keyPem: string } | null> {
   const paths = pairPaths(dir, name);
   const [cert, key] = await Promise.all([readExisting(ctx, paths.cert), readExisting(ctx, paths.key)]);
   if (cert.text === null || key.text === null) {
-    if (ctx.check) return null;
+    if (madeEarlier(ctx, cert) && madeEarlier(ctx, key)) return null;
     throw new ModuleError(`no CA at ${cert.text === null ? paths.cert : paths.key}: make it first (pki_ca) or give ca:`);
   }
   const { certPem, keyPem } = { certPem: cert.text, keyPem: key.text };

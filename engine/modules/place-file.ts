@@ -131,10 +131,12 @@ export async function placeFile(request: PlaceFileRequest, ctx: ModuleContext): 
     group,
     state: 'file',
   };
-  // A host file's content is read only when --check needs it (for later tasks' view) or --diff shows it.
+  // A host file's content is read only when --diff shows it; the --check overlay reads it (`from`) only if asked.
   const known = async (): Promise<Buffer | undefined> =>
     Buffer.isBuffer(content) ? content : ((await ctx.conn.get(content.hostPath, asBecome(ctx.become))) ?? undefined);
-  const effects: Plan['effects'] = [{ path: dest, state: 'file', content: Buffer.isBuffer(content) ? content : undefined, mode, owner, group }];
+  const effects: Plan['effects'] = [
+    Buffer.isBuffer(content) ? { path: dest, state: 'file', content, mode, owner, group } : { path: dest, state: 'file', from: content.hostPath, mode, owner, group },
+  ];
 
   if (st.exists && !request.force) {
     return { changed: false, msg: 'file already exists', result: { ...result, ...existing(st) } };
@@ -183,9 +185,10 @@ export async function placeFile(request: PlaceFileRequest, ctx: ModuleContext): 
       return applied;
     },
   };
-  const after = ctx.check || ctx.diff ? await known() : undefined;
-  if (ctx.check && after) effects[0] = { ...effects[0], content: after } as (typeof effects)[0];
-  if (ctx.diff && after) {
+  const after = ctx.diff ? await known() : undefined;
+  // Read for --diff anyway: the effect carries the content itself rather than where to read it.
+  if (after) effects[0] = { path: dest, state: 'file', content: after, mode, owner, group };
+  if (after) {
     const before = isFile ? await ctx.conn.get(dest, asBecome(ctx.become)) : null;
     plan.diff = [fileDiff(dest, before, after)];
   }

@@ -103,9 +103,9 @@ export default defineModule<SystemdArgs>({
     const { [FILE_SHA]: fileSha, ...status } = parseShow(show.stdout);
 
     let reloadNeeded = status.NeedDaemonReload === 'yes';
-    // In --check, an earlier task may plan new content for the unit's file: the real run would then need a reload.
-    // (Outside --check the connection reads the same file the line above hashed, so the round trip is skipped.)
-    if (ctx.check && args.daemon_reload && !reloadNeeded && status.FragmentPath && fileSha) {
+    // An earlier task of this --check run may plan new content for the unit's file: the real run would then need a
+    // reload. (Without such a plan the connection would read the same file the line above hashed: no round trip.)
+    if (args.daemon_reload && !reloadNeeded && status.FragmentPath && fileSha && ctx.conn.planned?.(status.FragmentPath)) {
       const planned = await ctx.conn.stat(status.FragmentPath, { checksum: true, follow: true, become: ctx.become });
       reloadNeeded = planned.sha256 !== fileSha;
     }

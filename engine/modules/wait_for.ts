@@ -5,7 +5,7 @@
 // With none of port, path and url it sleeps `timeout` seconds, as Ansible does.
 
 import { shellQuote } from '../core/shell.ts';
-import { ModuleError, defineModule } from './contract.ts';
+import { ModuleError, defineModule, type Plan } from './contract.ts';
 import { asBecome } from './file-attrs.ts';
 import { omitNulls } from './null-args.ts';
 
@@ -117,21 +117,30 @@ export default defineModule<WaitForArgs>({
     const present = args.state === 'started' || args.state === 'present';
     const target = probe(args);
     const waitsFor = target ? `${present ? '' : 'absence of '}${target.what}` : `${args.timeout} seconds`;
-    if (ctx.check) return { changed: false, msg: `not waited for ${waitsFor} in check mode`, result: { elapsed: 0 } };
-
-    const start = Date.now();
-    const script = target ? loop(args, target.fn, present) : `sleep ${args.timeout}`;
-    // The loop ends itself at the deadline; the exec's own limit is only a guard against a hung check.
-    const timeoutMs = Math.round((args.timeout + args.delay + args.connect_timeout + 30) * 1000);
-    const r = await ctx.conn.exec(`bash -c ${shellQuote(script)}`, { ...asBecome(ctx.become), timeoutMs });
-    const elapsed = Math.round((Date.now() - start) / 1000);
-    const result = { elapsed, state: args.state, ...(args.port !== undefined ? { port: args.port } : {}), ...(args.path !== undefined ? { path: args.path } : {}) };
-    if (r.rc === TIMED_OUT) {
-      const last = r.stdout.trim();
-      const seen = args.url !== undefined ? ` (last status: ${last === '' || last === '000' ? 'no answer' : last})` : '';
-      throw new ModuleError(args.msg ?? `Timeout when waiting for ${waitsFor}${seen}`, result);
-    }
-    if (r.rc !== 0) throw new ModuleError(`wait_for failed: ${r.stderr.trim() || `exit ${r.rc}`}`, { ...result, rc: r.rc });
-    return { changed: false, msg: !target ? `slept ${args.timeout}s` : `${waitsFor} after ${elapsed}s`, result };
+    // The wait is work that changes nothing: it runs in apply(), so --check (which never applies) does not wait.
+    const plan: Plan = {
+      changed: false,
+      applyUnchanged: true,
+      msg: `not waited for ${waitsFor} in check mode`,
+      result: { elapsed: 0 },
+      apply: async () => {
+        const start = Date.now();
+        const script = target ? loop(args, target.fn, present) : `sleep ${args.timeout}`;
+        // The loop ends itself at the deadline; the exec's own limit is only a guard against a hung check.
+        const timeoutMs = Math.round((args.timeout + args.delay + args.connect_timeout + 30) * 1000);
+        const r = await ctx.conn.exec(`bash -c ${shellQuote(script)}`, { ...asBecome(ctx.become), timeoutMs });
+        const elapsed = Math.round((Date.now() - start) / 1000);
+        const result = { elapsed, state: args.state, ...(args.port !== undefined ? { port: args.port } : {}), ...(args.path !== undefined ? { path: args.path } : {}) };
+        if (r.rc === TIMED_OUT) {
+          const last = r.stdout.trim();
+          const seen = args.url !== undefined ? ` (last status: ${last === '' || last === '000' ? 'no answer' : last})` : '';
+          throw new ModuleError(args.msg ?? `Timeout when waiting for ${waitsFor}${seen}`, result);
+        }
+        if (r.rc !== 0) throw new ModuleError(`wait_for failed: ${r.stderr.trim() || `exit ${r.rc}`}`, { ...result, rc: r.rc });
+        plan.msg = !target ? `slept ${args.timeout}s` : `${waitsFor} after ${elapsed}s`;
+        return result;
+      },
+    };
+    return plan;
   },
 });

@@ -1,32 +1,17 @@
 // The per-host counts: tallied from results for live progress, and printed as Ansible's PLAY RECAP.
 
+import { count, emptyCounts, STATUS_RANK } from '../core/counts.ts';
 import type { HostCounts, RunEvent } from '../core/events.ts';
 import { banner, STATUS_STYLE, type Paint } from './style.ts';
 
-export function emptyCounts(): HostCounts {
-  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 };
-}
+export { emptyCounts };
 
 type ResultEvent = Extract<RunEvent, { type: 'result' }>;
 
 /** Adds (or, with -1, takes back) one result with Ansible's meaning: `ok` counts every task that ran fine. */
 export function countResult(counts: HostCounts, result: ResultEvent, sign: 1 | -1 = 1): void {
-  switch (result.status) {
-    case 'changed':
-      counts.changed += sign;
-      counts.ok += sign;
-      break;
-    case 'failed':
-      if (result.ignored) counts.ignored += sign;
-      else counts.failed += sign;
-      break;
-    default:
-      counts[result.status] += sign;
-  }
+  count(counts, result.status, result.ignored === true, sign);
 }
-
-// How a loop's outcome is its worst item's, as the runner decides it (all skipped is skipped; some skipped is ok).
-const RANK = { skipped: 0, ok: 1, changed: 2, failed: 3, unreachable: 4 } as const;
 
 /** Running counts per host, as the recap will have them: a loop counts once, as its worst item. */
 export class Tally {
@@ -48,7 +33,7 @@ export class Tally {
     if (result.item !== undefined) {
       const counted = this.#loops.get(result.host);
       if (counted) {
-        if (RANK[result.status] <= RANK[counted.status]) return;
+        if (STATUS_RANK[result.status] <= STATUS_RANK[counted.status]) return;
         countResult(counts, counted, -1);
       }
       this.#loops.set(result.host, result);

@@ -1,6 +1,7 @@
 // What the run knows of one host: its variables by layer, its state in the play, its counts for the recap.
 
 import type { TaskNode } from '../load/model.ts';
+import { emptyCounts } from '../core/counts.ts';
 import type { HostCounts } from '../core/events.ts';
 
 export class HostState {
@@ -13,7 +14,7 @@ export class HostState {
   /** end_host / end_play: no more tasks for this host in this play. */
   ended = false;
   readonly notified = new Set<TaskNode>();
-  readonly counts: HostCounts = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 };
+  readonly counts: HostCounts = emptyCounts();
 
   constructor(
     readonly name: string,

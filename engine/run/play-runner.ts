@@ -3,6 +3,7 @@
 
 import pLimit from 'p-limit';
 import type { BlockNode, IncludeRoleNode, IncludeTasksNode, Inherited, MetaNode, Node, TaskNode } from '../load/model.ts';
+import { count } from '../core/counts.ts';
 import { InputError } from '../core/source.ts';
 import { conditionsHold, createScope, renderValue } from '../vars/expression.ts';
 import type { PlayContext } from './context.ts';
@@ -81,7 +82,7 @@ export class PlayRunner {
         if (result.ansible_facts) Object.assign(h.hostFacts, result.ansible_facts as Record<string, unknown>);
         if (first.failed || first.unreachable) {
           h.failed = true;
-          h.counts.failed++;
+          count(h.counts, 'failed', false);
           pc.reporter.event({ type: 'result', host: h.name, task: taskRef(task, handler, firstVars), status: 'failed', msg: `run_once task failed on ${first.name}` });
         }
       }

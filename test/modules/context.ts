@@ -1,11 +1,13 @@
-// A real ModuleContext for module tests: the local connection, variables, and the runner's argument handling.
+// A real ModuleContext for module tests: the local connection (in check mode under the runner's --check overlay),
+// variables, and the runner's own way to execute a plan (engine/run/execute-plan.ts).
 
 import { readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { LocalConnection } from '../../engine/connection/local.ts';
 import type { Connection } from '../../engine/connection/connection.ts';
-import { checkArgs } from '../../engine/load/args.ts';
+import { overlay } from '../../engine/connection/planned.ts';
 import type { Module, ModuleContext, Plan } from '../../engine/modules/contract.ts';
+import { executePlan } from '../../engine/run/execute-plan.ts';
 import { evaluate, scopeProxy } from '../../engine/vars/expression.ts';
 
 export interface ContextOptions {
@@ -17,15 +19,22 @@ export interface ContextOptions {
   conn?: Connection;
 }
 
-export function makeContext(options: ContextOptions = {}): ModuleContext {
+/** A module's context, and whether the test runs it as --check would (the module itself cannot tell). */
+export interface TestContext extends ModuleContext {
+  readonly checkMode: boolean;
+}
+
+export function makeContext(options: ContextOptions = {}): TestContext {
   const vars = options.vars ?? {};
-  const conn = options.conn ?? new LocalConnection();
+  const checkMode = options.check ?? false;
+  const local = options.conn ?? new LocalConnection();
+  const conn = checkMode ? overlay(local) : local;
   return {
     conn,
     controller: conn,
     hostName: 'localhost',
     vars,
-    check: options.check ?? false,
+    checkMode,
     diff: options.diff ?? true,
     findFile: (name, kind) => (isAbsolute(name) ? name : join(options.root ?? '.', kind, name)),
     evaluate: (expression) => evaluate(expression, scopeProxy(vars)),
@@ -39,12 +48,9 @@ export interface Outcome {
   plan: Plan;
 }
 
-/** What the runner does with one task: coerce args, plan, and apply unless --check. */
-export async function runModule(module: Module, rawArgs: Record<string, unknown>, ctx: ModuleContext): Promise<Outcome> {
-  const args = checkArgs(module, rawArgs, () => undefined, 'run');
-  const plan = await module.plan(args, ctx);
-  let applied: Record<string, unknown> | void = undefined;
-  if (plan.changed && plan.apply && !ctx.check) applied = await plan.apply();
+/** What the runner does with one task: coerce args, plan, keep what it leaves for --check, apply unless --check. */
+export async function runModule(module: Module, rawArgs: Record<string, unknown>, ctx: TestContext): Promise<Outcome> {
+  const { plan, applied } = await executePlan(module, rawArgs, ctx, { check: ctx.checkMode });
   return { changed: plan.changed, result: { ...plan.result, ...(applied ?? {}) }, plan };
 }
 

@@ -3,17 +3,21 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { LocalConnection } from '../../engine/connection/local.ts';
-import { checkArgs } from '../../engine/load/args.ts';
-import type { Module, ModuleContext, Plan } from '../../engine/modules/contract.ts';
+import { overlay } from '../../engine/connection/planned.ts';
+import type { Module, Plan } from '../../engine/modules/contract.ts';
+import { executePlan } from '../../engine/run/execute-plan.ts';
+import type { TestContext } from '../modules/context.ts';
 
-export function context(options: { check?: boolean } = {}): ModuleContext {
-  const local = new LocalConnection();
+/** In check mode the connection is the runner's --check overlay: a later task sees what an earlier one planned. */
+export function context(options: { check?: boolean } = {}): TestContext {
+  const checkMode = options.check ?? false;
+  const local = checkMode ? overlay(new LocalConnection()) : new LocalConnection();
   return {
     conn: local,
     controller: local,
     hostName: 'localhost',
     vars: {},
-    check: options.check ?? false,
+    checkMode,
     diff: true,
     become: undefined,
     findFile: (name) => name,
@@ -26,10 +30,7 @@ export function context(options: { check?: boolean } = {}): ModuleContext {
 
 /** Plan and (unless --check) apply one task; returns the plan, as the runner would report it. */
 export async function run<A extends object>(module: Module<A>, raw: Record<string, unknown>, ctx = context()): Promise<Plan> {
-  const args = checkArgs(module as Module, raw, () => undefined, 'run') as A;
-  const plan = await module.plan(args, ctx);
-  if (plan.changed && !ctx.check && !plan.unpredictable) await plan.apply?.();
-  return plan;
+  return (await executePlan(module as Module, raw, ctx, { check: ctx.checkMode })).plan;
 }
 
 /** A real tool's stdout; throws with its stderr when it fails. */

@@ -2,7 +2,8 @@
 // or its v2 API (flannel before 0.17 reads only v2). A JSON value is compared as JSON, so key order does not count.
 //
 // In --check on fresh hosts etcd is not running yet: the key cannot be read, and the plan says it would be written
-// (as the real run, which starts etcd first, will). Outside --check an unreadable etcd fails the task.
+// (as the real run, which starts etcd first, will). A real run that still cannot read it fails in apply(), before
+// writing: one code path for both, as every module.
 
 import { shellQuote } from '../../../engine/core/shell.ts';
 import { ModuleError, defineModule, type ModuleContext } from '../../../engine/modules/contract.ts';
@@ -72,7 +73,6 @@ export default defineModule<EtcdKeyArgs>({
   },
   async plan(args, ctx) {
     const now = await readKey(args, ctx);
-    if (now.error && !ctx.check) throw new ModuleError(`cannot read ${args.key} from etcd: ${now.error}`);
     if (!now.error && now.value !== null && sameValue(now.value, args.value)) return { changed: false, result: { value: now.value } };
     const write = args.api === 'v3' ? ['put', args.key, args.value] : ['set', args.key, args.value];
     return {
@@ -81,6 +81,7 @@ export default defineModule<EtcdKeyArgs>({
       diff: [{ path: `etcd:${args.key}`, before: now.value === null ? '' : `${now.value}\n`, after: `${args.value}\n` }],
       result: { value: args.value },
       apply: async () => {
+        if (now.error) throw new ModuleError(`cannot read ${args.key} from etcd: ${now.error}`);
         const r = await ctx.conn.exec(etcdctl(args, write), { become: ctx.become, timeoutMs: 30_000 });
         if (r.rc !== 0) throw new ModuleError(`cannot set ${args.key} in etcd: ${(r.stderr || r.stdout).trim()}`, { rc: r.rc });
       },

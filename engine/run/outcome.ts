@@ -1,0 +1,85 @@
+// What a task's run came to on one host: its status, the registered result, message and diff; changed_when and
+// failed_when applied to it (once, for a plan and for a module's failure alike), a loop's items folded into one, and
+// the result event reporters get.
+
+import { worstStatus } from '../core/counts.ts';
+import type { FileDiff } from '../core/effects.ts';
+import type { RunEvent, TaskRef, TaskStatus } from '../core/events.ts';
+import type { Condition, TaskNode } from '../load/model.ts';
+import type { Executed } from './execute-plan.ts';
+
+export interface Outcome {
+  status: TaskStatus;
+  result: Record<string, unknown>;
+  msg?: string;
+  diff?: FileDiff[];
+}
+
+/** Decides whether conditions hold over the given variables (errors reported at each condition's line). */
+export type Judge = (conditions: readonly Condition[], vars: Record<string, unknown>) => boolean;
+
+export const skippedOutcome = (reason: string, msg?: string): Outcome => ({
+  status: 'skipped',
+  result: { skipped: true, changed: false, ...(msg ? { msg } : { skip_reason: reason }) },
+  msg,
+});
+
+export const failedOutcome = (msg: string, result: Record<string, unknown> = {}): Outcome => ({ status: 'failed', result: { ...result, failed: true, msg }, msg });
+
+export const unreachableOutcome = (msg: string): Outcome => ({ status: 'unreachable', result: { unreachable: true, msg }, msg });
+
+/** The outcome before changed_when/failed_when: from an executed plan, or from the module's own failure. */
+export function planOutcome({ plan, applied }: Executed): Outcome {
+  const result: Record<string, unknown> = { changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}), ...plan.result, ...(applied ?? {}) };
+  if (plan.facts) result.ansible_facts = plan.facts;
+  return { status: plan.changed ? 'changed' : 'ok', result, msg: plan.msg, diff: plan.diff };
+}
+
+/**
+ * changed_when and failed_when over the task's variables plus the result (also under its `register` name). A module's
+ * failure stands when failed_when holds (or there is none); when it does not, the task is ok or changed.
+ */
+export function applyConditions(task: TaskNode, outcome: Outcome, vars: Record<string, unknown>, holds: Judge): Outcome {
+  if (!task.changedWhen && !task.failedWhen) return outcome;
+  const moduleFailed = outcome.status === 'failed';
+  const bound = { ...vars, ...(task.register ? { [task.register]: outcome.result } : {}), ...outcome.result };
+  const failed = task.failedWhen ? holds(task.failedWhen, bound) : moduleFailed;
+  if (moduleFailed && failed) return outcome;
+  const changedBefore = moduleFailed ? outcome.result.changed === true : outcome.status === 'changed';
+  const changed = task.changedWhen ? holds(task.changedWhen, bound) : changedBefore;
+  const result: Record<string, unknown> = { ...outcome.result, changed };
+  if (failed) result.failed = true;
+  else if (moduleFailed) result.failed = false;
+  const status: TaskStatus = failed ? 'failed' : changed ? 'changed' : 'ok';
+  const msg = failed ? String(result.msg ?? 'failed_when condition is true') : moduleFailed ? undefined : outcome.msg;
+  return { status, result, msg, diff: moduleFailed ? undefined : outcome.diff };
+}
+
+/** A loop's outcome: its worst item (all skipped is skipped), every item's result under `results`. */
+export function loopOutcome(items: readonly Outcome[], results: Record<string, unknown>[]): Outcome {
+  const status = worstStatus(items.map((o) => o.status));
+  const diffs = items.flatMap((o) => o.diff ?? []);
+  const result: Record<string, unknown> = { changed: status === 'changed', results, msg: 'All items completed' };
+  if (status === 'failed') {
+    result.failed = true;
+    result.msg = 'One or more items failed';
+  }
+  if (status === 'skipped') result.skipped = true;
+  return { status, result, msg: status === 'failed' ? String(result.msg) : undefined, diff: diffs.length ? diffs : undefined };
+}
+
+/** The result event of a task (or of one loop item): nothing of it shown under no_log. */
+export function resultEvent(host: string, task: TaskRef, outcome: Outcome, ignored: boolean, noLog: boolean, item?: { label: unknown }): RunEvent {
+  return {
+    type: 'result',
+    host,
+    task,
+    status: outcome.status,
+    ...(item ? { item: noLog ? undefined : item.label } : {}),
+    msg: noLog ? undefined : outcome.msg,
+    diff: noLog ? undefined : outcome.diff,
+    result: noLog ? undefined : outcome.result,
+    ignored: ignored || undefined,
+    censored: noLog || undefined,
+  };
+}
