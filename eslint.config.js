@@ -11,7 +11,7 @@ export const LAYERS = {
   jinja: ['core'],
   vars: ['core', 'jinja'],
   report: ['core'],
-  modules: ['core', 'connection', 'pki', 'vars', 'jinja'],
+  modules: ['core', 'connection', 'pki', 'vars', 'jinja', 'home.ts'],
   load: ['core', 'vars', 'jinja', 'modules/contract.ts', 'modules/registry.ts', 'home.ts'],
   inventory: ['core', 'load/yaml.ts'],
   run: ['core', 'connection', 'modules', 'vars', 'jinja', 'load', 'inventory'],

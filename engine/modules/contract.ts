@@ -86,6 +86,8 @@ export interface Module<A extends object = object> {
   plan(args: A, ctx: ModuleContext): Promise<Plan>;
 }
 
+const MODULE_ERROR = Symbol.for('kplay.ModuleError');
+
 /** A task failed on its host (not bad input, not unreachable). `result` goes to register. */
 export class ModuleError extends Error {
   constructor(
@@ -95,7 +97,16 @@ export class ModuleError extends Error {
     super(message);
     this.name = 'ModuleError';
   }
+
+  /**
+   * A ModuleError made by another copy of this file is one too: a user's module imports `kplay/module` from the
+   * sources while the runner may run from its bundle (bin/kplay.js).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [MODULE_ERROR]?: boolean })[MODULE_ERROR] === true;
+  }
 }
+Object.defineProperty(ModuleError.prototype, MODULE_ERROR, { value: true });
 
 /** Identity helper that keeps a module's argument type checked against its spec. */
 export function defineModule<A extends object>(module: Module<A>): Module<A> {

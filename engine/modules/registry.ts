@@ -3,7 +3,9 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
+import { register as registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { KPLAY_HOME } from '../home.ts';
 import { displayPath, InputError } from '../core/source.ts';
 import { builtinModules } from './builtin.ts';
 import type { Module } from './contract.ts';
@@ -12,13 +14,23 @@ const PREFIXES = ['ansible.builtin.', 'ansible.legacy.', 'kplay.'];
 /** Ansible's other names for the same module. */
 const ALIASES: Record<string, string> = { systemd_service: 'systemd', service: 'systemd' };
 
-/** A user's `.ts` module needs a TypeScript loader; register tsx's once, only when one is met (it costs startup). */
-let tsLoader: Promise<void> | undefined;
-function typescriptLoader(): Promise<void> {
-  tsLoader ??= import('tsx/esm/api').then(({ register }) => {
+/**
+ * Loading a user's module: `kplay` and `kplay/module` resolve to this kplay's public API (engine/module.ts), also
+ * from a folder with no node_modules; and TypeScript loads through tsx (a `.ts` module, and the API itself). Set up
+ * once, only when a user's module is met (it costs start-up).
+ */
+let userLoader: Promise<void> | undefined;
+function userModuleLoader(): Promise<void> {
+  userLoader ??= (async () => {
+    const api = pathToFileURL(join(KPLAY_HOME, 'engine', 'module.ts')).href;
+    const hook = `export async function resolve(specifier, context, next) {
+  return specifier === 'kplay' || specifier === 'kplay/module' ? next(${JSON.stringify(api)}, context) : next(specifier, context);
+}`;
+    registerHooks(`data:text/javascript,${encodeURIComponent(hook)}`);
+    const { register } = await import('tsx/esm/api');
     if (!process.env.KPLAY_TS_LOADED) register();
-  });
-  return tsLoader;
+  })();
+  return userLoader;
 }
 
 function isModule(value: unknown): value is Module {
@@ -45,7 +57,7 @@ export class ModuleRegistry {
       const path = join(dir, file);
       let exported: unknown;
       try {
-        if (ext === '.ts') await typescriptLoader();
+        await userModuleLoader();
         const imported = (await import(pathToFileURL(path).href)) as { default?: unknown };
         exported = imported.default;
       } catch (error) {

@@ -2,7 +2,7 @@
 
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { kplay, REPO } from '../helpers/kplay.ts';
 
@@ -112,4 +112,63 @@ t.test('a custom role with a custom module, a template and a handler', async (t)
   t.equal(third.recap?.localhost.changed, 0);
   t.equal(third.events.filter((e) => e.type === 'result' && e.task.handler).length, 0, 'unchanged: no handler');
   t.equal(engineFingerprint(), before, 'engine/ is untouched');
+});
+
+// Issue 9: a user's module imports its API from the package, `kplay/module`, not from an engine path; it resolves
+// from a folder with no node_modules, from the bundle and from the sources, for .ts and .js modules alike.
+const TYPED_MODULE = `
+import { defineModule, ModuleError, type ModuleContext } from 'kplay/module';
+
+interface Args { path: string; text: string }
+
+export default defineModule<Args>({
+  name: 'note',
+  spec: { args: { path: { type: 'path', required: true }, text: { type: 'str', required: true } } },
+  async plan(args: Args, ctx: ModuleContext) {
+    if (args.text === 'boom') throw new ModuleError('the note says boom', { said: args.text });
+    const now = await ctx.conn.get(args.path);
+    const changed = now?.toString() !== args.text;
+    return { changed, msg: 'note ' + args.path, apply: () => ctx.conn.put(args.path, args.text, { mode: 0o644 }) };
+  },
+});
+`;
+
+const JS_MODULE = `
+import { defineModule, shellQuote } from 'kplay/module';
+export default defineModule({
+  spec: { args: { word: { type: 'str', required: true } } },
+  async plan(args) {
+    return { changed: false, result: { quoted: shellQuote(args.word) } };
+  },
+});
+`;
+
+t.test("a user's module imports defineModule and ModuleError from 'kplay/module'", async (t) => {
+  const dir = t.testdir({
+    'site.yml': `
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - note: path={{ playbook_dir }}/note.txt text=hello
+    - quote: word="it's"
+      register: q
+    - debug: msg="{{ q.quoted }}"
+    - note: path={{ playbook_dir }}/other.txt text=boom
+      register: boom
+      ignore_errors: true
+    - debug: msg="{{ boom.said }} {{ boom.failed }}"
+`,
+    modules: { 'note.ts': TYPED_MODULE, 'quote.js': JS_MODULE },
+  });
+  const envs: Record<string, string>[] = [{}, { KPLAY_FROM_SOURCE: '1' }];
+  for (const env of envs) {
+    const how = env.KPLAY_FROM_SOURCE ? 'from the sources' : 'from the bundle';
+    rmSync(join(dir, 'note.txt'), { force: true });
+    const run = await kplay(['run', 'site.yml', '--output', 'json'], { cwd: dir, env });
+    t.equal(run.code, 0, `${how}: ${run.stderr}`);
+    t.equal(readFileSync(join(dir, 'note.txt'), 'utf8'), 'hello', `${how}: the .ts module ran`);
+    const messages = run.events.filter((e) => e.type === 'result' && e.task.module === 'debug').map((e) => (e.type === 'result' ? e.msg : ''));
+    t.same(messages.map(String), ["'it'\\''s'", 'boom true'], `${how}: the .js module used shellQuote; a ModuleError is the task's failure with its result`);
+    t.equal(run.recap?.localhost.ignored, 1, `${how}: the ModuleError counted as a failure (ignored)`);
+  }
 });

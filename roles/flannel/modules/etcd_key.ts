@@ -5,8 +5,7 @@
 // (as the real run, which starts etcd first, will). A real run that still cannot read it fails in apply(), before
 // writing: one code path for both, as every module.
 
-import { shellQuote } from '../../../engine/core/shell.ts';
-import { ModuleError, defineModule, type ModuleContext } from '../../../engine/modules/contract.ts';
+import { ModuleError, defineModule, shellQuote, type ModuleContext } from 'kplay/module';
 
 interface EtcdKeyArgs {
   key: string;

@@ -2,7 +2,7 @@
 // template. The role's own flags are fitted to the release (renamed or left out); a flag the user adds that the
 // release does not accept fails the task, which master.yml runs before any host is changed.
 
-import { ModuleError, defineModule } from '../../../engine/modules/contract.ts';
+import { ModuleError, defineModule } from 'kplay/module';
 import { FlagError, loadFlagTable, plainFlags, renderFlags, type FlagValue } from '../lib/flag-table.ts';
 
 interface KubeFlagsArgs {

@@ -1,7 +1,7 @@
 // kube_release: checks that the roles know kube_version and sets what depends on it besides flags: the apiVersions
 // of the scheduler's and the encryption config files.
 
-import { ModuleError, defineModule } from '../../../engine/modules/contract.ts';
+import { ModuleError, defineModule } from 'kplay/module';
 import { FlagError, checkSupported, configApi, loadFlagTable, minorOf } from '../lib/flag-table.ts';
 
 export default defineModule<{ version: string }>({
