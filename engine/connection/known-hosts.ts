@@ -4,6 +4,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { globToRegExp } from '../core/glob.ts';
 
 interface Entry {
   line: number;
@@ -37,8 +38,7 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${regex}$`, 'i').test(name);
+  return globToRegExp(pattern, { brackets: false, ignoreCase: true }).test(name);
 }
 
 function hostsMatch(hosts: string, name: string): boolean {

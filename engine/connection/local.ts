@@ -2,13 +2,13 @@
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { chmod, chown, lstat, readFile, readlink, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { atomicPutCommand, becomeCommand, parseStat, statCommand } from './shell-ops.ts';
+import { tempBeside } from '../core/temp-path.ts';
 
 const currentUser = userInfo().username;
 
@@ -83,7 +83,7 @@ export class LocalConnection implements Connection {
       if (r.rc !== 0) throw new Error(`cannot write ${path}: ${r.stderr.trim()}`);
       return;
     }
-    const tmp = join(dirname(path), `.${basename(path)}.kplay-${randomBytes(6).toString('hex')}`);
+    const tmp = tempBeside(path);
     try {
       await writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
       await chmod(tmp, options.mode ?? 0o644);

@@ -2,6 +2,7 @@
 
 import { type FileStat, type FileType, type PutOptions } from './connection.ts';
 import { shellQuote } from '../core/shell.ts';
+import { tempBeside } from '../core/temp-path.ts';
 
 const STAT_FORMAT = '%F|%a|%U|%G|%u|%g|%s|%Y';
 
@@ -49,9 +50,7 @@ export function parseStat(stdout: string): FileStat {
  * With `expectedBytes`, a temp file of another size (input cut short) is removed instead of renamed.
  */
 export function atomicPutCommand(path: string, options: PutOptions = {}, expectedBytes?: number): string {
-  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.';
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  const tmp = shellQuote(`${dir}/.${base}.kplay-${process.pid}-${Date.now().toString(36)}`);
+  const tmp = shellQuote(tempBeside(path));
   const steps = [`umask 077`, `cat > ${tmp}`];
   // Over a network, a dropped connection looks like end of input: never rename a short file into place.
   if (expectedBytes !== undefined) steps.push(`[ "$(stat -c %s ${tmp})" = ${expectedBytes} ]`);

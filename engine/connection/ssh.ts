@@ -2,7 +2,7 @@
 // once, up to sshd's MaxSessions), files go over one sftp session opened on first use. Host keys are checked against
 // known_hosts; anything that breaks the connection itself is an UnreachableError, anything else a plain Error.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import pLimit from 'p-limit';
@@ -21,6 +21,7 @@ import { UnreachableError, type BecomeOptions, type Connection, type ExecOptions
 import { shellQuote } from '../core/shell.ts';
 import { fingerprintOf, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
 import { atomicPutCommand, becomeCommand, parseStat, statCommand } from './shell-ops.ts';
+import { tempBeside } from '../core/temp-path.ts';
 
 /** Files up to this size have their checksum computed here from an sftp read, not by a command on the host. */
 const SFTP_CHECKSUM_MAX = 1024 * 1024;
@@ -358,8 +359,7 @@ export class SshConnection implements Connection {
       if (r.rc !== 0) throw new Error(`cannot write ${path} on ${this.hostName}: ${r.stderr.trim() || `exit ${r.rc}`}`);
       return;
     }
-    const slash = path.lastIndexOf('/');
-    const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.kplay-${randomBytes(6).toString('hex')}`;
+    const tmp = tempBeside(path);
     let handle: Buffer | undefined;
     try {
       handle = await this.sftpCall<Buffer>((s, cb) => s.open(tmp, 'wx', { mode: 0o600 }, cb));

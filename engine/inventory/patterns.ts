@@ -12,6 +12,7 @@
 // `localhost`/`127.0.0.1`/`::1` match the implicit localhost when the inventory does not list them.
 
 import { readFileSync } from 'node:fs';
+import { globToRegExp } from '../core/glob.ts';
 import { InputError } from '../core/source.ts';
 
 /** What patterns match against: the inventory's hosts and groups (an interface, so the inventory can use patterns). */
@@ -128,29 +129,6 @@ function matcher(expr: string): (name: string) => boolean {
   if (!/[*?[]/.test(expr)) return (name) => name === expr;
   const re = globToRegExp(expr);
   return (name) => re.test(name);
-}
-
-/** Python's fnmatch: `*`, `?`, `[seq]`, `[!seq]`, matched against the whole name, case-sensitive. */
-function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') out += '.*';
-    else if (c === '?') out += '.';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) {
-        out += '\\[';
-        continue;
-      }
-      let body = glob.slice(i + 1, close).replace(/\\/g, '\\\\');
-      if (body[0] === '!') body = '^' + body.slice(1);
-      else if (body[0] === '^') body = '\\' + body;
-      out += `[${body}]`;
-      i = close;
-    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`, 's');
 }
 
 function inventoryOrder(inventory: HostIndex, names: Set<string>): string[] {

@@ -6,6 +6,7 @@ import type { ArgSpec, ArgType, Module } from '../modules/contract.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { didYouMean } from './suggest.ts';
 import { typeName } from './yaml.ts';
+import { isGiven } from '../core/given.ts';
 
 export type Phase = 'load' | 'run';
 
@@ -90,7 +91,7 @@ export function checkArgs(
     throw new InputError(pos, `${module.name}: ${message}`);
   };
   for (const [key, value] of Object.entries(raw)) {
-    if (value === OMIT || (value === null && phase === 'run')) continue; // null is "not given", as in Ansible
+    if (value === OMIT || (!isGiven(value) && phase === 'run')) continue; // null is "not given", as in Ansible
     const name = canonicalName(module, key);
     if (!name) {
       if (module.spec.anyArgs) {
@@ -120,24 +121,24 @@ export function checkArgs(
     out[name!] = phase === 'load' ? value : coerced;
   }
   for (const [name, spec] of Object.entries(module.spec.args)) {
-    if (spec.required && (out[name] === undefined || out[name] === null)) fail(at(), `missing required argument "${name}"`);
+    if (spec.required && !isGiven(out[name])) fail(at(), `missing required argument "${name}"`);
   }
-  const isGiven = (n: string): boolean => out[n] !== undefined && out[n] !== null;
+  const given = (n: string): boolean => isGiven(out[n]);
   for (const set of module.spec.mutuallyExclusive ?? []) {
-    const present = set.filter(isGiven);
+    const present = set.filter(given);
     if (present.length > 1) fail(at(present[1], 'key'), `arguments ${present.join(' and ')} are mutually exclusive`);
   }
   for (const set of module.spec.requiredOneOf ?? []) {
-    if (!set.some(isGiven)) fail(at(), `one of ${set.join(', ')} is required`);
+    if (!set.some(given)) fail(at(), `one of ${set.join(', ')} is required`);
   }
   for (const [name, value, requires] of module.spec.requiredIf ?? []) {
     if (out[name] !== value || (phase === 'load' && isTemplated(out[name]))) continue;
-    const missing = requires.filter((n) => !isGiven(n));
+    const missing = requires.filter((n) => !given(n));
     if (missing.length > 0) fail(at(name, 'value'), `${name}=${String(value)} requires ${missing.join(', ')}`);
   }
   if (phase === 'run') {
     for (const [name, spec] of Object.entries(module.spec.args)) {
-      if ((out[name] === undefined || out[name] === null) && spec.default !== undefined) out[name] = spec.default;
+      if (!isGiven(out[name]) && spec.default !== undefined) out[name] = spec.default;
     }
   }
   return out;

@@ -2,7 +2,7 @@
 
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule } from './contract.ts';
-import { omitNulls } from './null-args.ts';
+import { omitNulls } from '../core/given.ts';
 import { COMMAND_ARGS, commandRequest, planCommand, type CommandOptionArgs } from './run-command.ts';
 import { ShellWordsError, splitShellWords } from '../core/shell.ts';
 

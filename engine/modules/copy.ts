@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { asBecome } from './file-attrs.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
-import { omitNulls } from './null-args.ts';
+import { omitNulls } from '../core/given.ts';
 import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
 
 interface CopyArgs extends PlaceFileArgs {

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import { type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule, type FileDiff, type FileEffect, type ModuleContext, type Plan } from './contract.ts';
-import { omitNulls } from './null-args.ts';
+import { omitNulls } from '../core/given.ts';
 import { asBecome, attrChanges, attrCommands, attrResult, describeChanges, formatMode, hasChanges, type WantedAttrs } from './file-attrs.ts';
 
 type State = 'file' | 'directory' | 'touch' | 'absent' | 'link' | 'hard';

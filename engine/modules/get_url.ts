@@ -5,14 +5,14 @@
 // dest that already has that checksum is the download already: warm is one exec (stat + sha256 of dest, and the
 // .sha256 file when the checksum is given as a URL), and `force` has nothing left to do.
 
-import { randomBytes } from 'node:crypto';
+import { tempBeside } from '../core/temp-path.ts';
 import { posix } from 'node:path';
 import { type ExecResult, type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { parseStat, statCommand } from '../connection/shell-ops.ts';
 import { ModuleError, defineModule, type ModuleContext, type Plan } from './contract.ts';
 import { asBecome, attrChanges, attrCommands, describeChanges, formatMode, hasChanges } from './file-attrs.ts';
-import { omitNulls } from './null-args.ts';
+import { omitNulls } from '../core/given.ts';
 
 interface GetUrlArgs {
   url: string;
@@ -97,7 +97,7 @@ async function readHost(args: GetUrlArgs, sumsUrl: string | undefined, ctx: Modu
 
 /** Download to a temp file beside dest, verify, set attributes, rename; any failure removes the temp file. */
 async function download(args: GetUrlArgs, dest: string, wanted: string, attrs: { mode: number; owner?: string; group?: string }, ctx: ModuleContext): Promise<ExecResult> {
-  const tmpPath = posix.join(posix.dirname(dest), `.${posix.basename(dest)}.kplay-${randomBytes(6).toString('hex')}`);
+  const tmpPath = tempBeside(dest);
   const script = [
     fetchFunction(args),
     `tmp=${shellQuote(tmpPath)}`,

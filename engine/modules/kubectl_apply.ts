@@ -16,7 +16,7 @@ import { shellQuote } from '../core/shell.ts';
 import { renderTemplateFile } from '../vars/template.ts';
 import { ModuleError, defineModule, type FileDiff, type ModuleContext } from './contract.ts';
 import { asBecome } from './file-attrs.ts';
-import { omitNulls } from './null-args.ts';
+import { omitNulls } from '../core/given.ts';
 
 interface KubectlApplyArgs {
   src?: string;

@@ -4,7 +4,8 @@
 // stat plus one atomic put that also sets mode and owner. The old content is read only for --diff, and only when it
 // differs.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { tempBeside } from '../core/temp-path.ts';
 import { posix } from 'node:path';
 import { UnreachableError, type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
@@ -76,9 +77,6 @@ async function statDest(request: PlaceFileRequest, ctx: ModuleContext): Promise<
   return [dest, st];
 }
 
-function tempBeside(dest: string): string {
-  return posix.join(posix.dirname(dest), `.${posix.basename(dest)}.kplay-${randomBytes(6).toString('hex')}`);
-}
 
 /** remote_src: copy beside dest, set attributes, validate, rename over dest; all in one exec, cleaned up on failure. */
 async function copyOnHost(

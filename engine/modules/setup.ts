@@ -5,6 +5,7 @@
 
 import { defineModule } from './contract.ts';
 import { asBecome } from './file-attrs.ts';
+import { globToRegExp } from '../core/glob.ts';
 
 const SECTIONS: Record<string, string> = {
   uname: 'uname -n; uname -s; uname -r; uname -m; uname -v',
@@ -282,7 +283,7 @@ export default defineModule<SetupArgs>({
     const r = await ctx.conn.exec(FACTS_SCRIPT, asBecome(ctx.become));
     let facts = parseFacts(r.stdout);
     if (args.filter && args.filter.length > 0) {
-      const patterns = args.filter.map((g) => new RegExp(`^${g.replace(/^ansible_/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+      const patterns = args.filter.map((g) => globToRegExp(g.replace(/^ansible_/, '')));
       facts = Object.fromEntries(Object.entries(facts).filter(([k]) => patterns.some((p) => p.test(k))));
     }
     const prefixed = Object.fromEntries(Object.entries(facts).map(([k, v]) => [`ansible_${k}`, v]));

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { renderTemplate } from '../vars/template.ts';
 import { defineModule } from './contract.ts';
-import { omitNulls } from './null-args.ts';
+import { omitNulls } from '../core/given.ts';
 import { placeFile, type PlaceFileArgs } from './place-file.ts';
 
 interface TemplateArgs extends PlaceFileArgs {

@@ -7,7 +7,7 @@
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule, type Plan } from './contract.ts';
 import { asBecome } from './file-attrs.ts';
-import { omitNulls } from './null-args.ts';
+import { omitNulls } from '../core/given.ts';
 
 interface WaitForArgs {
   host: string;
