@@ -2,6 +2,7 @@
 // source}), read with one dpkg-query (apt is the manager kplay knows; `auto` finds it).
 
 import { ModuleError, defineModule } from './contract.ts';
+import { PLANNED_DPKG } from './apt.ts';
 
 interface PackageFactsArgs {
   manager: string[];
@@ -40,6 +41,15 @@ export default defineModule<PackageFactsArgs>({
       // python-apt names a package of a foreign architecture `name:arch`, as Ansible reports it.
       const name = arch !== 'all' && arch !== hostArch && native.test(arch) ? `${pkg}:${arch}` : pkg;
       (packages[name] ??= []).push({ name, version, arch, category: section, source: 'apt' });
+    }
+    // In --check, what earlier apt tasks of the run would install or remove (the overlay's planned dpkg stanzas).
+    const overlay = ctx.conn as { plannedUnder?: (path: string) => string[] };
+    for (const path of overlay.plannedUnder?.(PLANNED_DPKG) ?? []) {
+      const name = path.split('/').pop() ?? '';
+      const stanza = (await ctx.conn.get(path))?.toString() ?? null;
+      const get = (f: string): string => new RegExp(`^${f}: (.*)$`, 'm').exec(stanza ?? '')?.[1].trim() ?? '';
+      if (stanza === null || get('Status').split(' ')[2] !== 'installed') delete packages[name];
+      else packages[name] = [{ name, version: get('Version'), arch: get('Architecture'), category: get('Section'), source: 'apt' }];
     }
     // Merged into the host's ansible_facts (as Ansible does) and also given as `packages`, as facts are injected.
     const current = (ctx.vars.ansible_facts ?? {}) as Record<string, unknown>;

@@ -158,12 +158,12 @@ export function bridgeAddress(lab: Pick<LabState, 'subnet'>): string {
   return lab.subnet.replace(/\.0\/\d+$/, '.1');
 }
 
-/** Remove Debian's own sources and lists from a lab host, so apt asks only the test repository. */
+/** Remove Debian's own sources and lists from a lab host, so apt asks only the test repository; the lists look old (cache_valid_time sees them as out of date). */
 export async function isolateApt(lab: LabState, host: string): Promise<void> {
   const r = await sshRun(
     lab,
     host,
-    'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && find /var/lib/apt/lists -maxdepth 1 -type f ! -name lock -delete && rm -f /var/lib/apt/periodic/update-success-stamp',
+    'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* && find /var/lib/apt/lists -maxdepth 1 -type f ! -name lock -delete && rm -f /var/lib/apt/periodic/update-success-stamp && touch -d @0 /var/lib/apt/lists',
   );
   if (r.rc !== 0) throw new Error(`${host}: could not isolate apt: ${r.stderr}`);
 }
