@@ -528,7 +528,7 @@ export default defineModule<AptArgs>({
       lock_timeout: { type: 'int', default: 60 },
     },
     mutuallyExclusive: [['deb', 'name', 'upgrade']],
-    requiredOneOf: [['autoremove', 'deb', 'name', 'update_cache', 'upgrade', 'cache_valid_time']],
+    requiredOneOf: [['autoremove', 'deb', 'name', 'update_cache', 'upgrade']],
   },
   plan: (args, ctx) => planApt(args, ctx),
 });

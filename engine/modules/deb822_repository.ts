@@ -99,7 +99,7 @@ export default defineModule<Deb822Args>({
       mode: { type: 'mode', default: 0o644 },
       install_python_debian: { type: 'bool', default: false },
     },
-    requiredIf: [['state', 'present', ['types', 'uris', 'suites']]],
+    requiredIf: [['state', 'present', ['uris', 'suites']]],
   },
   async plan(args, ctx) {
     for (const t of args.types) if (t !== 'deb' && t !== 'deb-src') throw new ModuleError(`types: ${t} is not deb or deb-src`);

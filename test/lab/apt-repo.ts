@@ -180,11 +180,13 @@ export async function ansibleAptDebs(): Promise<string[]> {
   const have = async (): Promise<string[]> => (await readdir(dir)).filter((f) => f.endsWith('.deb')).map((f) => join(dir, f));
   let debs = await have();
   if (ANSIBLE_DEBS.some((name) => !debs.some((d) => d.split('/').pop()!.startsWith(`${name}_`)))) {
-    const r = await new Promise<{ rc: number; stderr: string }>((resolve) => {
-      execFile('apt-get', ['download', ...ANSIBLE_DEBS], { cwd: dir }, (error, _out, stderr) =>
-        resolve({ rc: error ? 1 : 0, stderr: String(stderr) }),
-      );
-    });
+    const aptGet = (args: string[]) =>
+      new Promise<{ rc: number; stderr: string }>((resolve) => {
+        execFile('apt-get', args, { cwd: dir }, (error, _out, stderr) => resolve({ rc: error ? 1 : 0, stderr: String(stderr) }));
+      });
+    let r = await aptGet(['download', ...ANSIBLE_DEBS]);
+    // The machine's package lists may be missing or stale: refresh them once and try again.
+    if (r.rc !== 0) r = (await aptGet(['update', '-qq'])).rc === 0 ? await aptGet(['download', ...ANSIBLE_DEBS]) : r;
     if (r.rc !== 0) throw new Error(`apt-get download ${ANSIBLE_DEBS.join(' ')} failed: ${r.stderr}`);
     debs = await have();
   }
