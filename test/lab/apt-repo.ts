@@ -33,6 +33,8 @@ export interface DebPackage {
 export const TEST_PACKAGES: DebPackage[] = [
   { name: 'kplay-hello', version: '1.0', files: { '/usr/share/kplay-hello/version': '1.0\n' } },
   { name: 'kplay-hello', version: '1.1', files: { '/usr/share/kplay-hello/version': '1.1\n' } },
+  { name: 'kplay-old', version: '1.0', files: { '/usr/share/kplay-old/version': '1.0\n' } },
+  { name: 'kplay-old', version: '2.0', files: { '/usr/share/kplay-old/version': '2.0\n' } },
   { name: 'kplay-lib', version: '2.0', files: { '/usr/share/kplay-lib/lib.txt': 'lib\n' } },
   { name: 'kplay-dep', version: '1.0', depends: 'kplay-lib (>= 2.0)', files: { '/usr/share/kplay-dep/dep.txt': 'dep\n' } },
   { name: 'kplay-extra', version: '1.0', files: { '/usr/share/kplay-extra/extra.txt': 'extra\n' } },
