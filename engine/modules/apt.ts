@@ -443,7 +443,9 @@ function debAction(
   if (!info) return undefined;
   const same = info.installedStatus === 'installed' && info.installedVersion === info.version;
   if (same && !args.force) return undefined;
-  return { words: `install ${scratch ? '"$T/pkg.deb"' : shellQuote(path ?? '')}`, resolve: '' };
+  // apt-get takes an argument as a file only when it has a slash in it.
+  const file = path && !path.includes('/') ? `./${path}` : (path ?? '');
+  return { words: `install ${scratch ? '"$T/pkg.deb"' : shellQuote(file)}`, resolve: '' };
 }
 
 function chooseAction(

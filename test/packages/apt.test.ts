@@ -43,9 +43,9 @@ t.test('apt, apt_repository and package: kplay and Ansible leave the same hosts'
   const state = async (h: string) => ({ packages: await onHost(lab, h, PACKAGES), sources: await onHost(lab, h, SOURCES) });
 
   const phases: [string, Record<string, number>, string][] = [
-    ['site.yml', { changed: 5, ok: 6 }, 'kplay-conf 1.0 ii,kplay-dep 1.0 ii,kplay-extra  un,kplay-hello 1.0 ii,kplay-lib 2.0 ii,kplay-old 1.0 ii,kplay-rec 1.0 ii'],
+    ['site.yml', { changed: 6, ok: 7 }, 'kplay-conf 1.0 ii,kplay-dep 1.0 ii,kplay-extra  un,kplay-hello 1.0 ii,kplay-lib 2.0 ii,kplay-old 1.0 ii,kplay-rec 1.0 ii'],
     ['upgrade.yml', { changed: 2, ok: 3 }, 'kplay-conf 1.0 ii,kplay-dep 1.0 ii,kplay-extra  un,kplay-hello 1.1 ii,kplay-lib 2.0 ii,kplay-old 2.0 ii,kplay-rec 1.0 ii'],
-    ['remove.yml', { changed: 4, ok: 4 }, 'kplay-hello 1.1 ii,kplay-old 2.0 ii'],
+    ['remove.yml', { changed: 5, ok: 5 }, 'kplay-hello 1.1 ii,kplay-old 2.0 ii'],
   ];
   const kplayPackagesOn = async (h: string) =>
     (await onHost(lab, h, KPLAY_PACKAGES)).split('\n').map((l) => l.trim()).filter((l) => l !== '').sort().join(',');
