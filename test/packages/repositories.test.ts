@@ -51,7 +51,7 @@ t.test('deb822 sources, cache refresh, debs and package facts on real hosts', as
     t.equal(real.code, 0, real.stdout.slice(-2000) + real.stderr);
     t.equal(real.recap?.[first]?.changed, 5, 'two sources, a refresh with a package, two debs');
     t.equal(check.recap?.[first]?.changed, real.recap?.[first]?.changed, '--check predicted the changed count exactly');
-    t.equal(real.recap?.[first]?.ok, 7);
+    t.equal(real.recap?.[first]?.ok, 10, 'seven tasks, facts, package and its assert');
 
     const pkgs = await onHost(lab, first, "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' 'kplay-*' | sort");
     t.match(pkgs, /^kplay-extra 1\.0 ii $/m, 'the recommended package came along (the default)');
