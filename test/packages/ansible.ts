@@ -20,7 +20,7 @@ export interface AnsibleResult {
 
 const CONTROL_DIR = mkdtempSync('/tmp/kpa-');
 
-export function ansiblePlaybook(args: string[], cwd: string): Promise<AnsibleResult> {
+export function ansiblePlaybook(args: string[], cwd: string, env: Record<string, string> = {}): Promise<AnsibleResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('ansible-playbook', args, {
       cwd,
@@ -33,6 +33,7 @@ export function ansiblePlaybook(args: string[], cwd: string): Promise<AnsibleRes
         ANSIBLE_LOCAL_TEMP: `${cwd}/.ansible-tmp`,
         // A short folder: ssh's ControlPath must stay under 108 bytes.
         ANSIBLE_SSH_CONTROL_PATH_DIR: CONTROL_DIR,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -80,6 +80,25 @@ t.test('apt, apt_repository and package: kplay and Ansible leave the same hosts'
     });
   }
 
+  await t.test('package_facts: the same facts as Ansible (but origin)', async (t) => {
+    const mineFacts = await run('facts.yml');
+    t.equal(mineFacts.code, 0, mineFacts.stderr);
+    const event = mineFacts.events.find((e) => e.type === 'result' && e.host === mine);
+    const result = (event && 'result' in event ? event.result : {}) as { ansible_facts?: { packages?: Record<string, Record<string, unknown>[]> } };
+    const ours = result.ansible_facts?.packages ?? {};
+    const json = await ansiblePlaybook([join(FIXTURES, 'facts.yml'), '-i', lab.inventoryPath, '-l', theirs], cwd, { ANSIBLE_STDOUT_CALLBACK: 'json' });
+    t.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout.slice(json.stdout.indexOf('{'))) as {
+      plays: { tasks: { hosts: Record<string, { ansible_facts?: { packages?: Record<string, Record<string, unknown>[]> } }> }[] }[];
+    };
+    const theirsFacts = doc.plays[0].tasks[0].hosts[theirs].ansible_facts?.packages ?? {};
+    const strip = (facts: Record<string, Record<string, unknown>[]>) =>
+      Object.fromEntries(Object.entries(facts).map(([name, list]) => [name, list.map(({ origin: _origin, ...rest }) => rest)]));
+    t.ok(Object.keys(ours).length > 100, 'every installed package');
+    t.same(strip(ours), strip(theirsFacts), 'name, version, arch, category and source of every package');
+    t.same(ours['kplay-hello'], [{ name: 'kplay-hello', version: '1.1', arch: 'all', category: 'misc', source: 'apt' }]);
+  });
+
   await t.test('files the packages put on the host', async (t) => {
     t.equal(await onHost(lab, mine, 'cat /usr/share/kplay-hello/version'), '1.1\n');
     t.equal(await onHost(lab, mine, 'test -e /etc/kplay-conf.conf && echo kept || echo purged'), 'purged\n');
