@@ -5,7 +5,7 @@
 // changes nothing, and --diff shows the sources and the packages.
 
 import t from 'tap';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kplay, REPO } from '../helpers/kplay.ts';
 import { sshRun, startControllers, type Lab } from '../lab/nspawn.ts';
@@ -18,6 +18,9 @@ async function onHost(lab: Lab, host: string, command: string): Promise<string> 
   if (r.rc !== 0) throw new Error(`${host}: ${command}: ${r.stderr}`);
   return r.stdout;
 }
+
+// Not a real key: the repository it signs is disabled; the test checks where the key lands and how it is named.
+const KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nbm90IGEgcmVhbCBrZXkgZWl0aGVy\n-----END PGP PUBLIC KEY BLOCK-----\n';
 
 const SNAPSHOT =
   "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sort; " +
@@ -34,6 +37,7 @@ t.test('deb822 sources, cache refresh, debs and package facts on real hosts', as
   const local = await buildDeb({ name: 'kplay-local', version: '1.0', files: { '/usr/share/kplay-local/x': 'x\n' } }, join(cwd, 'local'));
   mkdirSync(join(cwd, 'files'));
   copyFileSync(local, join(cwd, 'files', 'kplay-local_1.0_all.deb'));
+  writeFileSync(join(cwd, 'repo', 'key.asc'), KEY);
   for (const name of ['repos.yml', 'repos-absent.yml', 'other-manager.yml']) copyFileSync(join(FIXTURES, name), join(cwd, name));
   const hosts = lab.hosts.map((h) => h.name);
   for (const h of hosts) await isolateApt(lab, h);
@@ -49,9 +53,11 @@ t.test('deb822 sources, cache refresh, debs and package facts on real hosts', as
     t.equal(await onHost(lab, first, SNAPSHOT), before, '--check changed nothing on the host: packages, sources, lists');
     const real = await run('repos.yml', first, '--output', 'json');
     t.equal(real.code, 0, real.stdout.slice(-2000) + real.stderr);
-    t.equal(real.recap?.[first]?.changed, 5, 'two sources, a refresh with a package, two debs');
+    t.equal(real.recap?.[first]?.changed, 6, 'three sources, a refresh with a package, two debs');
     t.equal(check.recap?.[first]?.changed, real.recap?.[first]?.changed, '--check predicted the changed count exactly');
-    t.equal(real.recap?.[first]?.ok, 10, 'seven tasks, facts, package and its assert');
+    t.equal(real.recap?.[first]?.ok, 11, 'eight tasks, facts, package and its assert');
+    t.equal(await onHost(lab, first, 'stat -c %a /etc/apt/keyrings/kplay-keyed.asc; cat /etc/apt/keyrings/kplay-keyed.asc'), `644\n${KEY}`, 'the key fetched from its URL');
+    t.match(await onHost(lab, first, 'cat /etc/apt/sources.list.d/kplay-keyed.sources'), /^Signed-By: \/etc\/apt\/keyrings\/kplay-keyed\.asc$/m);
 
     const pkgs = await onHost(lab, first, "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' 'kplay-*' | sort");
     t.match(pkgs, /^kplay-extra 1\.0 ii $/m, 'the recommended package came along (the default)');
@@ -98,7 +104,7 @@ t.test('deb822 sources, cache refresh, debs and package facts on real hosts', as
     t.equal(real.code, 0, real.stdout.slice(-2000));
     t.equal(real.recap?.[first]?.changed, 2);
     t.equal(check.recap?.[first]?.changed, 2, '--check predicted it');
-    t.equal(await onHost(lab, first, 'ls /etc/apt/sources.list.d'), 'kplay-tests.sources\n');
+    t.equal(await onHost(lab, first, 'ls /etc/apt/sources.list.d'), 'kplay-keyed.sources\nkplay-tests.sources\n');
     t.notMatch(await onHost(lab, first, "dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' 'kplay-*'"), /^kplay-local ii/m, 'kplay-local is gone');
     const again = await run('repos-absent.yml', first, '--output', 'json');
     t.equal(again.recap?.[first]?.changed, 0, 'a second run changes nothing');
