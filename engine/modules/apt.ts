@@ -300,6 +300,9 @@ export async function planApt(given: Partial<AptArgs>, ctx: ModuleContext): Prom
     simulate.push(
       sourcesScript(planned),
       'mkdir -p "$T/lists/partial"',
+      // The host's update hooks (a success stamp, notifiers) must not run for a scratch update.
+      `printf '%s\\n' '#clear APT::Update::Pre-Invoke;' '#clear APT::Update::Post-Invoke;' '#clear APT::Update::Post-Invoke-Success;' > "$T/hooks.conf"`,
+      'O="$O -c $T/hooks.conf"',
       `echo ${MARK}update; apt-get update -q $SRC -o Dir::State::Lists="$T/lists" -o APT::Sandbox::User=root $O 2>&1 || { echo ${MARK}updatefailed; exit 0; }`,
       'O="$O $SRC -o Dir::State::Lists=$T/lists"',
     );

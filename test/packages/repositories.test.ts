@@ -40,7 +40,11 @@ t.test('deb822 sources, cache refresh, debs and package facts on real hosts', as
   writeFileSync(join(cwd, 'repo', 'key.asc'), KEY);
   for (const name of ['repos.yml', 'repos-absent.yml', 'other-manager.yml']) copyFileSync(join(FIXTURES, name), join(cwd, name));
   const hosts = lab.hosts.map((h) => h.name);
-  for (const h of hosts) await isolateApt(lab, h);
+  for (const h of hosts) {
+    await isolateApt(lab, h);
+    // An update hook, as Ubuntu's notifiers have: a real `apt-get update` runs it, a --check plan must not.
+    await onHost(lab, h, `echo 'APT::Update::Post-Invoke-Success {"touch /root/update-hook-ran";};' > /etc/apt/apt.conf.d/99kplay-hook`);
+  }
   await Promise.all(hosts.map((h) => copyToHost(lab, h, repo.debPath('kplay-hello', '1.0'), '/root/kplay-hello_1.0_all.deb')));
   const [first, second] = hosts;
   const run = (playbook: string, host: string, ...args: string[]) =>
@@ -51,8 +55,10 @@ t.test('deb822 sources, cache refresh, debs and package facts on real hosts', as
     const check = await run('repos.yml', first, '--check', '--output', 'json');
     t.equal(check.code, 0, check.stdout.slice(-2000) + check.stderr);
     t.equal(await onHost(lab, first, SNAPSHOT), before, '--check changed nothing on the host: packages, sources, lists');
+    t.equal(await onHost(lab, first, 'test -e /root/update-hook-ran && echo ran || echo no'), 'no\n', 'the scratch update ran no hook');
     const real = await run('repos.yml', first, '--output', 'json');
     t.equal(real.code, 0, real.stdout.slice(-2000) + real.stderr);
+    t.equal(await onHost(lab, first, 'test -e /root/update-hook-ran && echo ran || echo no'), 'ran\n', 'the real update ran the hook');
     t.equal(real.recap?.[first]?.changed, 6, 'three sources, a refresh with a package, two debs');
     t.equal(check.recap?.[first]?.changed, real.recap?.[first]?.changed, '--check predicted the changed count exactly');
     t.equal(real.recap?.[first]?.ok, 11, 'eight tasks, facts, package and its assert');
