@@ -28,7 +28,7 @@ const SNAPSHOT =
   'ls /var/lib/apt/lists; stat -c %Y /var/lib/apt/lists';
 
 t.test('deb822 sources, cache refresh, debs and package facts on real hosts', async (t) => {
-  const lab = await startControllers({ name: 'pkg', count: 2, replace: true });
+  const lab = await startControllers({ name: 'pkgrepo', count: 2, replace: true });
   t.teardown(() => lab.stop());
   const cwd = t.testdir({});
   const repo = await startAptRepo(join(cwd, 'repo'), bridgeAddress(lab));
