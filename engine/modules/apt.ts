@@ -128,14 +128,12 @@ export function parseSimulation(out: string): Simulated {
   return sim;
 }
 
-/** Ansible's diff: the apt-get output from "Reading state information..." up to the "N upgraded" line. */
+/** Ansible's diff: apt-get's output after "Reading state information..." (or all of it) to the "N upgraded" line. */
 export function prepared(out: string): string {
-  const lines = out.split('\n');
-  let start = lines.indexOf('Reading state information...');
-  start = start < 0 ? 0 : start + 1;
-  let end = lines.findIndex((l, i) => i >= start && /^[0-9]+ (packages )?upgraded/.test(l));
-  if (end < 0) end = lines.length;
-  return lines.slice(start, end).join('\n');
+  const lines = out.replace(/\n$/, '').split('\n');
+  const start = lines.indexOf('Reading state information...') + 1;
+  const end = lines.findIndex((l) => /^[0-9]+ (packages )?upgraded/.test(l));
+  return lines.slice(start, end < 0 ? lines.length : end + 1).join('\n');
 }
 
 function dpkgOptions(options: string): string {

@@ -11,11 +11,18 @@ export interface Recap {
   unreachable: number;
 }
 
+export interface AnsibleTask {
+  task: { name: string };
+  hosts: Record<string, { changed?: boolean; diff?: { prepared?: string } | unknown[]; ansible_facts?: Record<string, unknown> }>;
+}
+
 export interface AnsibleResult {
   code: number;
   stdout: string;
   stderr: string;
   recap: Record<string, Recap>;
+  /** Every task's result per host (Ansible's json callback). */
+  tasks: AnsibleTask[];
 }
 
 const CONTROL_DIR = mkdtempSync('/tmp/kpa-');
@@ -29,7 +36,7 @@ export function ansiblePlaybook(args: string[], cwd: string, env: Record<string,
         ANSIBLE_NOCOLOR: '1',
         ANSIBLE_RETRY_FILES_ENABLED: '0',
         ANSIBLE_PIPELINING: '1',
-        ANSIBLE_STDOUT_CALLBACK: 'default',
+        ANSIBLE_STDOUT_CALLBACK: 'json',
         ANSIBLE_LOCAL_TEMP: `${cwd}/.ansible-tmp`,
         // A short folder: ssh's ControlPath must stay under 108 bytes.
         ANSIBLE_SSH_CONTROL_PATH_DIR: CONTROL_DIR,
@@ -44,11 +51,20 @@ export function ansiblePlaybook(args: string[], cwd: string, env: Record<string,
     child.on('error', reject);
     child.on('close', (code) => {
       const recap: Record<string, Recap> = {};
-      const re = /^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)/gm;
-      for (const m of stdout.matchAll(re)) {
-        recap[m[1]] = { ok: +m[2], changed: +m[3], unreachable: +m[4], failed: +m[5], skipped: +m[6] };
+      let tasks: AnsibleTask[] = [];
+      try {
+        const doc = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+          plays: { tasks: AnsibleTask[] }[];
+          stats: Record<string, { ok: number; changed: number; failures: number; skipped: number; unreachable: number }>;
+        };
+        tasks = doc.plays.flatMap((p) => p.tasks);
+        for (const [host, s] of Object.entries(doc.stats)) {
+          recap[host] = { ok: s.ok, changed: s.changed, failed: s.failures, skipped: s.skipped, unreachable: s.unreachable };
+        }
+      } catch {
+        // not JSON: the run failed before the callback wrote; the caller sees code and stdout
       }
-      resolve({ code: code ?? 1, stdout, stderr, recap });
+      resolve({ code: code ?? 1, stdout, stderr, recap, tasks });
     });
   });
 }
