@@ -5,6 +5,8 @@ export interface FileDiff {
   path: string;
   before: string;
   after: string;
+  /** Text shown as it is instead of a before/after diff (Ansible's `prepared`, e.g. apt's plan of packages). */
+  prepared?: string;
 }
 
 /** What a plan would leave at a path: later tasks of a --check run plan against it. */

@@ -1,9 +1,12 @@
 // The modules that ship with kplay, by the short name tasks use (`ansible.builtin.` prefixes are stripped by the registry).
 
 import type { Module } from './contract.ts';
+import apt from './apt.ts';
+import aptRepository from './apt_repository.ts';
 import assertModule from './assert.ts';
 import command from './command.ts';
 import copy from './copy.ts';
+import deb822Repository from './deb822_repository.ts';
 import debug from './debug.ts';
 import encryptionConfig from './encryption_config.ts';
 import fail from './fail.ts';
@@ -11,6 +14,8 @@ import file from './file.ts';
 import getUrl from './get_url.ts';
 import kubeconfig from './kubeconfig.ts';
 import kubectlApply from './kubectl_apply.ts';
+import packageModule from './package.ts';
+import packageFacts from './package_facts.ts';
 import pkiCa from './pki_ca.ts';
 import pkiCert from './pki_cert.ts';
 import pkiClusterFacts from './pki_cluster_facts.ts';
@@ -25,6 +30,7 @@ import waitFor from './wait_for.ts';
 
 const modules = [
   assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
+  apt, aptRepository, deb822Repository, packageModule, packageFacts, // ansible.builtin: packages
   encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 

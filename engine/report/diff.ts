@@ -6,6 +6,7 @@ import type { Paint } from './style.ts';
 
 /** The unified diff lines of one file (`--- before: path`, `+++ after: path`, hunks); none when nothing differs. */
 export function formatDiff(change: FileDiff, paint: Paint): string[] {
+  if (change.prepared !== undefined) return change.prepared.split('\n').filter((line) => line !== '');
   if (change.before === change.after) return [];
   const patch = createTwoFilesPatch(`before: ${change.path}`, `after: ${change.path}`, change.before, change.after);
   // jsdiff opens with a `====` rule; Ansible's diff starts at `---`.

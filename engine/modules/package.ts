@@ -1,0 +1,49 @@
+// package: the OS's own package module, chosen by the host's package manager (fact `ansible_pkg_mgr` when facts were
+// gathered, else one round trip to find it). kplay has `apt`; for another manager it fails naming it.
+
+import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
+import { planApt } from './apt.ts';
+
+interface PackageArgs {
+  name: string[];
+  state: string;
+  use: string;
+}
+
+const DETECT = ['apt-get:apt', 'dnf:dnf', 'yum:yum', 'zypper:zypper', 'apk:apk', 'pacman:pacman', 'emerge:portage', 'pkg:pkgng'];
+
+/** The manager from gathered facts, or asked of the host (the first of apt-get, dnf, yum... on its PATH). */
+async function packageManager(ctx: ModuleContext): Promise<string> {
+  const facts = ctx.vars.ansible_facts as Record<string, unknown> | undefined;
+  const known = (ctx.vars.ansible_pkg_mgr ?? facts?.pkg_mgr) as string | undefined;
+  if (known && known !== 'unknown') return known;
+  const script = DETECT.map((d) => `command -v ${d.split(':')[0]} >/dev/null 2>&1 && { echo ${d.split(':')[1]}; exit 0; }`).join('\n') + '\necho unknown';
+  const r = await ctx.conn.exec(script, { become: ctx.become });
+  return r.stdout.trim() || 'unknown';
+}
+
+export default defineModule<PackageArgs>({
+  name: 'package',
+  spec: {
+    args: {
+      name: { type: 'list', elements: 'str', required: true, description: 'Package names (with `=version` for apt).' },
+      state: { type: 'str', required: true, description: 'present, absent or latest (what the backend module takes).' },
+      use: { type: 'str', default: 'auto', description: 'The package module to use; auto: the host\'s package manager.' },
+    },
+  },
+  async plan(args, ctx) {
+    const manager = args.use === 'auto' ? await packageManager(ctx) : args.use;
+    if (manager !== 'apt') {
+      throw new ModuleError(
+        manager === 'unknown'
+          ? 'Could not detect which package manager to use. Try gathering facts or setting the "use" option.'
+          : `package: the host's package manager is ${manager}, and kplay has no module for it (kplay has: apt)`,
+      );
+    }
+    if (!['present', 'absent', 'latest', 'fixed', 'installed', 'removed'].includes(args.state)) {
+      throw new ModuleError(`value of state must be one of: present, absent, latest, fixed; got: ${args.state}`);
+    }
+    const state = args.state === 'installed' ? 'present' : args.state === 'removed' ? 'absent' : args.state;
+    return planApt({ name: args.name, state: state as 'present' | 'absent' | 'latest' | 'fixed' }, ctx);
+  },
+});
