@@ -2,13 +2,17 @@
 
 import type { Module } from './contract.ts';
 import assertModule from './assert.ts';
+import authorizedKey from './authorized_key.ts';
 import command from './command.ts';
 import copy from './copy.ts';
+import cron from './cron.ts';
 import debug from './debug.ts';
 import encryptionConfig from './encryption_config.ts';
 import fail from './fail.ts';
 import file from './file.ts';
 import getUrl from './get_url.ts';
+import group from './group.ts';
+import hostname from './hostname.ts';
 import kubeconfig from './kubeconfig.ts';
 import kubectlApply from './kubectl_apply.ts';
 import pkiCa from './pki_ca.ts';
@@ -19,12 +23,15 @@ import setFact from './set_fact.ts';
 import setup from './setup.ts';
 import shell from './shell.ts';
 import stat from './stat.ts';
+import sysctl from './sysctl.ts';
 import systemd from './systemd.ts';
 import template from './template.ts';
+import user from './user.ts';
 import waitFor from './wait_for.ts';
 
 const modules = [
   assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
+  authorizedKey, cron, group, hostname, sysctl, user, // system modules
   encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 

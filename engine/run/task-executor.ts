@@ -296,9 +296,9 @@ export class TaskExecutor {
       const extra = !check && plan.changed && plan.apply ? await plan.apply() : undefined;
       if (conn instanceof PlannedConnection) conn.record(plan.effects);
       if (ctx.controller instanceof PlannedConnection && module.controllerOnly !== true) ctx.controller.record(plan.effects);
-      if (plan.facts) Object.assign(task.module === 'setup' || task.module === 'gather_facts' ? host.facts : host.hostFacts, plan.facts);
+      if (plan.facts) addFacts(host, plan.facts);
       let result: Record<string, unknown> = { changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}), ...plan.result, ...(extra ?? {}) };
-      if (plan.facts) result = { ...result, ansible_facts: plan.facts };
+      if (plan.facts) result = { ...result, ansible_facts: isMap(plan.facts.ansible_facts) ? plan.facts.ansible_facts : plan.facts };
       let changed = plan.changed;
       let failed = false;
       if (task.changedWhen || task.failedWhen) {
@@ -337,4 +337,24 @@ export class TaskExecutor {
 
 function realOf(conn: Connection): Connection {
   return conn instanceof PlannedConnection ? conn.real : conn;
+}
+
+/**
+ * Facts a module found on the host (setup, getent, service_facts, hostname) carry an `ansible_facts` map: they join
+ * the gathered facts, merged into what is there (as Ansible does). Others (set_fact, include_vars) are host variables.
+ */
+function addFacts(host: HostState, facts: Record<string, unknown>): void {
+  const found = facts.ansible_facts;
+  if (!isMap(found)) {
+    Object.assign(host.hostFacts, facts);
+    return;
+  }
+  const before = host.facts.ansible_facts;
+  Object.assign(host.facts, facts, {
+    ansible_facts: { ...(isMap(before) ? before : {}), ...found },
+  });
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
