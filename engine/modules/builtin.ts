@@ -10,15 +10,21 @@ import debug from './debug.ts';
 import encryptionConfig from './encryption_config.ts';
 import fail from './fail.ts';
 import file from './file.ts';
+import getent from './getent.ts';
 import getUrl from './get_url.ts';
 import group from './group.ts';
 import hostname from './hostname.ts';
+import includeVars from './include_vars.ts';
 import kubeconfig from './kubeconfig.ts';
 import kubectlApply from './kubectl_apply.ts';
+import modprobe from './modprobe.ts';
+import pause from './pause.ts';
 import pkiCa from './pki_ca.ts';
 import pkiCert from './pki_cert.ts';
 import pkiClusterFacts from './pki_cluster_facts.ts';
 import pkiKeypair from './pki_keypair.ts';
+import reboot from './reboot.ts';
+import serviceFacts from './service_facts.ts';
 import setFact from './set_fact.ts';
 import setup from './setup.ts';
 import shell from './shell.ts';
@@ -31,7 +37,7 @@ import waitFor from './wait_for.ts';
 
 const modules = [
   assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
-  authorizedKey, cron, group, hostname, sysctl, user, // system modules
+  authorizedKey, cron, getent, group, hostname, includeVars, modprobe, pause, reboot, serviceFacts, sysctl, user, // system modules
   encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 

@@ -8,7 +8,7 @@ import { ModuleError } from '../modules/contract.ts';
 /** `planned`: in --check, whether an earlier task of the run would create the file on the controller. */
 export function findFile(
   name: string,
-  kind: 'files' | 'templates',
+  kind: 'files' | 'templates' | 'vars',
   task: TaskNode,
   playbookDir: string,
   planned: (path: string) => boolean = () => false,

@@ -285,6 +285,10 @@ export class TaskExecutor {
         findFile: (name, kind) =>
           findFile(name, kind, task, pc.play.baseDir, (path) => controller instanceof PlannedConnection && controller.plansToCreate(path)),
         evaluate: (expr) => evaluate(expr, strict),
+        reconnect: async () => {
+          await pc.pool.forget(delegate ?? host.name);
+          return this.connectionFor(delegate ?? host.name);
+        },
         log: (message) => {
           if (pc.options.verbosity > 0) pc.reporter.event({ type: 'warning', host: host.name, message });
         },
