@@ -1,4 +1,5 @@
-// setup: gather facts about the host in ONE exec of a POSIX sh script (no python needed on the host).
+// setup: gather facts about the host in ONE exec of a POSIX sh script (no python needed on the host). The facts
+// have the keys and value types of Ansible 2.14's setup (compared on a lab host: interfaces, mounts, date_time, lsb...).
 //
 // The script only prints raw sections; all parsing is here. Without iproute2 the network facts come from
 // /proc/net/route and /proc/net/fib_trie instead.
@@ -16,12 +17,19 @@ const SECTIONS: Record<string, string> = {
   meminfo: "grep -E '^(MemTotal|MemFree|SwapTotal|SwapFree):' /proc/meminfo 2>/dev/null",
   pid1: 'cat /proc/1/comm 2>/dev/null; [ -d /run/systemd/system ] && echo systemd-booted; [ -d /etc/init.d ] && echo init.d',
   user: 'id -un; id -u; id -g; id -gn; echo "$HOME"; echo "$SHELL"',
-  date: "date '+%s|%Y|%m|%d|%H|%M|%S|%Z|%z|%A|%j'",
+  date: "date '+%s|%Y|%m|%d|%H|%M|%S|%Z|%z|%A|%j|%w|%W|%N'",
   pkg: 'for p in apt-get dnf yum apk zypper pacman; do command -v $p >/dev/null 2>&1 && { echo $p; break; }; done',
   ip_route: 'ip -4 route show default 2>/dev/null || echo NOIP',
   ip_addr: 'ip -o -4 addr show 2>/dev/null || echo NOIP',
   ip6_addr: 'ip -o -6 addr show scope global 2>/dev/null',
-  links: 'for d in /sys/class/net/*; do echo "${d##*/}|$(cat $d/address 2>/dev/null)|$(cat $d/mtu 2>/dev/null)|$(cat $d/operstate 2>/dev/null)"; done',
+  ip6_all: 'ip -o -6 addr show 2>/dev/null',
+  ip6_route: 'ip -6 route show default 2>/dev/null',
+  links: 'for d in /sys/class/net/*; do echo "${d##*/}|$(cat $d/address 2>/dev/null)|$(cat $d/mtu 2>/dev/null)|$(cat $d/operstate 2>/dev/null)|$(cat $d/type 2>/dev/null)|$([ -d $d/bridge ] && echo bridge)$([ -e $d/flags ] && cat $d/flags)"; done',
+  selinux: 'if [ -d /sys/fs/selinux ] && [ -r /sys/fs/selinux/enforce ]; then cat /sys/fs/selinux/enforce; fi',
+  env: 'env',
+  mounts: 'cat /proc/mounts',
+  df: 'df -P -B1 2>/dev/null',
+  lsb: 'if command -v lsb_release >/dev/null 2>&1; then lsb_release -a 2>/dev/null | sed "s/:[[:space:]]*/=/"; elif [ -r /etc/lsb-release ]; then cat /etc/lsb-release; fi',
   proc_route: 'cat /proc/net/route 2>/dev/null',
   fib_trie: 'ip -V >/dev/null 2>&1 || cat /proc/net/fib_trie 2>/dev/null',
 };
@@ -206,6 +214,107 @@ function cpuFacts(s: Map<string, string[]>): Record<string, unknown> {
   };
 }
 
+function selinuxFacts(enforce: string | undefined): Record<string, unknown> {
+  if (enforce === undefined) return { status: 'disabled' };
+  return { status: 'enabled', mode: enforce.trim() === '1' ? 'enforcing' : 'permissive' };
+}
+
+function lsbFacts(lines: string[]): Record<string, unknown> {
+  const kv = keyValues(lines, /^([A-Za-z_ ]+)=(.*)$/);
+  const id = kv['Distributor ID'] ?? kv.DISTRIB_ID;
+  if (!id) return {};
+  const release = kv.Release ?? kv.DISTRIB_RELEASE ?? '';
+  return {
+    id,
+    description: kv.Description ?? kv.DISTRIB_DESCRIPTION ?? '',
+    release,
+    codename: kv.Codename ?? kv.DISTRIB_CODENAME ?? '',
+    major_release: release.split('.')[0],
+  };
+}
+
+const LINK_TYPES: Record<string, string> = { '1': 'ether', '772': 'loopback', '768': 'tunnel', '776': 'tunnel6', '65534': 'unknown' };
+
+/** ansible_<interface> for every interface, with Ansible's keys: device, active, type, macaddress, mtu, ipv4, ipv6. */
+function interfaceFacts(s: Map<string, string[]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const v4 = new Map<string, Record<string, string>[]>();
+  for (const line of s.get('ip_addr') ?? []) {
+    const a = /^\d+:\s+(\S+)\s+inet (\d+\.\d+\.\d+\.\d+)\/(\d+)(?: brd (\S+))?/.exec(line);
+    if (!a) continue;
+    const prefix = Number(a[3]);
+    const entry = { address: a[2], broadcast: a[4] ?? '', netmask: prefixToNetmask(prefix), network: networkOf(a[2], prefix), prefix: String(prefix) };
+    v4.set(a[1], [...(v4.get(a[1]) ?? []), entry]);
+  }
+  const v6 = new Map<string, Record<string, string>[]>();
+  for (const line of s.get('ip6_all') ?? []) {
+    const a = /^\d+:\s+(\S+)\s+inet6 ([0-9a-f:]+)\/(\d+) scope (\S+)/.exec(line);
+    if (a) v6.set(a[1], [...(v6.get(a[1]) ?? []), { address: a[2], prefix: a[3], scope: a[4] }]);
+  }
+  for (const fields of (s.get('links') ?? []).map((l) => l.split('|')).filter((f) => f[0] && f[0] !== '*')) {
+    const [device, mac, mtu, operstate, type, extra] = fields;
+    const name = device.replace(/@.*$/, '');
+    const flags = extra?.startsWith('bridge') ? extra.slice(6) : extra;
+    const up = flags ? (parseInt(flags, 16) & 1) === 1 : operstate === 'up' || operstate === 'unknown';
+    const facts: Record<string, unknown> = {
+      device: name,
+      active: up,
+      type: extra?.startsWith('bridge') ? 'bridge' : LINK_TYPES[type] ?? 'unknown',
+      mtu: Number(mtu),
+      promisc: false,
+    };
+    if (mac && name !== 'lo') facts.macaddress = mac;
+    const ipv4 = v4.get(name);
+    if (ipv4?.length) {
+      facts.ipv4 = ipv4[0];
+      if (ipv4.length > 1) facts.ipv4_secondaries = ipv4.slice(1);
+    }
+    if (v6.get(name)) facts.ipv6 = v6.get(name);
+    out[name.replace(/[-:.]/g, '_')] = facts;
+  }
+  const route6 = /^default via (\S+) dev (\S+)/.exec((s.get('ip6_route') ?? [])[0] ?? '');
+  const dev6 = route6 ? (out[route6[2].replace(/[-:.]/g, '_')] as Record<string, unknown> | undefined) : undefined;
+  const first6 = (dev6?.ipv6 as Record<string, string>[] | undefined)?.find((a) => a.scope === 'global');
+  out.default_ipv6 = route6 && first6 ? { ...first6, gateway: route6[1], interface: route6[2], alias: route6[2], macaddress: dev6?.macaddress, mtu: dev6?.mtu, type: dev6?.type } : {};
+  return out;
+}
+
+const PSEUDO = new Set(['proc', 'sysfs', 'devpts', 'cgroup', 'cgroup2', 'mqueue', 'debugfs', 'securityfs', 'pstore', 'bpf', 'tracefs', 'configfs', 'fusectl', 'hugetlbfs', 'autofs', 'binfmt_misc', 'devtmpfs', 'tmpfs', 'ramfs', 'nsfs', 'rpc_pipefs']);
+
+/** ansible_mounts: the real filesystems of /proc/mounts, with sizes from df. */
+function mountFacts(s: Map<string, string[]>): Record<string, unknown> {
+  const df = new Map<string, string[]>();
+  for (const line of (s.get('df') ?? []).slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 6) df.set(f[5], f);
+  }
+  const mounts = (s.get('mounts') ?? [])
+    .map((l) => l.split(' '))
+    .filter((f) => f.length >= 4 && !PSEUDO.has(f[2]))
+    .map(([device, mount, fstype, options]) => {
+      const d = df.get(mount);
+      const total = Number(d?.[1] ?? 0);
+      const available = Number(d?.[3] ?? 0);
+      return {
+        mount: mount.replace(/\\040/g, ' '),
+        device,
+        fstype,
+        options,
+        size_total: total,
+        size_available: available,
+        block_size: 4096,
+        block_total: Math.floor(total / 4096),
+        block_available: Math.floor(available / 4096),
+        block_used: Math.floor((total - available) / 4096),
+        inode_total: 0,
+        inode_available: 0,
+        inode_used: 0,
+        uuid: 'N/A',
+      };
+    });
+  return { mounts };
+}
+
 /** Facts from the script's output, without the ansible_ prefix. */
 export function parseFacts(stdout: string): Record<string, unknown> {
   const s = sections(stdout);
@@ -217,7 +326,8 @@ export function parseFacts(stdout: string): Record<string, unknown> {
   const mb = (key: string): number => Math.floor(Number(mem[key] ?? 0) / 1024);
   const pid1 = s.get('pid1') ?? [];
   const [userName = '', uid = '', gid = '', groupName = '', home = '', shell = ''] = s.get('user') ?? [];
-  const [epoch, year, month, day, hour, minute, second, tz, tzOffset, weekday, julian] = (s.get('date')?.[0] ?? '').split('|');
+  const [epoch, year, month, day, hour, minute, second, tz, tzOffset, weekday, julian, weekdayNumber, weekNumber, nanos = '000000000'] = (s.get('date')?.[0] ?? '').split('|');
+  const micro = nanos.slice(0, 6);
   return {
     hostname,
     nodename,
@@ -259,9 +369,23 @@ export function parseFacts(stdout: string): Record<string, unknown> {
       tz_offset: tzOffset,
       weekday,
       julian_day: julian,
+      weekday_number: weekdayNumber,
+      weeknumber: weekNumber,
+      tz_dst: tz,
       iso8601: epoch ? new Date(Number(epoch) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') : '',
+      iso8601_micro: epoch ? new Date(Number(epoch) * 1000).toISOString().replace(/\.\d{3}Z$/, `.${micro}Z`) : '',
+      iso8601_basic: `${year}${month}${day}T${hour}${minute}${second}${micro}`,
+      iso8601_basic_short: `${year}${month}${day}T${hour}${minute}${second}`,
     },
     ...networkFacts(s),
+    ...interfaceFacts(s),
+    ...mountFacts(s),
+    // kplay follows Ansible 2.14 (the version its behaviour is checked against), so playbooks testing the version work.
+    version: { full: '2.14.18', major: 2, minor: 14, revision: 18, string: '2.14.18' },
+    selinux: selinuxFacts(s.get('selinux')?.[0]),
+    selinux_python_present: false,
+    env: keyValues(s.get('env') ?? [], /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/),
+    lsb: lsbFacts(s.get('lsb') ?? []),
   };
 }
 
