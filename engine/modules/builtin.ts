@@ -32,12 +32,13 @@ import stat from './stat.ts';
 import sysctl from './sysctl.ts';
 import systemd from './systemd.ts';
 import template from './template.ts';
+import uri from './uri.ts';
 import user from './user.ts';
 import waitFor from './wait_for.ts';
 
 const modules = [
   assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
-  authorizedKey, cron, getent, group, hostname, includeVars, modprobe, pause, reboot, serviceFacts, sysctl, user, // system modules
+  authorizedKey, cron, getent, group, hostname, includeVars, modprobe, pause, reboot, serviceFacts, sysctl, uri, user, // system modules
   encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 

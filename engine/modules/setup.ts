@@ -24,7 +24,7 @@ const SECTIONS: Record<string, string> = {
   ip6_addr: 'ip -o -6 addr show scope global 2>/dev/null',
   ip6_all: 'ip -o -6 addr show 2>/dev/null',
   ip6_route: 'ip -6 route show default 2>/dev/null',
-  links: 'for d in /sys/class/net/*; do echo "${d##*/}|$(cat $d/address 2>/dev/null)|$(cat $d/mtu 2>/dev/null)|$(cat $d/operstate 2>/dev/null)|$(cat $d/type 2>/dev/null)|$([ -d $d/bridge ] && echo bridge)$([ -e $d/flags ] && cat $d/flags)"; done',
+  links: 'for d in /sys/class/net/*; do echo "${d##*/}|$(cat $d/address 2>/dev/null)|$(cat $d/mtu 2>/dev/null)|$(cat $d/operstate 2>/dev/null)|$(cat $d/type 2>/dev/null)|$([ -d $d/bridge ] && echo bridge)$([ -e $d/flags ] && cat $d/flags)|$(cat $d/ifindex 2>/dev/null)"; done',
   selinux: 'if [ -d /sys/fs/selinux ] && [ -r /sys/fs/selinux/enforce ]; then cat /sys/fs/selinux/enforce; fi',
   env: 'env',
   mounts: 'cat /proc/mounts',
@@ -173,7 +173,8 @@ function maskToPrefix(mask: string): number {
 function networkFacts(s: Map<string, string[]>): Record<string, unknown> {
   const route = s.get('ip_route') ?? [];
   const net = route[0] === 'NOIP' ? networkFromProc(s.get('proc_route') ?? [], s.get('fib_trie') ?? []) : networkFromIp(route, s.get('ip_addr') ?? []);
-  const links = (s.get('links') ?? []).map((l) => l.split('|')).filter((f) => f[0] && f[0] !== '*');
+  // In the kernel's order (ifindex), as Ansible lists them: lo first.
+  const links = (s.get('links') ?? []).map((l) => l.split('|')).filter((f) => f[0] && f[0] !== '*').sort((a, b) => Number(a[6] ?? 0) - Number(b[6] ?? 0));
   const mac = new Map(links.map((f) => [f[0], f[1]]));
   const primary = net.addresses.find((a) => a.interface === net.defaultInterface);
   const defaultIpv4 = primary
@@ -326,7 +327,7 @@ export function parseFacts(stdout: string): Record<string, unknown> {
   const mb = (key: string): number => Math.floor(Number(mem[key] ?? 0) / 1024);
   const pid1 = s.get('pid1') ?? [];
   const [userName = '', uid = '', gid = '', groupName = '', home = '', shell = ''] = s.get('user') ?? [];
-  const [epoch, year, month, day, hour, minute, second, tz, tzOffset, weekday, julian, weekdayNumber, weekNumber, nanos = '000000000'] = (s.get('date')?.[0] ?? '').split('|');
+  const [epoch, year, month, day, hour, minute, second, tz, tzOffset, weekday, , weekdayNumber, weekNumber, nanos = '000000000'] = (s.get('date')?.[0] ?? '').split('|');
   const micro = nanos.slice(0, 6);
   return {
     hostname,
@@ -368,7 +369,6 @@ export function parseFacts(stdout: string): Record<string, unknown> {
       tz,
       tz_offset: tzOffset,
       weekday,
-      julian_day: julian,
       weekday_number: weekdayNumber,
       weeknumber: weekNumber,
       tz_dst: tz,

@@ -108,7 +108,11 @@ export class TaskExecutor {
   private count(host: HostState, status: TaskStatus, ignored: boolean): void {
     const c = host.counts;
     if (status === 'failed') {
-      if (ignored) c.ignored++;
+      // As Ansible's recap: an ignored failure counts as ok too.
+      if (ignored) {
+        c.ignored++;
+        c.ok++;
+      }
       else {
         c.failed++;
         host.failed = true;
@@ -303,7 +307,8 @@ export class TaskExecutor {
       if (plan.facts) addFacts(host, plan.facts);
       let result: Record<string, unknown> = { changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}), ...plan.result, ...(extra ?? {}) };
       if (plan.facts) result = { ...result, ansible_facts: isMap(plan.facts.ansible_facts) ? plan.facts.ansible_facts : plan.facts };
-      let changed = plan.changed;
+      // apply() may find it changed nothing after all (uri without dest): its word wins.
+      let changed = typeof extra?.changed === 'boolean' ? extra.changed : plan.changed;
       let failed = false;
       if (task.changedWhen || task.failedWhen) {
         const bound = createScope({ ...vars, ...itemVars, ...(task.register ? { [task.register]: result } : {}), ...result }).strict;
