@@ -1,4 +1,4 @@
-// user, group, authorized_key, cron, sysctl and hostname against Ansible on real systemd hosts: the same playbook
+// user, group, authorized_key, cron, sysctl, hostname, getent and include_vars against Ansible on real systemd hosts: the same playbook
 // through ansible-playbook on one fresh host and through kplay on another; both hosts end with the same accounts,
 // keys, crontabs, sysctl files and values, and the same recap. kplay's --check on its fresh host predicts its first
 // run exactly and changes nothing; a second run changes nothing, with either tool; --diff shows the file edits.
@@ -21,6 +21,7 @@ const STATE = [
   'echo "-- alice"; crontab -l -u alice; echo "-- root"; crontab -l',
   'echo "-- cron.d"; stat -c "%n %a %U" /etc/cron.d/kplay-test; cat /etc/cron.d/kplay-test',
   'echo "-- sysctl"; sysctl -n net.ipv4.ip_forward net.core.somaxconn; cat /etc/sysctl.conf | sha256sum; cat /etc/sysctl.d/60-kplay.conf',
+  'echo "-- lookups"; cat /root/lookups.txt',
 ].join('; ');
 
 const HOSTNAME = 'echo "$(hostnamectl --static) $(hostname) $(cat /etc/hostname)"';
@@ -56,7 +57,7 @@ t.test('system modules: kplay and Ansible leave the same state', async (t) => {
     { ok: ansible.recap[ANSIBLE_HOST]?.ok, changed: ansible.recap[ANSIBLE_HOST]?.changed, failed: ansible.recap[ANSIBLE_HOST]?.failed },
     'the same recap as Ansible',
   );
-  t.equal(first.recap?.[KPLAY_HOST]?.changed, 14, 'every task but "no carol" changed');
+  t.equal(first.recap?.[KPLAY_HOST]?.changed, 15, 'every task but "no carol" and the lookups changed');
 
   const [ansibleState, kplayState] = await Promise.all([onHost(lab, ANSIBLE_HOST, STATE), onHost(lab, KPLAY_HOST, STATE)]);
   t.equal(kplayState, ansibleState, 'the same users, groups, shadow entries, keys, crontabs and sysctl settings');
@@ -64,6 +65,7 @@ t.test('system modules: kplay and Ansible leave the same state', async (t) => {
   t.match(kplayState, /uid=2001\(alice\) gid=2001\(alice\) groups=2001\(alice\),100\(users\),2345\(ops\),\d+\(sysgrp\)/);
   t.match(kplayState, /^#Ansible: backup\n5 2 \* \* \* \/usr\/local\/bin\/backup --quiet$/m);
   t.match(kplayState, /^-- sysctl\n1\n1024\n/m);
+  t.match(kplayState, /^-- lookups\nroot_uid=0 root_shell=\/bin\/bash staff_gid=50 port=8080$/m, 'getent and include_vars gave the copy task its values');
   t.equal((await onHost(lab, KPLAY_HOST, HOSTNAME)).trim(), `sys-${KPLAY_HOST} sys-${KPLAY_HOST} sys-${KPLAY_HOST}`, 'hostname set, now and for boot');
   t.equal((await onHost(lab, ANSIBLE_HOST, HOSTNAME)).trim(), `sys-${ANSIBLE_HOST} sys-${ANSIBLE_HOST} sys-${ANSIBLE_HOST}`);
 
