@@ -5,7 +5,7 @@
 // its effects rewrite those files as the command would, so later tasks of a --check run see the user.
 
 import { shellQuote } from '../core/shell.ts';
-import type { FileEffect } from './contract.ts';
+import type { FileEffect, Plan } from './contract.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { findGroup, freeId, groupLine, passwdLine, readAccounts, withLine, type Accounts, type GroupEntry, type PasswdEntry } from './accounts.ts';
 import { asBecome } from './file-attrs.ts';
@@ -30,6 +30,12 @@ interface UserArgs {
   remove: boolean;
   force: boolean;
   expires?: number;
+  generate_ssh_key: boolean;
+  ssh_key_bits: number;
+  ssh_key_type: string;
+  ssh_key_file?: string;
+  ssh_key_comment?: string;
+  ssh_key_passphrase?: string;
 }
 
 // Debian's defaults (/etc/login.defs, /etc/default/useradd), for what --check predicts a new account gets.
@@ -80,6 +86,12 @@ export default defineModule<UserArgs>({
       remove: { type: 'bool', default: false, description: 'With state=absent: remove the home and mail spool too.' },
       force: { type: 'bool', default: false, description: 'With state=absent: remove even if logged in.' },
       expires: { type: 'float', description: 'Account expiry, seconds since the epoch; negative: never.' },
+      generate_ssh_key: { type: 'bool', default: false, description: 'Make an SSH key pair for the user unless one exists.' },
+      ssh_key_bits: { type: 'int', default: 0, description: "Key size (0: ssh-keygen's default for the type)." },
+      ssh_key_type: { type: 'str', default: 'rsa' },
+      ssh_key_file: { type: 'path', description: 'Default .ssh/id_<type> in the home (relative paths are from the home).' },
+      ssh_key_comment: { type: 'str', description: 'Default "ansible-generated on <hostname>".' },
+      ssh_key_passphrase: { type: 'str', noLog: true },
     },
   },
   async plan(args, ctx) {
@@ -109,10 +121,49 @@ export default defineModule<UserArgs>({
     const primary = args.group != null ? findGroup(acc.groups, args.group) : undefined;
     if (args.group != null && !primary) throw new ModuleError(`Group ${args.group} does not exist`);
     const groups = args.groups != null ? resolveGroups(acc, args.groups) : undefined;
-    if (!current) return planCreate(args, ctx, acc, primary, groups);
-    return planModify(args, ctx, acc, current, primary, groups);
+    const plan = !current ? planCreate(args, ctx, acc, primary, groups) : await planModify(args, ctx, acc, current, primary, groups);
+    return args.generate_ssh_key ? withSshKey(plan, args, ctx, current) : plan;
   },
 });
+
+/** generate_ssh_key: the key pair is made after the account exists (the same apply), only when its file is missing. */
+async function withSshKey(plan: Plan, args: UserArgs, ctx: ModuleContext, current: PasswdEntry | undefined): Promise<Plan> {
+  const result = plan.result as Record<string, unknown>;
+  const home = String(result.home);
+  const file = args.ssh_key_file ?? `.ssh/id_${args.ssh_key_type}`;
+  const keyFile = file.startsWith('/') ? file : `${home.replace(/\/$/, '')}/${file}`;
+  const become = asBecome(ctx.become);
+  const report = `ssh-keygen -l -f ${shellQuote(`${keyFile}.pub`)} && echo @@pub && cat ${shellQuote(`${keyFile}.pub`)}`;
+  const parse = (stdout: string): Record<string, unknown> => {
+    const [fingerprint = '', pub = ''] = stdout.split('@@pub\n');
+    return { ssh_key_file: keyFile, ssh_fingerprint: fingerprint.trim(), ssh_public_key: pub.trim() };
+  };
+  if (current && (await ctx.conn.stat(keyFile, become)).exists) {
+    const r = await ctx.conn.exec(report, become);
+    return { ...plan, result: { ...result, ...(r.rc === 0 ? parse(r.stdout) : { ssh_key_file: keyFile }) } };
+  }
+  const dir = shellQuote(keyFile.replace(/\/[^/]*$/, ''));
+  const comment = args.ssh_key_comment ?? 'ansible-generated on $(hostname)';
+  const keygen =
+    `mkdir -p -m 700 -- ${dir} && u=$(id -u ${shellQuote(args.name)}) && g=$(id -g ${shellQuote(args.name)}) && chown "$u:$g" ${dir} && ` +
+    `ssh-keygen -q -t ${shellQuote(args.ssh_key_type)}${args.ssh_key_bits > 0 ? ` -b ${args.ssh_key_bits}` : ''} ` +
+    `-C "${comment.replace(/["\\`]/g, '\\$&')}" -f ${shellQuote(keyFile)} -N ${shellQuote(args.ssh_key_passphrase ?? '')} </dev/null >/dev/null && ` +
+    `chown "$u:$g" ${shellQuote(keyFile)} ${shellQuote(`${keyFile}.pub`)} && ${report}`;
+  const apply = plan.apply;
+  return {
+    ...plan,
+    changed: true,
+    msg: [plan.changed ? plan.msg : '', `ssh key ${keyFile}`].filter(Boolean).join(', '),
+    result: { ...result, ssh_key_file: keyFile },
+    effects: [...(plan.effects ?? []), { path: keyFile, state: 'file', mode: 0o600 }, { path: `${keyFile}.pub`, state: 'file', mode: 0o644 }],
+    apply: async () => {
+      if (plan.changed && apply) await apply();
+      const r = await ctx.conn.exec(keygen, become);
+      if (r.rc !== 0) throw new ModuleError(`ssh-keygen failed (rc ${r.rc}): ${(r.stderr || r.stdout).trim()}`);
+      return parse(r.stdout);
+    },
+  };
+}
 
 function resultOf(args: UserArgs, user: PasswdEntry, groups: string[] | undefined): Record<string, unknown> {
   return {
@@ -132,7 +183,7 @@ function resultOf(args: UserArgs, user: PasswdEntry, groups: string[] | undefine
   };
 }
 
-function planCreate(args: UserArgs, ctx: ModuleContext, acc: Accounts, primary: GroupEntry | undefined, groups: string[] | undefined) {
+function planCreate(args: UserArgs, ctx: ModuleContext, acc: Accounts, primary: GroupEntry | undefined, groups: string[] | undefined): Plan {
   const cmd = ['useradd'];
   if (args.uid != null) cmd.push('-u', String(args.uid), ...(args.non_unique ? ['-o'] : []));
   const ownGroupExists = acc.groups.some((g) => g.name === args.name);
@@ -184,7 +235,7 @@ function planCreate(args: UserArgs, ctx: ModuleContext, acc: Accounts, primary: 
   };
 }
 
-async function planModify(args: UserArgs, ctx: ModuleContext, acc: Accounts, current: PasswdEntry, primary: GroupEntry | undefined, groups: string[] | undefined) {
+async function planModify(args: UserArgs, ctx: ModuleContext, acc: Accounts, current: PasswdEntry, primary: GroupEntry | undefined, groups: string[] | undefined): Promise<Plan> {
   const cmd: string[] = [];
   const after: PasswdEntry = { ...current };
   const shadow = acc.shadow.get(args.name) ?? [];

@@ -18,6 +18,7 @@ const STATE = [
   'id alice; id bob',
   'stat -c "%n %a %U %G" /home/alice /home/alice/.ssh /home/alice/.ssh/authorized_keys',
   'cat -A /home/alice/.ssh/authorized_keys',
+  'stat -c "%n %a %U %G" /home/alice/.ssh/id_ed25519 /home/alice/.ssh/id_ed25519.pub; cut -d" " -f1,3 /home/alice/.ssh/id_ed25519.pub',
   'echo "-- alice"; crontab -l -u alice; echo "-- root"; crontab -l',
   'echo "-- cron.d"; stat -c "%n %a %U" /etc/cron.d/kplay-test; cat /etc/cron.d/kplay-test',
   'echo "-- sysctl"; sysctl -n net.ipv4.ip_forward net.core.somaxconn; cat /etc/sysctl.conf | sha256sum; cat /etc/sysctl.d/60-kplay.conf',
@@ -57,12 +58,13 @@ t.test('system modules: kplay and Ansible leave the same state', async (t) => {
     { ok: ansible.recap[ANSIBLE_HOST]?.ok, changed: ansible.recap[ANSIBLE_HOST]?.changed, failed: ansible.recap[ANSIBLE_HOST]?.failed },
     'the same recap as Ansible',
   );
-  t.equal(first.recap?.[KPLAY_HOST]?.changed, 15, 'every task but "no carol" and the lookups changed');
+  t.equal(first.recap?.[KPLAY_HOST]?.changed, 16, 'every task but "no carol" and the lookups changed');
 
   const [ansibleState, kplayState] = await Promise.all([onHost(lab, ANSIBLE_HOST, STATE), onHost(lab, KPLAY_HOST, STATE)]);
   t.equal(kplayState, ansibleState, 'the same users, groups, shadow entries, keys, crontabs and sysctl settings');
   t.match(kplayState, /^alice:x:2001:2001:Alice Example:\/home\/alice:\/bin\/bash$/m);
   t.match(kplayState, /uid=2001\(alice\) gid=2001\(alice\) groups=2001\(alice\),100\(users\),2345\(ops\),\d+\(sysgrp\)/);
+  t.match(kplayState, /^\/home\/alice\/\.ssh\/id_ed25519 600 alice alice\n\/home\/alice\/\.ssh\/id_ed25519\.pub 644 alice alice\nssh-ed25519 alice@lab$/m, 'a key pair for alice');
   t.match(kplayState, /^#Ansible: backup\n5 2 \* \* \* \/usr\/local\/bin\/backup --quiet$/m);
   t.match(kplayState, /^-- sysctl\n1\n1024\n/m);
   t.match(kplayState, /^-- lookups\nroot_uid=0 root_shell=\/bin\/bash staff_gid=50 port=8080$/m, 'getent and include_vars gave the copy task its values');
