@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ansiblePlaybook, kplayRun, onHost, startSysLab } from './lab.ts';
 
 const PLAYBOOK = join(import.meta.dirname, 'fixtures/accounts.yml');
+const CHANGES = join(import.meta.dirname, 'fixtures/changes.yml');
 const ANSIBLE_HOST = 'controller-0';
 const KPLAY_HOST = 'controller-1';
 
@@ -20,8 +21,8 @@ const STATE = [
   'cat -A /home/alice/.ssh/authorized_keys',
   'stat -c "%n %a %U %G" /home/alice/.ssh/id_ed25519 /home/alice/.ssh/id_ed25519.pub; cut -d" " -f1,3 /home/alice/.ssh/id_ed25519.pub',
   'echo "-- alice"; crontab -l -u alice; echo "-- root"; crontab -l',
-  'echo "-- cron.d"; stat -c "%n %a %U" /etc/cron.d/kplay-test; cat /etc/cron.d/kplay-test',
-  'echo "-- sysctl"; sysctl -n net.ipv4.ip_forward net.core.somaxconn; cat /etc/sysctl.conf | sha256sum; cat /etc/sysctl.d/60-kplay.conf',
+  'echo "-- cron.d"; stat -c "%n %a %U" /etc/cron.d/kplay-test 2>&1; cat /etc/cron.d/kplay-test 2>&1',
+  'echo "-- sysctl"; sysctl -n net.ipv4.ip_forward net.core.somaxconn; cat /etc/sysctl.conf | sha256sum; cat -A /etc/sysctl.d/60-kplay.conf',
   'echo "-- lookups"; cat /root/lookups.txt',
 ].join('; ');
 
@@ -79,4 +80,29 @@ t.test('system modules: kplay and Ansible leave the same state', async (t) => {
   t.equal(second.recap?.[KPLAY_HOST]?.changed, 0, 'the second run changes nothing');
   t.equal(ansible2.recap[ANSIBLE_HOST]?.changed, 0, "and Ansible's second run agrees");
   t.equal(await onHost(lab, KPLAY_HOST, STATE), kplayState, 'the second run left the state as it was');
+
+  // The second round: changes and removals, again with both tools, after --check predicted kplay's exactly.
+  const before = await onHost(lab, KPLAY_HOST, SNAPSHOT);
+  const check2 = await kplayRun(lab, CHANGES, ['-l', KPLAY_HOST, '--check', '--diff'], cwd);
+  t.equal(check2.code, 0, 'kplay --check of the changes exits 0', { output: check2.code === 0 ? '' : check2.stderr + check2.stdout.slice(-2000) });
+  t.equal(await onHost(lab, KPLAY_HOST, SNAPSHOT), before, '--check of the changes changed nothing');
+  const [ansible3, third] = await Promise.all([
+    ansiblePlaybook(lab, CHANGES, ['-l', ANSIBLE_HOST], cwd),
+    kplayRun(lab, CHANGES, ['-l', KPLAY_HOST], cwd),
+  ]);
+  t.equal(ansible3.code, 0, 'ansible-playbook of the changes exits 0', { output: ansible3.code === 0 ? '' : ansible3.stdout.slice(-3000) });
+  t.equal(third.code, 0, 'kplay of the changes exits 0', { output: third.code === 0 ? '' : third.stderr + third.stdout.slice(-2000) });
+  t.equal(third.recap?.[KPLAY_HOST]?.changed, check2.recap?.[KPLAY_HOST]?.changed, '--check predicted the changes exactly');
+  t.same(
+    { ok: third.recap?.[KPLAY_HOST]?.ok, changed: third.recap?.[KPLAY_HOST]?.changed },
+    { ok: ansible3.recap[ANSIBLE_HOST]?.ok, changed: ansible3.recap[ANSIBLE_HOST]?.changed },
+    'the same recap as Ansible for the changes',
+  );
+  const [ansibleAfter, kplayAfter] = await Promise.all([onHost(lab, ANSIBLE_HOST, STATE), onHost(lab, KPLAY_HOST, STATE)]);
+  t.equal(kplayAfter, ansibleAfter, 'after the changes: the same accounts, keys, crontabs and sysctl settings as Ansible');
+  t.match(kplayAfter, /^uid=2001\(alice\) gid=2001\(alice\) groups=2001\(alice\),2346\(ops\)$/m, 'alice only in ops, which has its new gid');
+  t.notMatch(kplayAfter, /^bob:/m, 'bob is gone');
+  t.match(kplayAfter, /kplay-test': No such file/, 'the emptied cron.d file is gone');
+  const again = await kplayRun(lab, CHANGES, ['-l', KPLAY_HOST], cwd);
+  t.equal(again.recap?.[KPLAY_HOST]?.changed, 0, 'the changes, run again, change nothing');
 });
