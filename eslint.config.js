@@ -13,7 +13,7 @@ export const LAYERS = {
   report: ['core'],
   modules: ['core', 'connection', 'pki', 'vars', 'jinja', 'home.ts'],
   load: ['core', 'vars', 'jinja', 'modules/contract.ts', 'modules/registry.ts', 'home.ts'],
-  inventory: ['core', 'load/yaml.ts'],
+  inventory: ['core'],
   run: ['core', 'connection', 'modules', 'vars', 'jinja', 'load', 'inventory'],
 };
 

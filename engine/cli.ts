@@ -13,7 +13,7 @@ import type { Node, Playbook } from './load/model.ts';
 import { loadPlaybook } from './load/playbook.ts';
 import { InputError } from './core/source.ts';
 import { splitKeyValues } from './load/tasks.ts';
-import { isObject, loadYamlFile, typeName } from './load/yaml.ts';
+import { isObject, loadYamlFile, typeName } from './core/yaml.ts';
 import { ModuleRegistry } from './modules/registry.ts';
 import { createReporter } from './report/create.ts';
 import { Masker } from './core/mask.ts';

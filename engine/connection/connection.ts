@@ -75,6 +75,8 @@ export interface Connection {
    * "planned, content not known yet" (a key or certificate made when the real run applies): `get` answers null.
    */
   planned?(path: string): FileEffect | undefined;
+  /** Paths this --check run planned (written or removed) at `path` or directly inside the folder `path`. */
+  plannedUnder?(path: string): string[];
   close(): Promise<void>;
 }
 

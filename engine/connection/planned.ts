@@ -46,7 +46,7 @@ export class PlannedConnection implements Connection {
   /** Paths this run planned (written or removed) at `path` or directly inside the folder `path`. */
   plannedUnder(path: string): string[] {
     const dir = posix.normalize(path);
-    return [...this.planned.keys()].filter((key) => key === dir || posix.dirname(key) === dir);
+    return [...this.plans.keys()].filter((key) => key === dir || posix.dirname(key) === dir);
   }
 
   /** What this run planned at `path`: its own entry, or absent when a folder above it is planned absent. */

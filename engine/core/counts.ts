@@ -1,5 +1,5 @@
 // Ansible's counting, in one place for the runner (the recap it returns) and the reporters (live progress): `ok`
-// counts every task that ran fine, changed or not; an ignored failure is `ignored`; a loop counts as its worst item.
+// counts every task that ran fine, changed or not; an ignored failure is `ignored` and `ok`; a loop counts as its worst item.
 
 import type { HostCounts, TaskStatus } from './events.ts';
 
@@ -15,8 +15,11 @@ export function count(counts: HostCounts, status: TaskStatus, ignored: boolean, 
       counts.ok += sign;
       break;
     case 'failed':
-      if (ignored) counts.ignored += sign;
-      else counts.failed += sign;
+      // As Ansible's recap: an ignored failure counts as ok too.
+      if (ignored) {
+        counts.ignored += sign;
+        counts.ok += sign;
+      } else counts.failed += sign;
       break;
     default:
       counts[status] += sign;

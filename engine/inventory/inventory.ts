@@ -19,7 +19,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { InputError, type SourcePos } from '../core/source.ts';
-import { displayPath, isObject, loadYamlFile, parseYaml, posOf, typeName, type YamlValue } from '../load/yaml.ts';
+import { displayPath, isObject, loadYamlFile, parseYaml, posOf, typeName, type YamlValue } from '../core/yaml.ts';
 import { parseIniInventory } from './ini.ts';
 import type { InventoryOp } from './ops.ts';
 import { selectHosts } from './patterns.ts';

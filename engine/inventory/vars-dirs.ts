@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/source.ts';
-import { displayPath, isObject, loadYamlFile, posOf, typeName } from '../load/yaml.ts';
+import { displayPath, isObject, loadYamlFile, posOf, typeName } from '../core/yaml.ts';
 
 const VARS_EXTENSIONS = ['', '.yml', '.yaml', '.json'];
 

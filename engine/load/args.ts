@@ -5,7 +5,7 @@
 import type { ArgSpec, ArgType, Module } from '../modules/contract.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { didYouMean } from './suggest.ts';
-import { typeName } from './yaml.ts';
+import { typeName } from '../core/yaml.ts';
 import { isGiven } from '../core/given.ts';
 
 export type Phase = 'load' | 'run';

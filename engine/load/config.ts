@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, type SourcePos } from '../core/source.ts';
-import { isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from './yaml.ts';
+import { isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
 
 export interface KplayConfig {
   inventory?: string[];

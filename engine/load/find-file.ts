@@ -8,7 +8,7 @@ import type { TaskNode } from './model.ts';
 /** `planned`: in --check, whether an earlier task of the run would create the file on the controller. */
 export function findFile(
   name: string,
-  kind: 'files' | 'templates',
+  kind: 'files' | 'templates' | 'vars',
   task: TaskNode,
   playbookDir: string,
   planned: (path: string) => boolean = () => false,

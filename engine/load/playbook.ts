@@ -8,7 +8,7 @@ import { RoleLoader, roleEntry } from './roles.ts';
 import type { Inherited, Node, Play, Playbook } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
-import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject, type YamlValue } from './yaml.ts';
+import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
 
 const PLAY_KEYWORDS = new Set([
   'name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'become',

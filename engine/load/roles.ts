@@ -10,7 +10,7 @@ import type { IncludeRoleNode, IncludeTasksNode, Inherited, Loaded, Node, PlayIn
 import { InputError, type SourcePos } from '../core/source.ts';
 import { PlayParts } from './play-parts.ts';
 import { resolveTaskFile, TaskParser, varsMap, type RoleSource } from './tasks.ts';
-import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject } from './yaml.ts';
+import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject } from '../core/yaml.ts';
 
 /** The kplay checkout's own roles/ folder: shipped roles are found from any working folder. */
 export const SHIPPED_ROLES = resolve(KPLAY_HOME, 'roles');

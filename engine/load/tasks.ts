@@ -10,7 +10,7 @@ import type { PlayParts } from './play-parts.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { didYouMean } from './suggest.ts';
 import { checkTemplateSource } from './template-source.ts';
-import { displayPath, isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from './yaml.ts';
+import { displayPath, isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
 
 /** Keywords any task, block or include may carry (Ansible's names). */
 const COMMON = [

@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { InputError, type SourcePos } from '../core/source.ts';
-import { isObject, loadYamlFile, typeName } from './yaml.ts';
+import { isObject, loadYamlFile, typeName } from '../core/yaml.ts';
 
 /** The variables in `path`; `name` is the file as the play wrote it, `pos` where. */
 export function loadVarsFile(path: string, name: string, pos: SourcePos): Record<string, unknown> {

@@ -161,7 +161,7 @@ function commonFlags(args: AptArgs): string[] {
 
 /** The source files the run would see: in --check, the overlay's planned ones replace or add to the host's. */
 async function plannedSources(ctx: ModuleContext): Promise<{ path: string; content: string | null }[]> {
-  const overlay = ctx.conn as { plannedUnder?: (dir: string) => string[] };
+  const overlay = ctx.conn;
   if (typeof overlay.plannedUnder !== 'function') return [];
   const paths = [...SOURCE_DIRS.flatMap((d) => overlay.plannedUnder!(d)), ...overlay.plannedUnder(SOURCE_LIST)];
   return Promise.all(
@@ -238,7 +238,7 @@ export async function planApt(given: Partial<AptArgs>, ctx: ModuleContext): Prom
     if (stanza === null) installed.delete(name);
     else installed.set(name, { version: field(stanza, 'Version'), status: field(stanza, 'Status').split(' ')[2] ?? '', arch: field(stanza, 'Architecture') });
   }
-  const overlay = ctx.conn as { plannedUnder?: (path: string) => string[] };
+  const overlay = ctx.conn;
   // An earlier task of a --check run would update the cache (apt_repository): plan on fresh lists too.
   const stampPlanned = (overlay.plannedUnder?.(STAMP) ?? []).length > 0;
 
@@ -396,7 +396,7 @@ export const PLANNED_DPKG = '/var/lib/dpkg/kplay-planned';
 const field = (stanza: string, name: string): string => new RegExp(`^${name}: (.*)$`, 'm').exec(stanza)?.[1].trim() ?? '';
 
 async function plannedPackages(ctx: ModuleContext): Promise<Map<string, string | null>> {
-  const overlay = ctx.conn as { plannedUnder?: (path: string) => string[] };
+  const overlay = ctx.conn;
   const paths = (overlay.plannedUnder?.(PLANNED_DPKG) ?? []).filter((p) => p !== PLANNED_DPKG);
   const out = new Map<string, string | null>();
   for (const path of paths) out.set(path.split('/').pop() ?? '', (await ctx.conn.get(path))?.toString() ?? null);

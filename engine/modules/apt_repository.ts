@@ -98,7 +98,7 @@ export default defineModule<AptRepositoryArgs>({
 
     // One round trip: the names of the source files (the overlay then answers for planned ones in --check).
     const listing = await ctx.conn.exec(`ls -1 ${SOURCES_DIR} 2>/dev/null; true`, { become: ctx.become });
-    const overlay = ctx.conn as { plannedUnder?: (dir: string) => string[] };
+    const overlay = ctx.conn;
     const names = new Set(listing.stdout.split('\n').filter((n) => n.endsWith('.list')).map((n) => `${SOURCES_DIR}/${n}`));
     for (const p of overlay.plannedUnder?.(SOURCES_DIR) ?? []) if (p.endsWith('.list')) names.add(p);
     const paths = [SOURCES_LIST, ...[...names].sort()];
@@ -171,7 +171,7 @@ async function readFiles(
   ctx: ModuleContext,
   paths: string[],
 ): Promise<Map<string, string | null>> {
-  const overlay = ctx.conn as { plannedUnder?: (dir: string) => string[] };
+  const overlay = ctx.conn;
   const plannedPaths = new Set([...(overlay.plannedUnder?.(SOURCES_DIR) ?? []), ...(overlay.plannedUnder?.(SOURCES_LIST) ?? [])]);
   const direct = paths.filter((p) => !plannedPaths.has(p));
   const out = new Map<string, string | null>();

@@ -69,10 +69,15 @@ export interface ModuleContext {
    * earlier tasks planned, and the runner does not call apply(); a module has one code path for both.) */
   diff: boolean;
   become?: BecomeOptions;
-  /** Resolve a `src:` the way Ansible does: role's files/ or templates/ first, then beside the playbook. */
-  findFile(name: string, kind: 'files' | 'templates'): string;
+  /** Resolve a `src:` the way Ansible does: the role's files/, templates/ or vars/ first, then beside the playbook. */
+  findFile(name: string, kind: 'files' | 'templates' | 'vars'): string;
   /** Evaluate an expression (as in `when:`) over the host's variables; throws on an undefined name. */
   evaluate(expression: string): unknown;
+  /**
+   * Drop the host's connection and open a new one (after a reboot broke it); later tasks use the new one too.
+   * Rejects while the host cannot be reached, so a module may call it until it succeeds.
+   */
+  reconnect?(): Promise<Connection>;
   /** Verbose log line (-v). */
   log(message: string): void;
 }

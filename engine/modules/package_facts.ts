@@ -43,7 +43,7 @@ export default defineModule<PackageFactsArgs>({
       (packages[name] ??= []).push({ name, version, arch, category: section, source: 'apt' });
     }
     // In --check, what earlier apt tasks of the run would install or remove (the overlay's planned dpkg stanzas).
-    const overlay = ctx.conn as { plannedUnder?: (path: string) => string[] };
+    const overlay = ctx.conn;
     for (const path of overlay.plannedUnder?.(PLANNED_DPKG) ?? []) {
       const name = path.split('/').pop() ?? '';
       const stanza = (await ctx.conn.get(path))?.toString() ?? null;

@@ -93,6 +93,13 @@ export class ConnectionPool {
     return this.settings.check ? new PlannedConnection(conn) : conn;
   }
 
+  /** Drop a host's connection (it broke on purpose: a reboot) so the next use opens a new one. */
+  async forget(hostName: string): Promise<void> {
+    const conn = await this.open.get(hostName)?.catch(() => undefined);
+    this.open.delete(hostName);
+    if (conn && conn !== this.local) await conn.close().catch(() => undefined);
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();

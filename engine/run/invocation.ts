@@ -109,6 +109,10 @@ export class Invocation {
       // A `src:` an earlier task of this --check run makes on the controller counts as there.
       findFile: (name, kind) => findFile(name, kind, task, pc.play.baseDir, (path) => (controller.planned?.(path)?.state ?? 'absent') !== 'absent'),
       evaluate: (expr) => evaluate(expr, strict),
+      reconnect: async () => {
+        await pc.pool.forget(delegate ?? host.name);
+        return forMode(await this.connectionFor(delegate ?? host.name), this.check);
+      },
       log: (message) => {
         if (pc.options.verbosity > 0) pc.reporter.event({ type: 'warning', host: host.name, message });
       },

@@ -31,8 +31,11 @@ export const unreachableOutcome = (msg: string): Outcome => ({ status: 'unreacha
 /** The outcome before changed_when/failed_when: from an executed plan, or from the module's own failure. */
 export function planOutcome({ plan, applied }: Executed): Outcome {
   const result: Record<string, unknown> = { changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}), ...plan.result, ...(applied ?? {}) };
-  if (plan.facts) result.ansible_facts = plan.facts;
-  return { status: plan.changed ? 'changed' : 'ok', result, msg: plan.msg, diff: plan.diff };
+  if (plan.facts) result.ansible_facts = isMap(plan.facts.ansible_facts) ? plan.facts.ansible_facts : plan.facts;
+  // apply() may find it changed nothing after all (uri without dest): its word wins.
+  const changed = typeof applied?.changed === 'boolean' ? applied.changed : plan.changed;
+  result.changed = changed;
+  return { status: changed ? 'changed' : 'ok', result, msg: plan.msg, diff: plan.diff };
 }
 
 /**
@@ -82,4 +85,8 @@ export function resultEvent(host: string, task: TaskRef, outcome: Outcome, ignor
     ignored: ignored || undefined,
     censored: noLog || undefined,
   };
+}
+
+export function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -16,6 +16,7 @@ import {
   applyConditions,
   failedOutcome,
   loopOutcome,
+  isMap,
   planOutcome,
   resultEvent,
   skippedOutcome,
@@ -152,7 +153,7 @@ export class TaskExecutor {
       });
       if (executed.unpredictable) return skippedOutcome('', executed.unpredictable);
       const { plan } = executed;
-      if (plan.facts) Object.assign(task.module === 'setup' || task.module === 'gather_facts' ? host.facts : host.hostFacts, plan.facts);
+      if (plan.facts) addFacts(host, plan.facts);
       outcome = planOutcome(executed);
     } catch (error) {
       if (error instanceof UnreachableError) return unreachableOutcome(error.message);
@@ -171,4 +172,18 @@ export class TaskExecutor {
     }
     if (task.scope.noLog) for (const v of Object.values(args)) if (typeof v === 'string' && v.length > 3) this.pc.masker.add(v);
   }
+}
+
+/**
+ * Facts a module found on the host (setup, getent, service_facts, hostname) carry an `ansible_facts` map: they join
+ * the gathered facts, merged into what is there (as Ansible does). Others (set_fact, include_vars) are host variables.
+ */
+function addFacts(host: HostState, facts: Record<string, unknown>): void {
+  const found = facts.ansible_facts;
+  if (!isMap(found)) {
+    Object.assign(host.hostFacts, facts);
+    return;
+  }
+  const before = host.facts.ansible_facts;
+  Object.assign(host.facts, facts, { ansible_facts: { ...(isMap(before) ? before : {}), ...found } });
 }

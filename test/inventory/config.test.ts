@@ -3,7 +3,7 @@ import t from 'tap';
 import { homedir } from 'node:os';
 import { loadConfig } from '../../engine/load/config.ts';
 import { InputError } from '../../engine/core/source.ts';
-import { displayPath } from '../../engine/load/yaml.ts';
+import { displayPath } from '../../engine/core/yaml.ts';
 
 const FULL = `inventory: inventory/
 forks: 12

@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap';
 import { loadInventory } from '../../engine/inventory/inventory.ts';
 import { InputError } from '../../engine/core/source.ts';
-import { displayPath } from '../../engine/load/yaml.ts';
+import { displayPath } from '../../engine/core/yaml.ts';
 
 type Files = Record<string, string | Record<string, string>>;
 

@@ -237,7 +237,10 @@ async function prepareRoot(root: string, hostDir: string, name: string, address:
   return hostPublic;
 }
 
-/** Start nspawn detached, in a cgroup of its own (`--keep-unit` makes nspawn use the cgroup it starts in). */
+/**
+ * Start nspawn detached, in a cgroup of its own (`--keep-unit` makes nspawn use the cgroup it starts in), restarted
+ * when its container reboots. The PID returned is the launching shell's: it lives as long as the host does.
+ */
 async function boot(lab: LabState, root: string, name: string, logPath: string): Promise<number> {
   for (const cgroupRoot of CGROUP_ROOTS) await mkdir(cgroupPath(cgroupRoot, lab.cgroup, name), { recursive: true });
   const joinCgroups = CGROUP_ROOTS.map((r) => `echo $$ > ${cgroupPath(r, lab.cgroup, name)}/cgroup.procs`).join(' && ');
@@ -248,8 +251,13 @@ async function boot(lab: LabState, root: string, name: string, logPath: string):
   ].join(' ');
   const out = openSync(logPath, 'a');
   try {
+    // A reboot inside the container makes nspawn exit with 133: start it again, as systemd-nspawn@.service does
+    // (RestartForceExitStatus=133). SIGTERM to this shell reaches nspawn, which powers its container off.
+    const loop =
+      `trap 'kill -TERM $p 2>/dev/null; wait $p; exit 143' TERM INT; ` +
+      `while :; do ${nspawn} & p=$!; wait $p; rc=$?; [ $rc -eq 133 ] || exit $rc; done`;
     // detached: setsid, so the container outlives this process (and `npm run lab -- up` returns).
-    const child = spawn('/bin/sh', ['-c', `${joinCgroups} && exec ${nspawn}`], { detached: true, stdio: ['ignore', out, out] });
+    const child = spawn('/bin/sh', ['-c', `${joinCgroups} && ${loop}`], { detached: true, stdio: ['ignore', out, out] });
     child.unref();
     if (child.pid === undefined) throw new Error(`cannot start systemd-nspawn for ${name}`);
     return child.pid;

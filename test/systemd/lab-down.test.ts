@@ -53,7 +53,10 @@ const links = async (): Promise<string> => (await execFileP('ip', ['-o', 'link',
 
 t.test('lab up, status, kill -9 of one nspawn, down: nothing left', async (t) => {
   if (process.getuid?.() !== 0) throw new Error('this test needs root: the lab boots containers, mounts overlays and makes a bridge');
-  const netnsBefore = (await execFileP('ip', ['netns', 'list'])).stdout;
+  // Fleet labs (named kp-*) of other tests may come and go meanwhile: only other named namespaces count.
+  const namedNetns = async (): Promise<string> =>
+    (await execFileP('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l && !l.startsWith('kp-')).map((l) => l.split(' ')[0]).sort().join('\n');
+  const netnsBefore = await namedNetns();
   t.teardown(() => lab('down'));
   await lab('down'); // whatever an earlier run left
 
@@ -84,11 +87,12 @@ t.test('lab up, status, kill -9 of one nspawn, down: nothing left', async (t) =>
 
   await lab('down');
   t.same(labProcesses(), [], 'no process');
-  t.notOk(readFileSync('/proc/self/mountinfo', 'utf8').includes(DEFAULT_STATE_DIR), 'no mount');
-  t.notMatch(await links(), /kplab0|vb-controller/, 'no bridge, no veth');
+  // Named labs (controllers-NAME, veths vb-controllXXXX) may run beside it: only the default lab's must be gone.
+  t.notOk(readFileSync('/proc/self/mountinfo', 'utf8').includes(`${DEFAULT_STATE_DIR}/`), 'no mount');
+  t.notMatch(await links(), /kplab0|vb-controller-\d/, 'no bridge, no veth');
   const namespaces = allNetNamespaces();
   t.same(containerNetns.filter((ns) => namespaces.has(ns)), [], 'no network namespace of a container');
-  t.equal((await execFileP('ip', ['netns', 'list'])).stdout, netnsBefore, 'no named network namespace');
+  t.equal(await namedNetns(), netnsBefore, 'no named network namespace');
   for (const hierarchy of readdirSync('/sys/fs/cgroup')) t.notOk(existsSync(`/sys/fs/cgroup/${hierarchy}/${LAB_NAME}/controllers`), `no cgroup in ${hierarchy}`);
   const propagate = existsSync('/run/systemd/nspawn/propagate') ? readdirSync('/run/systemd/nspawn/propagate') : [];
   t.same(propagate.filter((name) => name.startsWith('controller-')), [], 'no nspawn propagate folder');

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type YAMLError } from 'yaml';
-import { displayPath, InputError, type SourcePos } from '../core/source.ts';
+import { displayPath, InputError, type SourcePos } from './source.ts';
 
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 export type YamlObject = { [key: string]: YamlValue };

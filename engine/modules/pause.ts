@@ -1,0 +1,48 @@
+// pause: wait a number of seconds or minutes, or for Enter on the terminal kplay runs in. Runs on the controller;
+// with a prompt and no terminal it fails with a clear message, unless seconds/minutes say how long to wait instead.
+// Deliberate difference: kplay pauses each host's task on its own, not once for the whole play.
+
+import { createInterface } from 'node:readline/promises';
+import { ModuleError, defineModule } from './contract.ts';
+
+interface PauseArgs {
+  seconds?: number;
+  minutes?: number;
+  prompt?: string;
+  echo: boolean;
+}
+
+export default defineModule<PauseArgs>({
+  name: 'pause',
+  controllerOnly: true,
+  spec: {
+    args: {
+      seconds: { type: 'float' },
+      minutes: { type: 'float' },
+      prompt: { type: 'str', description: 'Wait for Enter after showing this (needs a terminal).' },
+      echo: { type: 'bool', default: true },
+    },
+    mutuallyExclusive: [['seconds', 'minutes']],
+  },
+  async plan(args) {
+    const ms = args.seconds != null ? args.seconds * 1000 : args.minutes != null ? args.minutes * 60_000 : undefined;
+    const start = Date.now();
+    const done = (user_input = '') => {
+      const delta = (Date.now() - start) / 1000;
+      return { changed: false, result: { start: new Date(start).toISOString(), stop: new Date().toISOString(), delta: Math.round(delta), echo: args.echo, user_input, stdout: `Paused for ${(delta / 60).toFixed(2)} minutes` } };
+    };
+    if (ms !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return done();
+    }
+    if (!process.stdin.isTTY) {
+      throw new ModuleError(`pause${args.prompt ? ` ("${args.prompt}")` : ''} waits for Enter, but kplay has no terminal: give seconds or minutes instead`);
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return done(await rl.question(`${args.prompt ?? 'Press enter to continue, Ctrl+C to interrupt'}:\n`));
+    } finally {
+      rl.close();
+    }
+  },
+});
