@@ -2,6 +2,7 @@
 
 import type { Module } from './contract.ts';
 import assertModule from './assert.ts';
+import blockinfile from './blockinfile.ts';
 import command from './command.ts';
 import copy from './copy.ts';
 import debug from './debug.ts';
@@ -9,12 +10,15 @@ import encryptionConfig from './encryption_config.ts';
 import fail from './fail.ts';
 import file from './file.ts';
 import getUrl from './get_url.ts';
+import iniFile from './ini_file.ts';
 import kubeconfig from './kubeconfig.ts';
 import kubectlApply from './kubectl_apply.ts';
+import lineinfile from './lineinfile.ts';
 import pkiCa from './pki_ca.ts';
 import pkiCert from './pki_cert.ts';
 import pkiClusterFacts from './pki_cluster_facts.ts';
 import pkiKeypair from './pki_keypair.ts';
+import replace from './replace.ts';
 import setFact from './set_fact.ts';
 import setup from './setup.ts';
 import shell from './shell.ts';
@@ -25,6 +29,7 @@ import waitFor from './wait_for.ts';
 
 const modules = [
   assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
+  blockinfile, iniFile, lineinfile, replace, // ansible.builtin files (ini_file is community.general's)
   encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 

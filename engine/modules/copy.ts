@@ -3,7 +3,7 @@
 // Result `checksum` is the sha256 of the content (Ansible's is sha1).
 
 import { basename } from 'node:path';
-import { asBecome } from './file-attrs.ts';
+import { asBecome, resolveMode } from './file-attrs.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { omitNulls } from './null-args.ts';
 import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
@@ -62,7 +62,7 @@ export default defineModule<CopyArgs>({
     else content = Buffer.from(typeof args.content === 'string' ? args.content : JSON.stringify(args.content));
     if (content === PLANNED) {
       const dest = args.dest.endsWith('/') ? `${args.dest}${basename(args.src ?? '')}` : args.dest;
-      return { changed: true, msg: `copy ${src} (${PLANNED})`, result: { src, dest }, effects: [{ path: dest, state: 'file', mode: args.mode ?? undefined }] };
+      return { changed: true, msg: `copy ${src} (${PLANNED})`, result: { src, dest }, effects: [{ path: dest, state: 'file', mode: resolveMode(args.mode, undefined, false) }] };
     }
     return placeFile(
       {

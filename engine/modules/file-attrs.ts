@@ -3,10 +3,75 @@
 import { type BecomeOptions, type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 
+/** A mode as a task gives it: octal bits, or a symbolic string ('u+rwX,g-w,o=') applied to the current mode. */
+export type ModeArg = number | string;
+
 export interface WantedAttrs {
+  mode?: ModeArg;
+  owner?: string;
+  group?: string;
+}
+
+/** Attributes to set, with the mode computed. */
+export interface AttrChanges {
   mode?: number;
   owner?: string;
   group?: string;
+}
+
+const CLAUSE = /^[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+$/;
+
+/** Whether a string is a symbolic mode chmod and Ansible accept: clauses like `u+rwX`, `go-w`, `o=`, `g=u`. */
+export function isSymbolicMode(text: string): boolean {
+  return text !== '' && text.split(',').every((clause) => CLAUSE.test(clause));
+}
+
+// The host's umask is taken as 022 (Debian's default) for clauses without a who (`+x`), as Ansible's module sees it.
+const UMASK = 0o022;
+const WHO_BITS = { u: 0o4700, g: 0o2070, o: 0o1007 } as const;
+
+/**
+ * The mode a symbolic string gives when applied to `current` (Ansible's rules: `X` counts when the path is a
+ * directory or had an execute bit before the change; no who means all, minus the umask).
+ */
+export function symbolicToOctal(symbolic: string, current: number, isDir: boolean): number {
+  let mode = current & 0o7777;
+  const applyX = isDir || (current & 0o111) !== 0;
+  for (const clause of symbolic.split(',')) {
+    const whoText = /^[ugoa]*/.exec(clause)![0];
+    const useUmask = whoText === '';
+    const who = (whoText === '' || whoText.includes('a') ? 'ugo' : whoText).split('') as ('u' | 'g' | 'o')[];
+    for (const [, op, perms] of clause.slice(whoText.length).matchAll(/([-+=])([rwxXstugo]*)/g)) {
+      for (const w of who) {
+        const shift = w === 'u' ? 6 : w === 'g' ? 3 : 0;
+        let bits = 0;
+        for (const p of perms) {
+          if (p === 'r' || p === 'w' || p === 'x' || p === 'X') {
+            if (p === 'X' && !applyX) continue;
+            const base = p === 'r' ? 4 : p === 'w' ? 2 : 1;
+            bits |= (base << shift) & (useUmask ? ~UMASK : 0o777);
+          } else if (p === 's') bits |= w === 'u' ? 0o4000 : w === 'g' ? 0o2000 : 0;
+          else if (p === 't') bits |= w === 'o' ? 0o1000 : 0;
+          else {
+            // Copy another class's bits (g=u): from the mode as it was before this task.
+            const from = p === 'u' ? 6 : p === 'g' ? 3 : 0;
+            bits |= ((current >> from) & 7) << shift;
+          }
+        }
+        if (op === '=') mode = (mode & ~WHO_BITS[w]) | bits;
+        else if (op === '+') mode |= bits;
+        else mode &= ~bits;
+      }
+    }
+  }
+  return mode;
+}
+
+/** The mode to set: octal as given, or symbolic computed against the current mode (`base` when the path is new). */
+export function resolveMode(mode: ModeArg | undefined, current: number | undefined, isDir: boolean): number | undefined {
+  if (mode === undefined || mode === null) return undefined;
+  if (typeof mode === 'number') return mode;
+  return symbolicToOctal(mode, current ?? (isDir ? 0o755 : 0o644), isDir);
 }
 
 /** Ansible's way of printing a mode: '0644'. */
@@ -21,20 +86,21 @@ function sameId(wanted: string, name: string | undefined, id: number | undefined
 
 /** The attributes that differ from what is there (all those asked for when the path does not exist yet). */
 // `!= null`: an argument written empty in YAML arrives as null, which means "not given".
-export function attrChanges(wanted: WantedAttrs, st: FileStat): WantedAttrs {
-  const changes: WantedAttrs = {};
-  if (wanted.mode != null && (!st.exists || st.mode !== wanted.mode)) changes.mode = wanted.mode;
+export function attrChanges(wanted: WantedAttrs, st: FileStat, newIsDir = false): AttrChanges {
+  const changes: AttrChanges = {};
+  const mode = resolveMode(wanted.mode, st.exists ? st.mode : undefined, st.exists ? st.type === 'directory' : newIsDir);
+  if (mode != null && (!st.exists || st.mode !== mode)) changes.mode = mode;
   if (wanted.owner != null && (!st.exists || !sameId(wanted.owner, st.owner, st.uid))) changes.owner = wanted.owner;
   if (wanted.group != null && (!st.exists || !sameId(wanted.group, st.group, st.gid))) changes.group = wanted.group;
   return changes;
 }
 
-export function hasChanges(changes: WantedAttrs): boolean {
+export function hasChanges(changes: AttrChanges): boolean {
   return changes.mode !== undefined || changes.owner !== undefined || changes.group !== undefined;
 }
 
 /** Words describing a change, for `msg`: "mode 0600→0644, owner root→www-data". */
-export function describeChanges(changes: WantedAttrs, st: FileStat): string {
+export function describeChanges(changes: AttrChanges, st: FileStat): string {
   const parts: string[] = [];
   if (changes.mode !== undefined) parts.push(`mode ${formatMode(st.mode) ?? '-'}→${formatMode(changes.mode)}`);
   if (changes.owner !== undefined) parts.push(`owner ${st.owner ?? '-'}→${changes.owner}`);
@@ -43,7 +109,7 @@ export function describeChanges(changes: WantedAttrs, st: FileStat): string {
 }
 
 /** chmod/chown commands for `path` (-h: a link itself; -R: a whole tree). */
-export function attrCommands(path: string, changes: WantedAttrs, flags: { recurse?: boolean; link?: boolean } = {}): string[] {
+export function attrCommands(path: string, changes: AttrChanges, flags: { recurse?: boolean; link?: boolean } = {}): string[] {
   const p = shellQuote(path);
   const commands: string[] = [];
   const r = flags.recurse ? '-R ' : '';

@@ -9,7 +9,7 @@ import { displayPath } from '../load/yaml.ts';
 import { builtinModules } from './builtin.ts';
 import type { Module } from './contract.ts';
 
-const PREFIXES = ['ansible.builtin.', 'ansible.legacy.', 'kplay.'];
+const PREFIXES = ['ansible.builtin.', 'ansible.legacy.', 'community.general.', 'kplay.'];
 /** Ansible's other names for the same module. */
 const ALIASES: Record<string, string> = { systemd_service: 'systemd', service: 'systemd' };
 
