@@ -1,6 +1,7 @@
 // The modules that ship with kplay, by the short name tasks use (`ansible.builtin.` prefixes are stripped by the registry).
 
 import type { Module } from './contract.ts';
+import assemble from './assemble.ts';
 import assertModule from './assert.ts';
 import blockinfile from './blockinfile.ts';
 import command from './command.ts';
@@ -8,7 +9,9 @@ import copy from './copy.ts';
 import debug from './debug.ts';
 import encryptionConfig from './encryption_config.ts';
 import fail from './fail.ts';
+import fetch from './fetch.ts';
 import file from './file.ts';
+import find from './find.ts';
 import getUrl from './get_url.ts';
 import iniFile from './ini_file.ts';
 import kubeconfig from './kubeconfig.ts';
@@ -22,14 +25,16 @@ import replace from './replace.ts';
 import setFact from './set_fact.ts';
 import setup from './setup.ts';
 import shell from './shell.ts';
+import slurp from './slurp.ts';
 import stat from './stat.ts';
 import systemd from './systemd.ts';
 import template from './template.ts';
+import tempfile from './tempfile.ts';
 import waitFor from './wait_for.ts';
 
 const modules = [
   assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
-  blockinfile, iniFile, lineinfile, replace, // ansible.builtin files (ini_file is community.general's)
+  assemble, blockinfile, fetch, find, iniFile, lineinfile, replace, slurp, tempfile, // ansible.builtin files (ini_file is community.general's)
   encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { compareWithAnsible } from './oracle.ts';
 
 t.test('blockinfile agrees with Ansible', async (t) => {
-  const statuses = await compareWithAnsible(t, {
+  const { statuses } = await compareWithAnsible(t, {
     setup: (root) => {
       writeFileSync(`${root}/hosts`, '127.0.0.1 localhost\n');
       writeFileSync(`${root}/update`, 'a\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\nb\n');

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { compareWithAnsible } from './oracle.ts';
 
 t.test('lineinfile agrees with Ansible on the tricky cases', async (t) => {
-  const statuses = await compareWithAnsible(t, {
+  const { statuses } = await compareWithAnsible(t, {
     setup: (root) => {
       writeFileSync(`${root}/sshd`, '# sshd\nPort 22\n#PermitRootLogin yes\nUsePAM yes\n');
       writeFileSync(`${root}/nomatch`, 'a\nb\nc\n');
