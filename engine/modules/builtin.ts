@@ -29,12 +29,13 @@ import slurp from './slurp.ts';
 import stat from './stat.ts';
 import systemd from './systemd.ts';
 import template from './template.ts';
+import unarchive from './unarchive.ts';
 import tempfile from './tempfile.ts';
 import waitFor from './wait_for.ts';
 
 const modules = [
   assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
-  assemble, blockinfile, fetch, find, iniFile, lineinfile, replace, slurp, tempfile, // ansible.builtin files (ini_file is community.general's)
+  assemble, blockinfile, fetch, find, iniFile, lineinfile, replace, slurp, tempfile, unarchive, // ansible.builtin files (ini_file is community.general's)
   encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 

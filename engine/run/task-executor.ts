@@ -293,6 +293,7 @@ export class TaskExecutor {
       if (plan.unpredictable && check) {
         return { status: 'skipped', result: { skipped: true, changed: false, msg: plan.unpredictable }, msg: plan.unpredictable };
       }
+      if (plan.skipped) return { status: 'skipped', result: { ...plan.result, skipped: true, changed: false, msg: plan.skipped }, msg: plan.skipped };
       const extra = !check && plan.changed && plan.apply ? await plan.apply() : undefined;
       if (conn instanceof PlannedConnection) conn.record(plan.effects);
       if (ctx.controller instanceof PlannedConnection && module.controllerOnly !== true) ctx.controller.record(plan.effects);
