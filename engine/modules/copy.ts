@@ -3,7 +3,8 @@
 // Result `checksum` is the sha256 of the content (Ansible's is sha1).
 
 import { basename } from 'node:path';
-import { asBecome, resolveMode } from './file-attrs.ts';
+import { asBecome, resolveMode, type ModeArg } from './file-attrs.ts';
+import { copyDir } from './copy-dir.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { omitNulls } from './null-args.ts';
 import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
@@ -12,6 +13,7 @@ interface CopyArgs extends PlaceFileArgs {
   src?: string;
   content?: unknown;
   remote_src: boolean;
+  directory_mode?: ModeArg;
 }
 
 /** The file to copy: read from the controller, or (remote_src) only stat'ed on the host. */
@@ -24,9 +26,6 @@ async function source(src: string, remote: boolean, ctx: ModuleContext): Promise
   }
   // Read through the controller connection: in --check it also sees files an earlier task would make (pki).
   const path = ctx.findFile(src, 'files');
-  if ((await ctx.controller.stat(path, { follow: true })).type === 'directory') {
-    throw new ModuleError(`src ${src} is a directory: copying directories is not supported`);
-  }
   const content = await ctx.controller.get(path);
   if (content !== null) return [path, content];
   // --check: an earlier task of this run makes the file, and what it will hold is not known yet.
@@ -50,6 +49,7 @@ export default defineModule<CopyArgs>({
       force: { type: 'bool', default: true, description: 'false: only write when dest does not exist.' },
       validate: { type: 'str', description: 'Check the new file before it replaces dest: a command with %s for its path.' },
       remote_src: { type: 'bool', default: false, description: 'src is a path on the host, not on the controller.' },
+      directory_mode: { type: 'mode', description: 'Copying a folder: the mode of the folders made or found (default: kept, 0755 when new).' },
     },
     mutuallyExclusive: [['src', 'content']],
     requiredOneOf: [['src', 'content']],
@@ -58,6 +58,14 @@ export default defineModule<CopyArgs>({
     const args = omitNulls(given);
     let content: Buffer | HostFile | typeof PLANNED;
     let src: string | undefined;
+    if (args.src !== undefined && !args.remote_src) {
+      // A folder (src: dir puts dir under dest; src: dir/ puts what is inside it).
+      const local = ctx.findFile(args.src, 'files');
+      if ((await ctx.controller.stat(local, { follow: true })).type === 'directory') {
+        if (args.validate !== undefined) throw new ModuleError('validate cannot be used when copying a folder');
+        return copyDir({ ...args, local, src: args.src }, ctx);
+      }
+    }
     if (args.src !== undefined) [src, content] = await source(args.src, args.remote_src, ctx);
     else content = Buffer.from(typeof args.content === 'string' ? args.content : JSON.stringify(args.content));
     if (content === PLANNED) {

@@ -19,6 +19,8 @@ export interface OracleCase {
   tasks: string;
   /** Extra files beside the playbook (files/ for src). */
   project?: Record<string, string>;
+  /** Makes more of the project folder (empty folders, links, modes). */
+  projectSetup?: (project: string) => void;
   /** How many changed tasks change only mode/owner (no content diff to show); -1: the module shows no diffs. */
   attrOnly?: number;
 }
@@ -121,6 +123,7 @@ export async function compareWithAnsible(t: Test, c: OracleCase): Promise<Compar
     mkdirSync(join(project, name, '..'), { recursive: true });
     writeFileSync(join(project, name), content);
   }
+  c.projectSetup?.(project);
   writeFileSync(join(project, 'play.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n${c.tasks}`);
   writeFileSync(join(project, 'inventory.yml'), 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n');
 
