@@ -67,7 +67,17 @@ export default defineModule<AssembleArgs>({
   async plan(given, ctx) {
     const args = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== null)) as AssembleArgs;
     const src = args.remote_src ? args.src : ctx.findFile(args.src, 'files');
-    const fragments = await readFragments(args.remote_src ? ctx.conn : ctx.controller, src, ctx, args.remote_src);
+    let fragments: [string, Buffer][];
+    try {
+      fragments = await readFragments(args.remote_src ? ctx.conn : ctx.controller, src, ctx, args.remote_src);
+    } catch (error) {
+      // In --check a folder an earlier task would make is known to the overlay, but not what it will hold.
+      const planned = args.remote_src ? await ctx.conn.stat(src, asBecome(ctx.become)) : { exists: false };
+      if (planned.exists && planned.type === 'directory') {
+        return { changed: true, unpredictable: `the fragments in ${src} are made by an earlier task`, effects: [{ path: args.dest, state: 'file' }] };
+      }
+      throw error;
+    }
     const re = args.regexp !== undefined ? pythonRegExp(args.regexp) : undefined;
     const parts: Buffer[] = [];
     let addNewline = false;

@@ -7,7 +7,9 @@
 // of every entry; for a controller archive the listing is made here and the host stats the names it is sent.
 
 import { randomBytes } from 'node:crypto';
-import { posix } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import { shellQuote } from '../core/shell.ts';
 import type { Connection } from '../connection/connection.ts';
 import { ModuleError, defineModule, type FileEffect, type ModuleContext } from './contract.ts';
@@ -195,10 +197,11 @@ async function hostState(
   args: UnarchiveArgs,
   ctx: ModuleContext,
   local: { kind: Kind; entries: Entry[] } | undefined,
-): Promise<{ kind: Kind; entries: Entry[]; disk: Map<string, OnDisk> } | 'creates' | 'nodest'> {
+): Promise<{ kind: Kind; entries: Entry[]; disk: Map<string, OnDisk>; destMissing: boolean } | 'creates' | 'nosrc'> {
   const vars = `dest=${shellQuote(args.dest)}; src=${shellQuote(args.src)}`;
   const creates = args.creates !== undefined ? `if [ -e ${shellQuote(args.creates)} ]; then echo CREATES; exit 0; fi; ` : '';
-  const nodest = `[ -d "$dest" ] || { echo NODEST; exit 0; }; `;
+  // A missing dest is reported, not fatal here: in --check an earlier task may plan it (the caller asks the overlay).
+  const nodest = `[ -d "$dest" ] || echo NODEST; `;
   let script: string;
   let stdin: Buffer | undefined;
   if (local) {
@@ -206,21 +209,23 @@ async function hostState(
     stdin = Buffer.from(local.entries.map((e) => `${e.name}\0`).join(''));
   } else {
     script =
-      `${vars}; ${creates}${nodest}[ -f "$src" ] || { echo "Source '$src' does not exist" >&2; exit 3; }; ` +
+      `${vars}; ${creates}[ -f "$src" ] || { echo "Source '$src' does not exist" >&2; exit 3; }; ${nodest}` +
       `listing=$(${listScript(args)}) || { echo "$listing" >&2; exit 4; }; printf '%s\\n' "$listing"; echo ${SEP}; ` +
       `printf '%s\\n' "$listing" | tail -n +2 | { if [ "$(printf '%s\\n' "$listing" | head -n1)" = zip ]; then sed -nE 's/^\\S{10}\\s+\\S+\\s+\\S+\\s+[0-9]+\\s+\\S+\\s+\\S+\\s+[0-9]{8}\\.[0-9]{6} //p'; ` +
       `else sed -nE 's/^\\S{10}\\s+\\S+\\s+[0-9,]+\\s+\\S+ \\S+ //p' | sed -E 's/ -> .*$//; s/ link to .*$//'; fi; }${stripCount(args.extra_opts) > 0 ? ` | sed -E 's#^([^/]*/){${stripCount(args.extra_opts)}}##'` : ''} | tr '\\n' '\\0' | { ${statScript()}; }`;
   }
   const r = await ctx.conn.exec(script, { ...asBecome(ctx.become), ...(stdin ? { stdin } : {}) });
+  if (r.rc === 3) return 'nosrc';
   if (r.rc !== 0) throw new ModuleError(r.stderr.trim() || `cannot read ${args.src}`, { rc: r.rc });
   if (r.stdout.startsWith('CREATES')) return 'creates';
-  if (r.stdout.startsWith('NODEST')) return 'nodest';
-  const [head, stats] = [r.stdout.slice(0, r.stdout.indexOf(SEP)), r.stdout.slice(r.stdout.indexOf(SEP) + SEP.length + 1)];
-  if (local) return { ...local, disk: parseStats(stats) };
+  const destMissing = r.stdout.startsWith('NODEST');
+  const out = destMissing ? r.stdout.slice('NODEST\n'.length) : r.stdout;
+  const [head, stats] = [out.slice(0, out.indexOf(SEP)), out.slice(out.indexOf(SEP) + SEP.length + 1)];
+  if (local) return { ...local, disk: parseStats(stats), destMissing };
   const kind = head.startsWith('zip') ? 'zip' : 'tar';
   const entries = stripComponents(parseListing(kind, head), args.extra_opts);
   if (entries.length === 0) throw new ModuleError(`Failed to find handler for "${args.src}". Make sure the required command to extract the file is installed.`);
-  return { kind, entries, disk: parseStats(stats) };
+  return { kind, entries, disk: parseStats(stats), destMissing };
 }
 
 async function listLocal(conn: Connection, path: string, args: UnarchiveArgs): Promise<{ kind: Kind; entries: Entry[] }> {
@@ -255,10 +260,27 @@ export default defineModule<UnarchiveArgs>({
   async plan(given, ctx) {
     const args = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== null)) as UnarchiveArgs;
     const localPath = args.remote_src ? undefined : ctx.findFile(args.src, 'files');
-    const local = localPath !== undefined ? await listLocal(ctx.controller, localPath, args) : undefined;
-    const state = await hostState(args, ctx, local);
+    let local = localPath !== undefined ? await listLocal(ctx.controller, localPath, args) : undefined;
+    let state = await hostState(args, ctx, local);
+    if (state === 'nosrc') {
+      // Not on the host yet: in --check an earlier task may plan it (the overlay has its content); list that here.
+      const planned = await ctx.conn.get(args.src, asBecome(ctx.become));
+      if (planned === null) throw new ModuleError(`Source '${args.src}' does not exist`, { src: args.src, dest: args.dest });
+      const dir = mkdtempSync(join(tmpdir(), 'kplay-unarchive-'));
+      try {
+        writeFileSync(join(dir, 'archive'), planned);
+        local = await listLocal(ctx.controller, join(dir, 'archive'), args);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      state = await hostState(args, ctx, local);
+      if (state === 'nosrc') throw new ModuleError(`Source '${args.src}' does not exist`, { src: args.src, dest: args.dest });
+    }
     if (state === 'creates') return { changed: false, skipped: `skipped, since ${args.creates} exists`, result: { dest: args.dest, src: args.src } };
-    if (state === 'nodest') throw new ModuleError(`path ${args.dest} does not exist`, { dest: args.dest, src: args.src });
+    if (state.destMissing) {
+      const st = await ctx.conn.stat(args.dest, asBecome(ctx.become));
+      if (!st.exists || st.type !== 'directory') throw new ModuleError(`path ${args.dest} does not exist`, { dest: args.dest, src: args.src });
+    }
     const { kind, entries, disk } = state;
     const handler = kind === 'zip' ? 'ZipArchive' : 'TgzArchive';
     const result: Record<string, unknown> = { dest: args.dest, src: args.src, handler, ...(args.list_files ? { files: entries.map((e) => (e.type === 'directory' ? `${e.name}/` : e.name)) } : {}) };
