@@ -91,7 +91,8 @@ export async function kplayRun(project: string, root: string, ...flags: string[]
   const results = r.events.filter((e) => e.type === 'result');
   return {
     statuses: results.map((e) => e.status as Status),
-    diffs: results.filter((e) => (e.diff ?? []).some((d) => d.before !== d.after)).length,
+    // A binary file's diff says so on both sides ('<binary>').
+    diffs: results.filter((e) => (e.diff ?? []).some((d) => d.before !== d.after || d.after === '<binary>')).length,
     msgs: results.map((e) => e.msg ?? ''),
     results: results.map((e) => e.result ?? {}),
     stderr: r.stderr,
