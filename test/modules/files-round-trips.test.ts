@@ -2,7 +2,7 @@
 
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lineinfile from '../../engine/modules/lineinfile.ts';
 import blockinfile from '../../engine/modules/blockinfile.ts';
@@ -62,4 +62,15 @@ t.test('assemble (stat of dest) and copy of a folder: warm is one exec', async (
   const copyArgs = { src: `${dir}/files/conf`, dest: `${dir}/out` };
   t.same(await trips(copy as Module, copyArgs), { calls: ['exec', 'exec', 'put', 'put'], changed: true }, 'cold: read, make folders, two files');
   t.same(await trips(copy as Module, copyArgs), { calls: ['exec'], changed: false }, 'warm: one exec');
+});
+
+t.test('validate: a rejected edit leaves the file as it was; backup keeps the old one under Ansible\'s name', async (t) => {
+  const dir = t.testdir({ f: 'a\n' });
+  await t.rejects(runModule(lineinfile, { path: `${dir}/f`, line: 'b', validate: 'grep -q nothing %s' }, makeContext()), { message: /failed to validate/ });
+  t.equal(readFileSync(`${dir}/f`, 'utf8'), 'a\n');
+  t.same(readdirSync(dir), ['f'], 'no temp file left behind');
+  const out = await runModule(blockinfile, { path: `${dir}/f`, block: 'b', backup: true, validate: 'grep -q b %s' }, makeContext());
+  t.match(out.result.backup_file, new RegExp(`^${dir}/f\\.\\d+\\.\\d{4}-\\d\\d-\\d\\d@\\d\\d:\\d\\d:\\d\\d~$`));
+  t.equal(readFileSync(String(out.result.backup_file), 'utf8'), 'a\n');
+  t.equal(readFileSync(`${dir}/f`, 'utf8'), 'a\n# BEGIN ANSIBLE MANAGED BLOCK\nb\n# END ANSIBLE MANAGED BLOCK\n');
 });
