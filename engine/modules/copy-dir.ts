@@ -170,3 +170,89 @@ export async function copyDir(args: CopyDirArgs, ctx: ModuleContext): Promise<Pl
     },
   };
 }
+
+interface HostEntry {
+  type: 'd' | 'f';
+  mode: number;
+  sha256?: string;
+}
+
+/** A tree on the host: folders and files (links followed) with modes and the sha256 of files. */
+function parseTree(text: string): Map<string, HostEntry> {
+  const map = new Map<string, HostEntry>();
+  const [list, sums] = text.split('@@SUMS\0');
+  for (const record of (list ?? '').split('\0')) {
+    const m = /^([df])\|([0-7]+)\|(.*)$/s.exec(record);
+    if (m) map.set(m[3], { type: m[1] as 'd' | 'f', mode: parseInt(m[2], 8) });
+  }
+  for (const record of (sums ?? '').split('\0')) {
+    const m = /^([0-9a-f]{64}) {2}\.\/(.*)$/s.exec(record);
+    const entry = m ? map.get(m[2]) : undefined;
+    if (m && entry) entry.sha256 = m[1];
+  }
+  return map;
+}
+
+function treeScript(dir: string): string {
+  return (
+    `if cd -- ${shellQuote(dir)} 2>/dev/null; then find -L . -mindepth 0 \\( -type d -printf 'd|%m|%P\\0' \\) -o \\( -type f -printf 'f|%m|%P\\0' \\); ` +
+    `printf '@@SUMS\\0'; find -L . -type f -print0 | xargs -0 -r sha256sum -z --; else printf 'MISSING\\0'; fi`
+  );
+}
+
+/**
+ * remote_src with a folder, as Ansible's copy module on the host: new folders and files take the source's modes,
+ * files whose content differs are copied again (with the source's mode); files with the same content are left as
+ * they are. Both trees are read in one exec; one more copies what differs.
+ */
+export async function copyDirOnHost(args: Omit<CopyDirArgs, 'local'>, ctx: ModuleContext): Promise<Plan> {
+  const become = asBecome(ctx.become);
+  const src = args.src.replace(/\/+$/, '');
+  const base = args.src.endsWith('/') ? args.dest : posix.join(args.dest, posix.basename(src));
+  const r = await ctx.conn.exec(`${treeScript(src)}; printf '@@TARGET\\0'; ${treeScript(base)}; true`, become);
+  const [srcText, targetText] = r.stdout.split('@@TARGET\0');
+  const source = parseTree(srcText ?? '');
+  const target = parseTree(targetText ?? '');
+  const commands: string[] = [];
+  const effects: FileEffect[] = [];
+  const q = (rel: string): string => shellQuote(rel === '' ? base : posix.join(base, rel));
+  if ((srcText ?? '').startsWith('MISSING\0')) throw new ModuleError(`Source ${args.src} not found`);
+  const baseMissing = (targetText ?? '').startsWith('MISSING\0');
+  // A new target for `src/` takes the source folder's mode (entry ''); for `src` it is a plain new folder (as Ansible).
+  const top = args.src.endsWith('/') ? source.get('') : undefined;
+  if (baseMissing) {
+    commands.push(`mkdir -p -- ${q('')}`, ...(top ? [`chmod ${top.mode.toString(8)} -- ${q('')}`] : []));
+    effects.push({ path: base, state: 'directory', mode: top?.mode ?? 0o755 });
+  }
+  source.delete('');
+  let copied = 0;
+  for (const [rel, entry] of [...source.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const there = target.get(rel);
+    if (entry.type === 'd') {
+      if (!there) {
+        commands.push(`mkdir -p -- ${q(rel)}`, `chmod ${entry.mode.toString(8)} -- ${q(rel)}`);
+        effects.push({ path: posix.join(base, rel), state: 'directory', mode: entry.mode });
+      } else if (there.type !== 'd') throw new ModuleError(`${posix.join(base, rel)} exists and is not a folder`);
+      continue;
+    }
+    if (there?.type === 'd') throw new ModuleError(`${posix.join(base, rel)} exists and is a folder`);
+    if (there && (!args.force || there.sha256 === entry.sha256)) continue;
+    copied++;
+    commands.push(`cp -L --preserve=mode -- ${shellQuote(posix.join(src, rel))} ${q(rel)}`);
+    effects.push({ path: posix.join(base, rel), state: 'file', mode: entry.mode });
+  }
+  const who = `${args.owner ?? ''}${args.group !== undefined ? `:${args.group}` : ''}`;
+  if (who !== '' && commands.length > 0) commands.push(`chown -R ${shellQuote(who)} -- ${q('')}`);
+  const result = { dest: args.dest, src: args.src };
+  if (commands.length === 0) return { changed: false, result };
+  return {
+    changed: true,
+    msg: `copy ${args.src} to ${base} on the host: ${copied} file(s)`,
+    result,
+    effects,
+    apply: async () => {
+      const out = await ctx.conn.exec(commands.join(' && '), become);
+      if (out.rc !== 0) throw new ModuleError(`cannot copy ${args.src} to ${base}: ${out.stderr.trim()}`);
+    },
+  };
+}

@@ -4,7 +4,7 @@
 
 import { basename } from 'node:path';
 import { asBecome, resolveMode, type ModeArg } from './file-attrs.ts';
-import { copyDir } from './copy-dir.ts';
+import { copyDir, copyDirOnHost } from './copy-dir.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { omitNulls } from './null-args.ts';
 import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
@@ -17,10 +17,11 @@ interface CopyArgs extends PlaceFileArgs {
 }
 
 /** The file to copy: read from the controller, or (remote_src) only stat'ed on the host. */
-async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile | typeof PLANNED]> {
+async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile | typeof PLANNED] | typeof HOST_FOLDER> {
   if (remote) {
     const st = await ctx.conn.stat(src, { checksum: true, follow: true, ...asBecome(ctx.become) });
     if (!st.exists) throw new ModuleError(`Source ${src} not found`);
+    if (st.type === 'directory') return HOST_FOLDER;
     if (st.type !== 'file') throw new ModuleError(`src ${src} is a ${st.type}: only files can be copied`);
     return [src, { hostPath: src, sha256: st.sha256 ?? '', size: st.size ?? 0 }];
   }
@@ -34,6 +35,7 @@ async function source(src: string, remote: boolean, ctx: ModuleContext): Promise
 }
 
 const PLANNED = 'planned by an earlier task' as const;
+const HOST_FOLDER = 'a folder on the host' as const;
 
 export default defineModule<CopyArgs>({
   name: 'copy',
@@ -66,7 +68,16 @@ export default defineModule<CopyArgs>({
         return copyDir({ ...args, local, src: args.src }, ctx);
       }
     }
-    if (args.src !== undefined) [src, content] = await source(args.src, args.remote_src, ctx);
+    if (args.src !== undefined) {
+      const found = await source(args.src, args.remote_src, ctx);
+      if (found === HOST_FOLDER) {
+        if (args.validate !== undefined || args.mode !== undefined || args.directory_mode !== undefined) {
+          throw new ModuleError("copying a folder on the host (remote_src) keeps the source's modes: mode, directory_mode and validate are not supported");
+        }
+        return copyDirOnHost({ ...args, src: args.src }, ctx);
+      }
+      [src, content] = found;
+    }
     else content = Buffer.from(typeof args.content === 'string' ? args.content : JSON.stringify(args.content));
     if (content === PLANNED) {
       const dest = args.dest.endsWith('/') ? `${args.dest}${basename(args.src ?? '')}` : args.dest;
