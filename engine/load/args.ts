@@ -4,6 +4,7 @@
 
 import type { ArgSpec, ArgType, Module } from '../modules/contract.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
+import { isSymbolicMode } from '../core/mode.ts';
 import { didYouMean } from './suggest.ts';
 import { typeName } from '../core/yaml.ts';
 import { isGiven } from '../core/given.ts';
@@ -53,7 +54,9 @@ function coerce(value: unknown, type: ArgType, elements: ArgType | undefined): u
       // A YAML 1.1 octal (0644) arrives as a number already; a string is read as octal, as Ansible does.
       if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0o7777) return value;
       if (typeof value === 'string' && /^0?[0-7]{3,4}$/.test(value)) return parseInt(value, 8);
-      throw new Mistyped(`expected an octal mode such as '0644', got ${JSON.stringify(value)}`);
+      // A symbolic mode stays a string: it is computed against the path's current mode (file-attrs.ts).
+      if (typeof value === 'string' && isSymbolicMode(value)) return value;
+      throw new Mistyped(`expected an octal mode such as '0644' or a symbolic one such as 'u+rwX,g-w,o=', got ${JSON.stringify(value)}`);
     case 'list': {
       const list = Array.isArray(value)
         ? value

@@ -51,6 +51,8 @@ export interface Plan {
    * with this reason, unless the task says `check_mode: false`.
    */
   unpredictable?: string;
+  /** The module decided not to act (unarchive's `creates` exists): the task is reported skipped with this reason. */
+  skipped?: string;
   /** The only step that writes. Called only when `changed` and not in --check. May return more result values. */
   apply?: () => Promise<Record<string, unknown> | void>;
   /** apply() is work that changes nothing (wait_for's wait): it runs although `changed` is false, never in --check. */

@@ -3,7 +3,8 @@
 // Result `checksum` is the sha256 of the content (Ansible's is sha1).
 
 import { basename } from 'node:path';
-import { asBecome } from './file-attrs.ts';
+import { asBecome, resolveMode, type ModeArg } from './file-attrs.ts';
+import { copyDir, copyDirOnHost } from './copy-dir.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { omitNulls } from '../core/given.ts';
 import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
@@ -12,21 +13,20 @@ interface CopyArgs extends PlaceFileArgs {
   src?: string;
   content?: unknown;
   remote_src: boolean;
+  directory_mode?: ModeArg;
 }
 
 /** The file to copy: read from the controller, or (remote_src) only stat'ed on the host. */
-async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile | typeof PLANNED]> {
+async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile | typeof PLANNED] | typeof HOST_FOLDER> {
   if (remote) {
     const st = await ctx.conn.stat(src, { checksum: true, follow: true, ...asBecome(ctx.become) });
     if (!st.exists) throw new ModuleError(`Source ${src} not found`);
+    if (st.type === 'directory') return HOST_FOLDER;
     if (st.type !== 'file') throw new ModuleError(`src ${src} is a ${st.type}: only files can be copied`);
     return [src, { hostPath: src, sha256: st.sha256 ?? '', size: st.size ?? 0 }];
   }
   // Read through the controller connection: in --check it also sees files an earlier task would make (pki).
   const path = ctx.findFile(src, 'files');
-  if ((await ctx.controller.stat(path, { follow: true })).type === 'directory') {
-    throw new ModuleError(`src ${src} is a directory: copying directories is not supported`);
-  }
   const content = await ctx.controller.get(path);
   if (content !== null) return [path, content];
   // An earlier task of this --check run makes the file, and what it will hold is not known yet.
@@ -36,6 +36,7 @@ async function source(src: string, remote: boolean, ctx: ModuleContext): Promise
 }
 
 const PLANNED = 'planned by an earlier task' as const;
+const HOST_FOLDER = 'a folder on the host' as const;
 
 export default defineModule<CopyArgs>({
   name: 'copy',
@@ -51,6 +52,7 @@ export default defineModule<CopyArgs>({
       force: { type: 'bool', default: true, description: 'false: only write when dest does not exist.' },
       validate: { type: 'str', description: 'Check the new file before it replaces dest: a command with %s for its path.' },
       remote_src: { type: 'bool', default: false, description: 'src is a path on the host, not on the controller.' },
+      directory_mode: { type: 'mode', description: 'Copying a folder: the mode of the folders made or found (default: kept, 0755 when new).' },
     },
     mutuallyExclusive: [['src', 'content']],
     requiredOneOf: [['src', 'content']],
@@ -59,11 +61,28 @@ export default defineModule<CopyArgs>({
     const args = omitNulls(given);
     let content: Buffer | HostFile | typeof PLANNED;
     let src: string | undefined;
-    if (args.src !== undefined) [src, content] = await source(args.src, args.remote_src, ctx);
+    if (args.src !== undefined && !args.remote_src) {
+      // A folder (src: dir puts dir under dest; src: dir/ puts what is inside it).
+      const local = ctx.findFile(args.src, 'files');
+      if ((await ctx.controller.stat(local, { follow: true })).type === 'directory') {
+        if (args.validate !== undefined) throw new ModuleError('validate cannot be used when copying a folder');
+        return copyDir({ ...args, local, src: args.src }, ctx);
+      }
+    }
+    if (args.src !== undefined) {
+      const found = await source(args.src, args.remote_src, ctx);
+      if (found === HOST_FOLDER) {
+        if (args.validate !== undefined || args.mode !== undefined || args.directory_mode !== undefined) {
+          throw new ModuleError("copying a folder on the host (remote_src) keeps the source's modes: mode, directory_mode and validate are not supported");
+        }
+        return copyDirOnHost({ ...args, src: args.src }, ctx);
+      }
+      [src, content] = found;
+    }
     else content = Buffer.from(typeof args.content === 'string' ? args.content : JSON.stringify(args.content));
     if (content === PLANNED) {
       const dest = args.dest.endsWith('/') ? `${args.dest}${basename(args.src ?? '')}` : args.dest;
-      return { changed: true, msg: `copy ${src} (${PLANNED})`, result: { src, dest }, effects: [{ path: dest, state: 'file', mode: args.mode ?? undefined }] };
+      return { changed: true, msg: `copy ${src} (${PLANNED})`, result: { src, dest }, effects: [{ path: dest, state: 'file', mode: resolveMode(args.mode, undefined, false) }] };
     }
     return placeFile(
       {

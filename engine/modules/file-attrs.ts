@@ -2,17 +2,24 @@
 
 import { type BecomeOptions, type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
+import { formatMode, resolveMode, type ModeArg } from '../core/mode.ts';
+
+export { formatMode, isSymbolicMode, resolveMode, symbolicToOctal, type ModeArg } from '../core/mode.ts';
+
 
 export interface WantedAttrs {
+  mode?: ModeArg;
+  owner?: string;
+  group?: string;
+}
+
+/** Attributes to set, with the mode computed. */
+export interface AttrChanges {
   mode?: number;
   owner?: string;
   group?: string;
 }
 
-/** Ansible's way of printing a mode: '0644'. */
-export function formatMode(mode: number | undefined): string | undefined {
-  return mode === undefined ? undefined : mode.toString(8).padStart(4, '0');
-}
 
 /** An owner or group given by name or by number matches what stat found. */
 function sameId(wanted: string, name: string | undefined, id: number | undefined): boolean {
@@ -21,20 +28,21 @@ function sameId(wanted: string, name: string | undefined, id: number | undefined
 
 /** The attributes that differ from what is there (all those asked for when the path does not exist yet). */
 // `!= null`: an argument written empty in YAML arrives as null, which means "not given".
-export function attrChanges(wanted: WantedAttrs, st: FileStat): WantedAttrs {
-  const changes: WantedAttrs = {};
-  if (wanted.mode != null && (!st.exists || st.mode !== wanted.mode)) changes.mode = wanted.mode;
+export function attrChanges(wanted: WantedAttrs, st: FileStat, newIsDir = false): AttrChanges {
+  const changes: AttrChanges = {};
+  const mode = resolveMode(wanted.mode, st.exists ? st.mode : undefined, st.exists ? st.type === 'directory' : newIsDir);
+  if (mode != null && (!st.exists || st.mode !== mode)) changes.mode = mode;
   if (wanted.owner != null && (!st.exists || !sameId(wanted.owner, st.owner, st.uid))) changes.owner = wanted.owner;
   if (wanted.group != null && (!st.exists || !sameId(wanted.group, st.group, st.gid))) changes.group = wanted.group;
   return changes;
 }
 
-export function hasChanges(changes: WantedAttrs): boolean {
+export function hasChanges(changes: AttrChanges): boolean {
   return changes.mode !== undefined || changes.owner !== undefined || changes.group !== undefined;
 }
 
 /** Words describing a change, for `msg`: "mode 0600→0644, owner root→www-data". */
-export function describeChanges(changes: WantedAttrs, st: FileStat): string {
+export function describeChanges(changes: AttrChanges, st: FileStat): string {
   const parts: string[] = [];
   if (changes.mode !== undefined) parts.push(`mode ${formatMode(st.mode) ?? '-'}→${formatMode(changes.mode)}`);
   if (changes.owner !== undefined) parts.push(`owner ${st.owner ?? '-'}→${changes.owner}`);
@@ -43,7 +51,7 @@ export function describeChanges(changes: WantedAttrs, st: FileStat): string {
 }
 
 /** chmod/chown commands for `path` (-h: a link itself; -R: a whole tree). */
-export function attrCommands(path: string, changes: WantedAttrs, flags: { recurse?: boolean; link?: boolean } = {}): string[] {
+export function attrCommands(path: string, changes: AttrChanges, flags: { recurse?: boolean; link?: boolean } = {}): string[] {
   const p = shellQuote(path);
   const commands: string[] = [];
   const r = flags.recurse ? '-R ' : '';

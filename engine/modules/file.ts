@@ -8,7 +8,7 @@ import { type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule, type FileDiff, type FileEffect, type ModuleContext, type Plan } from './contract.ts';
 import { omitNulls } from '../core/given.ts';
-import { asBecome, attrChanges, attrCommands, attrResult, describeChanges, formatMode, hasChanges, type WantedAttrs } from './file-attrs.ts';
+import { asBecome, attrChanges, attrCommands, attrResult, describeChanges, formatMode, hasChanges, resolveMode, symbolicToOctal, type WantedAttrs } from './file-attrs.ts';
 
 type State = 'file' | 'directory' | 'touch' | 'absent' | 'link' | 'hard';
 
@@ -107,12 +107,13 @@ function planAttrs(args: FileArgs, ctx: ModuleContext, st: FileStat, state: Stat
 }
 
 async function planDirectory(args: FileArgs, ctx: ModuleContext, st: FileStat): Promise<Plan> {
-  const effect: FileEffect = { path: args.path, state: 'directory', mode: args.mode ?? st.mode, owner: args.owner ?? st.owner, group: args.group ?? st.group };
+  const mode = resolveMode(args.mode, st.exists ? st.mode : undefined, true);
+  const effect: FileEffect = { path: args.path, state: 'directory', mode: mode ?? st.mode, owner: args.owner ?? st.owner, group: args.group ?? st.group };
   if (!st.exists) {
     return changePlan(args, ctx, st, {
-      msg: `create directory ${args.path}${args.mode != null ? ` ${formatMode(args.mode)}` : ''}`,
-      commands: [`mkdir -p -- ${shellQuote(args.path)}`, ...attrCommands(args.path, attrChanges(args, st))],
-      after: { ...args, state: 'directory' },
+      msg: `create directory ${args.path}${mode != null ? ` ${formatMode(mode)}` : ''}`,
+      commands: [`mkdir -p -- ${shellQuote(args.path)}`, ...attrCommands(args.path, attrChanges(args, st, true))],
+      after: { owner: args.owner, group: args.group, mode, state: 'directory' },
       effect,
     }, 'directory');
   }
@@ -122,8 +123,12 @@ async function planDirectory(args: FileArgs, ctx: ModuleContext, st: FileStat): 
   if (!args.recurse || !(await treeDiffers(args, ctx))) return planAttrs(args, ctx, st, 'directory', effect);
   return changePlan(args, ctx, st, {
     msg: `${args.path}: set attributes recursively`,
-    commands: attrCommands(args.path, { mode: args.mode, owner: args.owner, group: args.group }, { recurse: true }),
-    after: { ...args, state: 'directory' },
+    commands: [
+      ...attrCommands(args.path, { owner: args.owner, group: args.group }, { recurse: true }),
+      // A symbolic mode is applied by chmod itself to each path, against that path's own mode.
+      ...(args.mode == null ? [] : [`chmod -R ${typeof args.mode === 'number' ? args.mode.toString(8) : shellQuote(args.mode)} -- ${shellQuote(args.path)}`]),
+    ],
+    after: { owner: args.owner, group: args.group, mode, state: 'directory' },
     effect,
   }, 'directory');
 }
@@ -133,16 +138,33 @@ async function treeDiffers(args: FileArgs, ctx: ModuleContext): Promise<boolean>
   const tests: string[] = [];
   if (args.owner != null) tests.push(`! -user ${shellQuote(args.owner)}`);
   if (args.group != null) tests.push(`! -group ${shellQuote(args.group)}`);
-  if (args.mode != null) tests.push(`! -perm ${args.mode.toString(8)}`);
+  if (typeof args.mode === 'number') tests.push(`! -perm ${args.mode.toString(8)}`);
+  if (typeof args.mode === 'string') return (await symbolicTreeDiffers(args.path, args.mode, ctx)) || (tests.length > 0 && treeFinds(args.path, tests, ctx));
   if (tests.length === 0) return false;
-  const r = await ctx.conn.exec(`find ${shellQuote(args.path)} \\( ${tests.join(' -o ')} \\) -print -quit`, asBecome(ctx.become));
-  if (r.rc !== 0) throw new ModuleError(`cannot inspect ${args.path}: ${r.stderr.trim()}`, { path: args.path });
+  return treeFinds(args.path, tests, ctx);
+}
+
+/** Whether find finds a path under `path` failing one of `tests`. */
+async function treeFinds(path: string, tests: string[], ctx: ModuleContext): Promise<boolean> {
+  const r = await ctx.conn.exec(`find ${shellQuote(path)} \\( ${tests.join(' -o ')} \\) -print -quit`, asBecome(ctx.become));
+  if (r.rc !== 0) throw new ModuleError(`cannot inspect ${path}: ${r.stderr.trim()}`, { path });
   return r.stdout.trim() !== '';
+}
+
+/** A symbolic mode with recurse: every path's mode, computed against its own, in one listing. */
+async function symbolicTreeDiffers(path: string, mode: string, ctx: ModuleContext): Promise<boolean> {
+  const r = await ctx.conn.exec(`find ${shellQuote(path)} ! -type l -printf '%y %m\\n'`, asBecome(ctx.become));
+  if (r.rc !== 0) throw new ModuleError(`cannot inspect ${path}: ${r.stderr.trim()}`, { path });
+  return r.stdout.split('\n').filter(Boolean).some((line) => {
+    const [type, octal] = line.split(' ');
+    const current = parseInt(octal, 8);
+    return symbolicToOctal(mode, current, type === 'd') !== current;
+  });
 }
 
 function planTouch(args: FileArgs, ctx: ModuleContext, st: FileStat): Plan {
   // Touching always changes the times, so it is always a change (as in Ansible).
-  const changes = st.exists ? attrChanges(args, st) : { mode: args.mode ?? 0o644, owner: args.owner, group: args.group };
+  const changes = st.exists ? attrChanges(args, st) : { mode: resolveMode(args.mode, undefined, false) ?? 0o644, owner: args.owner, group: args.group };
   const after = { ...st, ...changes };
   const effect: FileEffect =
     st.type === 'directory'
@@ -196,14 +218,14 @@ async function planHard(args: FileArgs, ctx: ModuleContext): Promise<Plan> {
     Object.assign(st, { type: type.startsWith('regular') ? 'file' : type === 'directory' ? 'directory' : type === 'symbolic link' ? 'link' : 'other', mode: parseInt(mode, 8), owner, group, uid: Number(uid), gid: Number(gid), size: Number(size) });
     inode = ino;
   }
-  const effect: FileEffect = { path: args.path, state: 'file', mode: args.mode, owner: args.owner, group: args.group };
+  const effect: FileEffect = { path: args.path, state: 'file', mode: resolveMode(args.mode, st.mode, false), owner: args.owner, group: args.group };
   if (inode === srcInode) return planAttrs(args, ctx, st, 'hard', effect);
   if (st.exists && !args.force) throw new ModuleError(`refusing to replace ${args.path} with a hard link (use force)`, { path: args.path });
   if (st.type === 'directory') throw new ModuleError(`${args.path} is a directory, cannot hard link`, { path: args.path });
   return changePlan(args, ctx, st, {
     msg: `hard link ${args.path} -> ${src}`,
     commands: [`ln -f -- ${shellQuote(srcPath)} ${p}`, ...attrCommands(args.path, attrChanges(args, { exists: false }))],
-    after: { ...args, state: 'hard', target: src },
+    after: { owner: args.owner, group: args.group, mode: resolveMode(args.mode, undefined, false), state: 'hard', target: src },
     effect,
   }, 'hard');
 }

@@ -11,14 +11,14 @@ import { type ExecResult, type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { parseStat, statCommand } from '../connection/shell-ops.ts';
 import { ModuleError, defineModule, type ModuleContext, type Plan } from './contract.ts';
-import { asBecome, attrChanges, attrCommands, describeChanges, formatMode, hasChanges } from './file-attrs.ts';
+import { asBecome, attrChanges, attrCommands, describeChanges, formatMode, hasChanges, resolveMode, type ModeArg } from './file-attrs.ts';
 import { omitNulls } from '../core/given.ts';
 
 interface GetUrlArgs {
   url: string;
   dest: string;
   checksum: string;
-  mode?: number;
+  mode?: ModeArg;
   owner?: string;
   group?: string;
   force: boolean;
@@ -140,7 +140,7 @@ export default defineModule<GetUrlArgs>({
     const wanted = hex ?? digestFromSums(sums ?? '', urlFileName(args.url) ?? posix.basename(dest), sumsUrl ?? '');
     const isFile = st.exists && st.type === 'file';
     // Replacing a file keeps its mode and owner unless the task sets them, as copy does.
-    const mode = args.mode ?? (isFile ? st.mode : undefined) ?? 0o644;
+    const mode = resolveMode(args.mode, isFile ? st.mode : undefined, false) ?? (isFile ? st.mode : undefined) ?? 0o644;
     const owner = args.owner ?? (isFile ? st.owner : undefined);
     const group = args.group ?? (isFile ? st.group : undefined);
     const result: Record<string, unknown> = { url: args.url, dest, checksum: wanted, checksum_dest: st.sha256 ?? null, mode: formatMode(mode), owner, group, state: 'file' };

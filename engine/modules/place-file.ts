@@ -11,7 +11,7 @@ import { UnreachableError, type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, type ModuleContext, type Plan } from './contract.ts';
 import { fileDiff } from './diff-text.ts';
-import { asBecome, attrChanges, attrCommands, describeChanges, formatMode, hasChanges } from './file-attrs.ts';
+import { asBecome, attrChanges, attrCommands, describeChanges, formatMode, hasChanges, resolveMode, type ModeArg } from './file-attrs.ts';
 
 /** A file already on the host (copy with remote_src), copied there without passing through the controller. */
 export interface HostFile {
@@ -23,7 +23,7 @@ export interface HostFile {
 /** The arguments copy and template share: where the file goes and how it is placed. */
 export interface PlaceFileArgs {
   dest: string;
-  mode?: number;
+  mode?: ModeArg;
   owner?: string;
   group?: string;
   /** Keep the old file as `dest.<timestamp>~` before replacing it. */
@@ -40,17 +40,23 @@ export interface PlaceFileRequest extends PlaceFileArgs {
   nameInDir?: string;
   /** Extra values for the result (src). */
   result?: Record<string, unknown>;
+  /** dest's stat with checksum, when the caller read it already (saves a round trip). */
+  known?: FileStat;
 }
 
 export function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
-/** Ansible's backup name: the file's path and the time, ending with '~'. */
-function backupName(dest: string): string {
-  const d = new Date();
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${dest}.${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}@${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}~`;
+/**
+ * Copy dest to Ansible's backup name, `<dest>.<pid>.<YYYY-MM-DD@HH:MM:SS>~` (the pid and time of the host's shell,
+ * as Ansible's are the module's on the host), in one exec; returns the name.
+ */
+export async function backupFile(dest: string, ctx: ModuleContext): Promise<string> {
+  const d = shellQuote(dest);
+  const r = await ctx.conn.exec(`b=${d}.$$.$(date +%Y-%m-%d@%H:%M:%S~) && cp -p -- ${d} "$b" && printf %s "$b"`, asBecome(ctx.become));
+  if (r.rc !== 0) throw new ModuleError(`cannot back up ${dest}: ${r.stderr.trim()}`);
+  return r.stdout;
 }
 
 /** Connection errors other than unreachable become task failures with a message naming the path. */
@@ -60,6 +66,7 @@ function asModuleError(error: unknown, what: string): Error {
 }
 
 async function statDest(request: PlaceFileRequest, ctx: ModuleContext): Promise<[string, FileStat]> {
+  if (request.known) return [request.dest, request.known];
   const stat = (path: string): Promise<FileStat> => ctx.conn.stat(path, { checksum: true, ...asBecome(ctx.become) });
   const intoDir = (dir: string): string => {
     if (!request.nameInDir) throw new ModuleError(`${dir} is a directory: give dest a file name`);
@@ -116,7 +123,7 @@ export async function placeFile(request: PlaceFileRequest, ctx: ModuleContext): 
   const content = request.content;
   const checksum = Buffer.isBuffer(content) ? sha256(content) : content.sha256;
   // Replacing a file keeps its mode and owner unless the task sets them (a link is replaced by a file).
-  const mode = request.mode ?? (isFile ? st.mode : undefined) ?? 0o644;
+  const mode = resolveMode(request.mode, isFile ? st.mode : undefined, false) ?? (isFile ? st.mode : undefined) ?? 0o644;
   const owner = request.owner ?? (isFile ? st.owner : undefined);
   const group = request.group ?? (isFile ? st.group : undefined);
   const result: Record<string, unknown> = {
@@ -163,10 +170,7 @@ export async function placeFile(request: PlaceFileRequest, ctx: ModuleContext): 
     apply: async () => {
       const applied: Record<string, unknown> = {};
       if (request.backup && isFile) {
-        const backupFile = backupName(dest);
-        const r = await ctx.conn.exec(`cp -p -- ${shellQuote(dest)} ${shellQuote(backupFile)}`, asBecome(ctx.become));
-        if (r.rc !== 0) throw new ModuleError(`cannot back up ${dest}: ${r.stderr.trim()}`);
-        applied.backup_file = backupFile;
+        applied.backup_file = await backupFile(dest, ctx);
       }
       const attrs = { mode, owner, group, validate: request.validate };
       if (!Buffer.isBuffer(content)) {

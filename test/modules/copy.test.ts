@@ -84,7 +84,7 @@ t.test('backup keeps the old file; force=false leaves an existing file alone', a
   const dir = t.testdir({ f: 'old\n' });
   const out = await runModule(copy, { content: 'new\n', dest: `${dir}/f`, backup: true }, makeContext());
   const backup = out.result.backup_file as string;
-  t.match(backup, /\/f\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
+  t.match(backup, /\/f\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
   t.equal(readFileSync(backup, 'utf8'), 'old\n');
   t.equal(readFileSync(`${dir}/f`, 'utf8'), 'new\n');
   const kept = await runModule(copy, { content: 'other\n', dest: `${dir}/f`, force: false }, makeContext());

@@ -1,0 +1,70 @@
+// fetch: a host file copied to the controller, laid out as Ansible's: dest/<inventory_hostname>/<src path>, or with
+// flat, dest itself (dest ending in / takes the file's name). A relative dest is relative to the playbook's folder.
+// Warm is one round trip to the host (a stat with checksum) and a local stat; cold adds one read.
+// The checksums in the result are sha256 (Ansible's are sha1), as kplay's stat.
+
+import { createHash } from 'node:crypto';
+import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
+import { shellQuote } from '../core/shell.ts';
+import { ModuleError, defineModule } from './contract.ts';
+import { asBecome } from './file-attrs.ts';
+
+interface FetchArgs {
+  src: string;
+  dest: string;
+  flat: boolean;
+  fail_on_missing: boolean;
+  validate_checksum: boolean;
+}
+
+export default defineModule<FetchArgs>({
+  name: 'fetch',
+  spec: {
+    args: {
+      src: { type: 'str', required: true, description: 'The file on the host.' },
+      dest: { type: 'str', required: true, description: 'A folder on the controller (or, with flat, the file).' },
+      flat: { type: 'bool', default: false, description: 'dest is the file itself, without the host name and src path below it.' },
+      fail_on_missing: { type: 'bool', default: true },
+      validate_checksum: { type: 'bool', default: true, description: 'Check the copy against the host file\'s checksum.' },
+    },
+  },
+  async plan(args, ctx) {
+    const src = posix.normalize(args.src);
+    let dest = args.dest;
+    // A relative dest is relative to the playbook's folder, as Ansible's path_dwim.
+    if (!isAbsolute(dest)) dest = resolve(typeof ctx.vars.playbook_dir === 'string' ? ctx.vars.playbook_dir : process.cwd(), dest);
+    if (args.flat) {
+      if (args.dest.endsWith('/')) dest = join(dest, posix.basename(src));
+    } else {
+      const under = isAbsolute(src) ? src : `/${src}`;
+      dest = join(dest, ctx.hostName, under);
+    }
+    const remote = await ctx.conn.stat(src, { checksum: true, follow: true, ...asBecome(ctx.become) });
+    if (!remote.exists) {
+      const msg = 'the remote file does not exist, not transferring, ignored';
+      if (args.fail_on_missing) throw new ModuleError(msg, { file: src });
+      return { changed: false, msg, result: { file: src, msg } };
+    }
+    if (remote.type === 'directory') throw new ModuleError('remote file is a directory, fetch cannot work on directories', { file: src });
+    const local = await ctx.controller.stat(dest, { checksum: true, follow: true });
+    const result = { dest, file: src, checksum: remote.sha256, remote_checksum: remote.sha256 };
+    if (local.exists && local.sha256 === remote.sha256) return { changed: false, result };
+    return {
+      changed: true,
+      msg: `fetch ${src} to ${dest}`,
+      result,
+      apply: async () => {
+        const content = await ctx.conn.get(src, asBecome(ctx.become));
+        if (content === null) throw new ModuleError(`the remote file disappeared: ${src}`, { file: src });
+        const sum = createHash('sha256').update(content).digest('hex');
+        if (args.validate_checksum && sum !== remote.sha256) {
+          throw new ModuleError('checksum mismatch', { file: src, dest, checksum: sum, remote_checksum: remote.sha256 });
+        }
+        const r = await ctx.controller.exec(`mkdir -p -- ${shellQuote(dirname(dest))}`);
+        if (r.rc !== 0) throw new ModuleError(`cannot make ${dirname(dest)}: ${r.stderr.trim()}`);
+        await ctx.controller.put(dest, content, { mode: local.exists ? local.mode : 0o644 });
+        return { checksum: sum };
+      },
+    };
+  },
+});
