@@ -37,7 +37,7 @@ async function load() {
       entryPoints: [join(home, 'engine', 'cli.ts')],
       outdir: tmp,
       bundle: true,
-      splitting: true, // what only some runs need (ssh2, listr2, node-forge) stays in chunks loaded on demand
+      splitting: true, // what only some runs need (ssh2, the live view, node-forge) stays in chunks loaded on demand
       platform: 'node',
       format: 'esm',
       target: 'node20',
