@@ -27,6 +27,8 @@ export interface PtyOptions {
   interruptWhen?: (output: string) => boolean;
   /** Run with stdout piped instead (no terminal), for comparison. */
   piped?: boolean;
+  /** The kplay to run (default: this clone's bin/kplay.js, with this node). */
+  bin?: string;
 }
 
 export function runInPty(args: string[], options: PtyOptions): Promise<PtyResult> {
@@ -37,7 +39,7 @@ export function runInPty(args: string[], options: PtyOptions): Promise<PtyResult
     'unset NODE_OPTIONS',
     options.piped ? ':' : `stty cols ${options.cols} rows ${options.rows}`,
     // Not exec'd: `script` stops reading once its child is gone, and the shell outlives kplay (it waits for it).
-    `${quote(process.execPath)} ${quote(KPLAY)} ${args.map(quote).join(' ')}`,
+    `${options.bin ? quote(options.bin) : `${quote(process.execPath)} ${quote(KPLAY)}`} ${args.map(quote).join(' ')}`,
     `rc=$?; times > ${quote(cpuFile)}; exit $rc`,
   ].join('; ');
   const started = Date.now();
