@@ -49,9 +49,10 @@ export async function cachedBundle(home, sourcesTime) {
   return bundle;
 }
 
-// `node bin/build.js`: the packed bundle, in dist/.
+// `node bin/build.js`: the bundle to pack, in dist/ (npm's prepack); `--clean` removes it again (postpack), so a
+// clone never keeps a bundle older than its sources.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const home = join(dirname(fileURLToPath(import.meta.url)), '..');
   rmSync(join(home, 'dist'), { recursive: true, force: true });
-  await buildBundle(home, join(home, 'dist'));
+  if (process.argv[2] !== '--clean') await buildBundle(home, join(home, 'dist'));
 }

@@ -71,7 +71,7 @@ export type RunEvent = (
     }
   | { type: 'warning'; message: string; host?: string }
   /** Bad input found before any host was touched (for --output json; text prints it on stderr). */
-  | { type: 'error'; message: string; file?: string; line?: number; col?: number }
+  | { type: 'error'; message: string; file?: string; line?: number; col?: number; hint?: string }
   | { type: 'recap'; hosts: Record<string, HostCounts> }
 ) &
   EventTimes;

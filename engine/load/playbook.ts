@@ -7,6 +7,7 @@ import { LoaderContext, roleEntry } from './context.ts';
 import type { Inherited, Node, Play, Playbook } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
+import { didYouMean } from './suggest.ts';
 import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject, type YamlValue } from './yaml.ts';
 
 const PLAY_KEYWORDS = new Set([
@@ -83,7 +84,7 @@ async function parsePlay(obj: YamlObject, ctx: LoaderContext, baseDir: string): 
   const pos = posOf(obj) as SourcePos;
   for (const key of Object.keys(obj)) {
     if (!PLAY_KEYWORDS.has(key)) {
-      const hint = ['block', 'command', 'shell', 'copy', 'file', 'template'].includes(key) ? ' (tasks go under "tasks:")' : '';
+      const hint = ['block', 'command', 'shell', 'copy', 'file', 'template'].includes(key) ? ' (tasks go under "tasks:")' : didYouMean(key, PLAY_KEYWORDS);
       fail(posOf(obj, key), `unknown play keyword "${key}"${hint}`);
     }
   }

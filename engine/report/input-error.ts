@@ -1,5 +1,5 @@
 // Bad input, shown to a person or a program: `file:line:col: message`, then the source line with a caret under the
-// column (text), or one `{"type":"error"}` event on stdout (--output json). Exit code 1 either way.
+// column, on stderr; with --output json also one `{"type":"error"}` event on stdout, its only line. Exit code 1.
 
 import { readFileSync } from 'node:fs';
 import type { RunEvent } from '../core/events.ts';
@@ -24,14 +24,15 @@ export function reportInputError(error: ErrorLike, options: { json: boolean; pre
   if (options.json) {
     const event: RunEvent = {
       type: 'error',
-      message: error.message + (hint ? ` (${hint})` : ''),
+      message: error.message,
       ...(error.pos ? { file: error.pos.file, line: error.pos.line, col: error.pos.col } : {}),
+      ...(hint ? { hint } : {}),
       time: new Date().toISOString(),
       elapsed: 0,
       duration: 0,
     };
     process.stdout.write(`${JSON.stringify(event)}\n`);
-    return 1;
+    // and for the person who ran it, the same on stderr (only the event is on stdout)
   }
   const lines = [`${options.prefix ?? ''}${error.message}`, ...sourceExcerpt(error.pos)];
   if (hint) lines.push(`hint: ${hint}`);

@@ -94,6 +94,8 @@ export class PlainFormatter {
    */
   private details(event: ResultEvent, failed: boolean): string {
     if (event.censored) return event.msg ?? '';
+    // Facts gathering shows no result at any -v, as Ansible's (its facts are for variables, not for the screen).
+    if (!failed && FACT_MODULES.has(event.task.module)) return '';
     const debug = isDebug(event);
     if (this.options.verbosity === 0 && !debug) return failed ? (event.msg ?? '') : '';
     const values = debug
@@ -103,6 +105,8 @@ export class PlainFormatter {
     return JSON.stringify(values, null, debug || this.options.verbosity >= 3 ? 4 : undefined);
   }
 }
+
+const FACT_MODULES = new Set(['setup', 'gather_facts']);
 
 function isDebug(event: ResultEvent): boolean {
   return event.task.module === 'debug' && event.status === 'ok';
