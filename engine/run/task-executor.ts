@@ -10,6 +10,7 @@ import { PlannedConnection } from '../connection/planned.ts';
 import { ModuleError, type FileDiff, type Module, type ModuleContext } from '../modules/contract.ts';
 import { conditionsHold, createScope, evaluate, ExpressionError, renderValue, UndefinedVariableError } from '../vars/expression.ts';
 import { findFile } from './find-file.ts';
+import { crashMessage } from './crash.ts';
 import { ConnectionPool } from './connections.ts';
 import type { PlayContext } from './context.ts';
 import type { TaskRef, TaskStatus } from '../core/events.ts';
@@ -53,7 +54,7 @@ function withExecDefaults(conn: Connection, defaults: Pick<ExecOptions, 'env' | 
   });
 }
 
-function errorMessage(error: unknown, task: TaskNode): string {
+function errorMessage(error: unknown, task: TaskNode, verbosity = 0): string {
   if (error instanceof InputError) {
     // An error inside a template file names the template; say which task rendered it too.
     if (error.pos && error.pos.file !== displayPath(task.pos.file)) {
@@ -64,7 +65,7 @@ function errorMessage(error: unknown, task: TaskNode): string {
   if (error instanceof UndefinedVariableError || error instanceof ExpressionError) {
     return `${formatPos({ ...task.pos, file: displayPath(task.pos.file) })}: task "${task.name ?? task.module}": ${error.message}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? crashMessage(error, verbosity) : String(error);
 }
 
 export class TaskExecutor {
@@ -83,7 +84,8 @@ export class TaskExecutor {
       pc.reporter.event({ type: 'host_task', host: host.name, task: ref });
       outcome = task.loop ? await this.runLoop(task, host, vars, ref, noLog) : await this.runWithRetries(task, host, vars, {});
     } catch (error) {
-      outcome = { status: 'failed', result: { failed: true, msg: errorMessage(error, task) }, msg: errorMessage(error, task) };
+      const msg = errorMessage(error, task, pc.options.verbosity);
+      outcome = { status: 'failed', result: { failed: true, msg }, msg };
     }
     const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
     if (!task.loop || outcome.result.results === undefined) {
@@ -152,7 +154,8 @@ export class TaskExecutor {
       try {
         outcome = await this.runWithRetries(task, host, vars, itemVars);
       } catch (error) {
-        outcome = { status: 'failed', result: { failed: true, msg: errorMessage(error, task) }, msg: errorMessage(error, task) };
+        const msg = errorMessage(error, task, this.pc.options.verbosity);
+        outcome = { status: 'failed', result: { failed: true, msg }, msg };
       }
       const label = loop.label !== undefined ? renderValue(loop.label, createScope({ ...vars, ...itemVars }).strict) : items[i];
       results.push({ ...outcome.result, [loop.loopVar]: items[i], item: items[i], ansible_loop_var: loop.loopVar });
