@@ -43,6 +43,8 @@ export interface ProgressInfo {
   bytes?: { done: number; total?: number };
   /** Seconds left before a wait gives up. */
   secondsLeft?: number;
+  /** When (epoch ms) a wait gives up: the live view counts down to it. */
+  until?: number;
   text?: string;
 }
 

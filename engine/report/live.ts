@@ -410,6 +410,7 @@ function progressText(progress: ProgressInfo | undefined): string {
     parts.push(progress.bytes.total ? `${mb(progress.bytes.done)}/${mb(progress.bytes.total)} MB` : `${mb(progress.bytes.done)} MB`);
   }
   if (progress.secondsLeft !== undefined) parts.push(`${Math.max(0, Math.ceil(progress.secondsLeft))}s left`);
+  else if (progress.until !== undefined) parts.push(`${Math.max(0, Math.ceil((progress.until - Date.now()) / 1000))}s left`);
   if (progress.text) parts.push(progress.text);
   return parts.length ? ` ${parts.join(' ')}` : '';
 }

@@ -11,6 +11,7 @@ import { ModuleError, type FileDiff, type Module, type ModuleContext } from '../
 import { conditionsHold, createScope, evaluate, ExpressionError, renderValue, UndefinedVariableError } from '../vars/expression.ts';
 import { findFile } from './find-file.ts';
 import { crashMessage } from './crash.ts';
+import { startProgress } from './progress.ts';
 import { ConnectionPool } from './connections.ts';
 import type { PlayContext } from './context.ts';
 import type { TaskRef, TaskStatus } from '../core/events.ts';
@@ -292,6 +293,8 @@ export class TaskExecutor {
           if (pc.options.verbosity > 0) pc.reporter.event({ type: 'warning', host: host.name, message });
         },
       };
+      const progress = startProgress(module.name, args, check);
+      if (progress) pc.reporter.event({ type: 'progress', host: host.name, task: taskRef(task), progress });
       const plan = await module.plan(args, ctx);
       if (plan.unpredictable && check) {
         return { status: 'skipped', result: { skipped: true, changed: false, msg: plan.unpredictable }, msg: plan.unpredictable };

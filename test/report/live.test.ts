@@ -129,3 +129,27 @@ t.test('a terminal that reports no width gets plain lines', async (t) => {
   t.notOk(raw.includes('\u001b'));
   t.match(raw, 'ok: [web2]\n');
 });
+
+t.test('a long task shows its progress: a wait counts down, a download its bytes', async (t) => {
+  const wait = { name: 'wait for the API', module: 'wait_for', file: 'site.yml', line: 3 };
+  const events: RunEvent[] = [
+    { type: 'start', playbook: 'site.yml', check: false, diff: false },
+    { type: 'play', name: 'slow', hosts: ['a', 'b'], tasks: 2 },
+    { type: 'task', task: wait, hosts: ['a', 'b'] },
+    { type: 'host_task', host: 'a', task: wait },
+    { type: 'host_task', host: 'b', task: wait },
+    { type: 'progress', host: 'a', task: wait, progress: { until: Date.now() + 30_000 } },
+    { type: 'progress', host: 'b', task: wait, progress: { bytes: { done: 12_000_000, total: 40_000_000 } } },
+  ];
+  const stream = new CaptureStream({ columns: 120, rows: 40 });
+  const reporter = await createReporter({ output: 'text', tty: true, color: false, verbosity: 0, diff: false, secrets: secrets(), stream });
+  for (const event of events) reporter.event(event);
+  await sleep(300);
+  reporter.event({ type: 'recap', hosts: {} });
+  await reporter.close();
+  const { frames } = await screenOf(stream.text, 120, 40);
+  const seen = frames.flat();
+  t.ok(seen.some((l) => /› a +ok=0 changed=0 +wait for the API 0:00 (30|29)s left$/.test(l)), 'the wait counts down');
+  t.ok(seen.some((l) => /› b +ok=0 changed=0 +wait for the API 0:00 12\.0\/40\.0 MB$/.test(l)), 'the bytes of a download');
+  t.ok(seen.some((l) => /PLAY \[slow\] {2}task 1\/2 \[wait for the API\] 0:00/.test(l)), 'task 1 of 2');
+});
