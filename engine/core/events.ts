@@ -72,6 +72,8 @@ export type RunEvent = (
       censored?: boolean;
     }
   | { type: 'warning'; message: string; host?: string }
+  /** -vvv: how kplay connects to a host, on its first connection. */
+  | { type: 'connection'; host: string; message: string }
   /** Bad input found before any host was touched (for --output json; text prints it on stderr). */
   | { type: 'error'; message: string; file?: string; line?: number; col?: number; hint?: string }
   | { type: 'recap'; hosts: Record<string, HostCounts> }

@@ -144,6 +144,7 @@ export class LiveReporter implements Reporter {
         break;
       case 'warning':
       case 'error':
+      case 'connection':
         this.#above.push(...this.#format.lines(event));
         break;
       case 'recap':

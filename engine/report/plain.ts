@@ -41,6 +41,8 @@ export class PlainFormatter {
         return [];
       case 'error':
         return [this.paint('red', event.message)];
+      case 'connection':
+        return this.options.verbosity >= 3 ? [`<${event.host}> ${event.message}`] : [];
       case 'result':
         return this.result(event);
       case 'warning':

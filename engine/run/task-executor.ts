@@ -12,6 +12,7 @@ import { conditionsHold, createScope, evaluate, ExpressionError, renderValue, Un
 import { findFile } from './find-file.ts';
 import { crashMessage } from './crash.ts';
 import { startProgress } from './progress.ts';
+import { describeConnection } from './connection-info.ts';
 import { ConnectionPool } from './connections.ts';
 import type { PlayContext } from './context.ts';
 import type { TaskRef, TaskStatus } from '../core/events.ts';
@@ -242,6 +243,7 @@ export class TaskExecutor {
       const view = createScope(vars).view;
       const connVars: Record<string, unknown> = {};
       for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = view[key];
+      if (this.pc.options.verbosity >= 3) this.pc.reporter.event({ type: 'connection', host: hostName, message: describeConnection(hostName, connVars) });
       return connVars;
     });
   }

@@ -34,3 +34,16 @@ t.test('-v: facts gathering shows no facts; set_fact its facts once', async (t) 
   t.same(facts(ours.set_fact), facts(ansible.set_fact), 'set_fact: the same values as Ansible');
   t.same(facts(ours.set_fact).ansible_facts, { answer: 42 }, 'once, not nested');
 });
+
+t.test('-vvv: how kplay connects, once per host, without secrets', async (t) => {
+  const cwd = t.testdir({
+    'site.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - command: "true"\n    - command: "true"\n',
+    'inventory.yml': 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_become_password: s3cret-pass\n',
+  });
+  const vvv = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '-vvv'], { cwd });
+  t.equal(vvv.code, 0, vvv.stderr);
+  t.equal(vvv.stdout.match(/^<localhost> ESTABLISH LOCAL CONNECTION FOR USER: \S+$/gm)?.length, 1, 'once');
+  t.notMatch(vvv.stdout, 's3cret-pass');
+  const v = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '-v'], { cwd });
+  t.notMatch(v.stdout, 'ESTABLISH', 'not below -vvv');
+});
