@@ -44,6 +44,10 @@ t.test('npm pack, install the tarball offline into a prefix, run from another fo
   t.equal(roles.code, 0, 'a playbook with a shipped role loads', { output: roles.output });
   t.match(roles.output, /check Kubernetes \{\{ kube_version \}\}/, 'the role kube-common, from the installed package');
 
+  // Node's own start-up, measured the same way at the same moment: the machine is shared, so the bounds are on
+  // what kplay adds to it.
+  const bare = [];
+  for (let i = 0; i < 10; i++) bare.push(await runInPty(['-e', '0'], { cols: 80, rows: 24, cwd: work, piped: true, bin: process.execPath }));
   const version = [];
   const run = [];
   for (let i = 0; i < 10; i++) version.push(await runInPty(['--version'], { cols: 80, rows: 24, cwd: work, piped: true, bin }));
@@ -54,6 +58,8 @@ t.test('npm pack, install the tarball offline into a prefix, run from another fo
   const [runWall, runCpu] = [median(run.map((r) => r.wallMs / 1000)), median(run.map((r) => r.cpu))];
   t.comment(`kplay --version: median ${versionWall.toFixed(3)} s wall, ${versionCpu.toFixed(3)} s CPU`);
   t.comment(`kplay run hello.yml (unchanged): median ${runWall.toFixed(3)} s wall, ${runCpu.toFixed(3)} s CPU`);
-  t.ok(versionCpu < 0.15, `--version: under 0.15 s of CPU (${versionCpu.toFixed(3)})`);
-  t.ok(runCpu < 0.4, `hello run: under 0.4 s of CPU (${runCpu.toFixed(3)})`);
+  const [nodeWall, nodeCpu] = [median(bare.map((r) => r.wallMs / 1000)), median(bare.map((r) => r.cpu))];
+  t.comment(`node -e 0: median ${nodeWall.toFixed(3)} s wall, ${nodeCpu.toFixed(3)} s CPU`);
+  t.ok(versionCpu < nodeCpu + 0.1, `--version: under 0.1 s of CPU more than node alone (${versionCpu.toFixed(3)} vs ${nodeCpu.toFixed(3)})`);
+  t.ok(runCpu < nodeCpu + 0.35, `hello run: under 0.35 s of CPU more than node alone (${runCpu.toFixed(3)} vs ${nodeCpu.toFixed(3)})`);
 });
