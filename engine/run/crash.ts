@@ -1,9 +1,12 @@
 // A module that throws (a bug, not a ModuleError): the message names where, the first stack frame outside kplay
 // (the user's module file and line, source-mapped when the loader maps it), and with -vv the whole stack.
 
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KPLAY_HOME } from '../home.ts';
+
+// Where kplay is (bin/kplay.js says; else this file's place in the sources): frames there are kplay's own. Not read
+// from home.ts, which engine/run/ may not import (eslint layers).
+const KPLAY_HOME = process.env.KPLAY_HOME ?? resolve(fileURLToPath(import.meta.url), '../../..');
 
 export function crashMessage(error: Error, verbosity: number): string {
   const frame = userFrame(error.stack ?? '');
