@@ -15,7 +15,9 @@ import { InputError } from './core/source.ts';
 import { splitKeyValues } from './load/tasks.ts';
 import { isObject, loadYamlFile, typeName } from './core/yaml.ts';
 import { ModuleRegistry } from './modules/registry.ts';
-import { createReporter } from './report/create.ts';
+import { createReporter, PROGRESS_MODES, type Progress } from './report/create.ts';
+import { reportInputError } from './report/input-error.ts';
+import { commandProblem, optionProblem } from './usage.ts';
 import { Masker } from './core/mask.ts';
 import { ConnectionPool } from './run/connections.ts';
 import type { RunOptions } from './run/context.ts';
@@ -41,6 +43,8 @@ Options:
   -f, --forks N            hosts worked on at once (default 50)
       --strategy NAME      linear (default) or free, for every play
       --output FORMAT      text (default) or json (one JSON object per line)
+      --progress MODE      live (default in a terminal), plain (Ansible-like lines) or none (only the end);
+                           also KPLAY_PROGRESS
   -v, --verbose            show task results (-vv more)
       --syntax-check       check the playbook and exit
       --list-hosts         list the hosts each play would run on
@@ -108,39 +112,46 @@ async function askPassword(): Promise<string> {
   return answer;
 }
 
+const OPTIONS = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  check: { type: 'boolean', short: 'C' },
+  diff: { type: 'boolean', short: 'D' },
+  limit: { type: 'string', short: 'l' },
+  tags: { type: 'string', short: 't', multiple: true },
+  'skip-tags': { type: 'string', multiple: true },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  forks: { type: 'string', short: 'f' },
+  strategy: { type: 'string' },
+  output: { type: 'string' },
+  progress: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  'syntax-check': { type: 'boolean' },
+  'list-hosts': { type: 'boolean' },
+  'list-tasks': { type: 'boolean' },
+  'force-handlers': { type: 'boolean' },
+  'ask-become-pass': { type: 'boolean', short: 'K' },
+  'become-password-file': { type: 'string' },
+  'known-hosts': { type: 'string' },
+  'accept-new-host-keys': { type: 'boolean' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+/** --progress, else KPLAY_PROGRESS, else the reporter decides (live in a terminal). */
+function progressMode(value: string | undefined): Progress | undefined {
+  const mode = value ?? (process.env.KPLAY_PROGRESS || undefined);
+  if (mode === undefined) return undefined;
+  if (!(PROGRESS_MODES as readonly string[]).includes(mode)) throw new UsageError(`--progress is ${PROGRESS_MODES.join(', ')} (got "${mode}")`);
+  return mode as Progress;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        inventory: { type: 'string', short: 'i', multiple: true },
-        check: { type: 'boolean', short: 'C' },
-        diff: { type: 'boolean', short: 'D' },
-        limit: { type: 'string', short: 'l' },
-        tags: { type: 'string', short: 't', multiple: true },
-        'skip-tags': { type: 'string', multiple: true },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        forks: { type: 'string', short: 'f' },
-        strategy: { type: 'string' },
-        output: { type: 'string' },
-        verbose: { type: 'boolean', short: 'v', multiple: true },
-        'syntax-check': { type: 'boolean' },
-        'list-hosts': { type: 'boolean' },
-        'list-tasks': { type: 'boolean' },
-        'force-handlers': { type: 'boolean' },
-        'ask-become-pass': { type: 'boolean', short: 'K' },
-        'become-password-file': { type: 'string' },
-        'known-hosts': { type: 'string' },
-        'accept-new-host-keys': { type: 'boolean' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
-    process.stderr.write(`kplay: ${(error as Error).message}\nRun "kplay --help" for usage.\n`);
+    process.stderr.write(`kplay: ${optionProblem((error as Error).message, OPTIONS)}\nRun "kplay --help" for usage.\n`);
     return 1;
   }
   const { values, positionals } = parsed;
@@ -152,11 +163,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kplay ${VERSION}\n`);
     return 0;
   }
-  const [command, playbookArg, ...extra] = positionals;
-  if (command !== 'run' || !playbookArg || extra.length > 0) {
-    process.stderr.write(`kplay: usage: kplay run PLAYBOOK [-i INVENTORY] [options]\nRun "kplay --help" for more.\n`);
+  const problem = commandProblem(positionals);
+  if (problem) {
+    process.stderr.write(`kplay: ${problem}\nRun "kplay --help" for more.\n`);
     return 1;
   }
+  const playbookArg = positionals[1];
   const cwd = process.cwd();
   try {
     const output = values.output ?? 'text';
@@ -164,7 +176,8 @@ export async function main(argv: string[]): Promise<number> {
     const strategy = values.strategy;
     if (strategy !== undefined && strategy !== 'linear' && strategy !== 'free') throw new UsageError('--strategy is linear or free');
     const playbookPath = resolve(cwd, playbookArg);
-    const config = loadConfig({ playbookDir: dirname(playbookPath), cwd });
+    // A playbook named kplay.yml is the playbook, not the project file.
+    const config = loadConfig({ playbookDir: dirname(playbookPath), cwd, except: playbookPath });
     const forks = Number(values.forks ?? config.forks ?? 50);
     if (!Number.isInteger(forks) || forks < 1) throw new UsageError('--forks takes a whole number of at least 1');
     // Without -i or a configured inventory: inventory/ if there is one, else only the implicit localhost (as Ansible).
@@ -207,6 +220,7 @@ export async function main(argv: string[]): Promise<number> {
       color: Boolean(stream.isTTY) && !process.env.NO_COLOR,
       verbosity: options.verbosity,
       diff: options.diff,
+      progress: progressMode(values.progress),
       secrets: masker,
       stream,
     });
@@ -229,8 +243,7 @@ export async function main(argv: string[]): Promise<number> {
     return outcome.exitCode;
   } catch (error) {
     if (error instanceof InputError || error instanceof UsageError || error instanceof LimitError) {
-      process.stderr.write(`${error instanceof InputError ? '' : 'kplay: '}${error.message}\n`);
-      return 1;
+      return reportInputError(error, { json: values.output === 'json', prefix: error instanceof InputError ? '' : 'kplay: ' });
     }
     throw error;
   }

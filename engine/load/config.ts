@@ -76,8 +76,11 @@ const KEYS: Record<Exclude<keyof KplayConfig, 'file'>, Reader> = {
 };
 
 /** Find and read kplay.yml (beside the playbook first, then in the working folder). No file: an empty config. */
-export function loadConfig({ playbookDir, cwd = process.cwd() }: { playbookDir?: string; cwd?: string }): KplayConfig {
-  const candidates = [playbookDir, cwd].filter((d): d is string => d !== undefined).map((d) => join(resolve(d), CONFIG_FILE_NAME));
+export function loadConfig({ playbookDir, cwd = process.cwd(), except }: { playbookDir?: string; cwd?: string; except?: string }): KplayConfig {
+  const candidates = [playbookDir, cwd]
+    .filter((d): d is string => d !== undefined)
+    .map((d) => join(resolve(d), CONFIG_FILE_NAME))
+    .filter((c) => except === undefined || c !== resolve(except)); // the playbook itself, named kplay.yml
   const file = candidates.find((c) => existsSync(c));
   return file ? readConfigFile(file) : { file: null };
 }

@@ -9,6 +9,7 @@ import type { Inherited, Node, Play, Playbook } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
 import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
+import { didYouMean } from './suggest.ts';
 
 const PLAY_KEYWORDS = new Set([
   'name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'become',
@@ -84,7 +85,7 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
   const pos = posOf(obj) as SourcePos;
   for (const key of Object.keys(obj)) {
     if (!PLAY_KEYWORDS.has(key)) {
-      const hint = ['block', 'command', 'shell', 'copy', 'file', 'template'].includes(key) ? ' (tasks go under "tasks:")' : '';
+      const hint = ['block', 'command', 'shell', 'copy', 'file', 'template'].includes(key) ? ' (tasks go under "tasks:")' : didYouMean(key, PLAY_KEYWORDS);
       fail(posOf(obj, key), `unknown play keyword "${key}"${hint}`);
     }
   }

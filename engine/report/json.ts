@@ -1,4 +1,5 @@
-// --output json: one JSON object per line (NDJSON), each a RunEvent as it is, masked; the recap always last.
+// --output json: one JSON object per line (NDJSON), each a RunEvent as it is, masked, with its time and duration
+// (engine/report/timing.ts); the recap always last.
 
 import type { Reporter, RunEvent } from '../core/events.ts';
 import { redactEvent, type Masker } from '../core/mask.ts';
@@ -25,6 +26,8 @@ export class JsonReporter implements Reporter {
   }
 
   #write(event: RunEvent): void {
-    writeLines(this.stream, [JSON.stringify(redactEvent(event, this.masker))]);
+    // A censored result keeps only its status, host and task; its times are no secret.
+    const { time, elapsed, duration } = event;
+    writeLines(this.stream, [JSON.stringify({ ...redactEvent(event, this.masker), time, elapsed, duration })]);
   }
 }

@@ -2,6 +2,7 @@
 
 import type { Reporter, RunEvent, TaskRef } from '../core/events.ts';
 import { formatDiff } from './diff.ts';
+import { FailureLog } from './failures.ts';
 import { redactEvent, type Masker } from '../core/mask.ts';
 import { flush, writeLines } from './output.ts';
 import { formatRecap } from './recap.ts';
@@ -11,6 +12,8 @@ export interface TextOptions {
   color: boolean;
   verbosity: number;
   diff: boolean;
+  /** No progress lines: only warnings, then the failed hosts and the recap at the end (`--progress none`). */
+  quiet?: boolean;
 }
 
 type ResultEvent = Extract<RunEvent, { type: 'result' }>;
@@ -34,7 +37,12 @@ export class PlainFormatter {
       case 'task':
         return this.taskHeader(event.task);
       case 'host_task':
+      case 'progress':
         return [];
+      case 'error':
+        return [this.paint('red', event.message)];
+      case 'connection':
+        return this.options.verbosity >= 3 ? [`<${event.host}> ${event.message}`] : [];
       case 'result':
         return this.result(event);
       case 'warning':
@@ -88,6 +96,8 @@ export class PlainFormatter {
    */
   private details(event: ResultEvent, failed: boolean): string {
     if (event.censored) return event.msg ?? '';
+    // Facts gathering shows no result at any -v, as Ansible's (its facts are for variables, not for the screen).
+    if (!failed && FACT_MODULES.has(event.task.module)) return '';
     const debug = isDebug(event);
     if (this.options.verbosity === 0 && !debug) return failed ? (event.msg ?? '') : '';
     const values = debug
@@ -97,6 +107,8 @@ export class PlainFormatter {
     return JSON.stringify(values, null, debug || this.options.verbosity >= 3 ? 4 : undefined);
   }
 }
+
+const FACT_MODULES = new Set(['setup', 'gather_facts']);
 
 function isDebug(event: ResultEvent): boolean {
   return event.task.module === 'debug' && event.status === 'ok';
@@ -131,9 +143,10 @@ function label(item: unknown): string {
 
 export class PlainReporter implements Reporter {
   readonly #format: PlainFormatter;
+  readonly #failures = new FailureLog();
 
   constructor(
-    options: TextOptions,
+    private readonly options: TextOptions,
     private readonly masker: Masker,
     private readonly stream: NodeJS.WritableStream,
     private readonly errStream: NodeJS.WritableStream,
@@ -141,9 +154,14 @@ export class PlainReporter implements Reporter {
     this.#format = new PlainFormatter(options);
   }
 
-  event(event: RunEvent): void {
-    const lines = this.#format.lines(redactEvent(event, this.masker));
-    writeLines(event.type === 'warning' ? this.errStream : this.stream, lines);
+  event(raw: RunEvent): void {
+    const event = redactEvent(raw, this.masker);
+    this.#failures.add(event);
+    if (this.options.quiet && event.type !== 'warning' && event.type !== 'error' && event.type !== 'recap') return;
+    const lines = this.#format.lines(event);
+    // Before the recap, once: every failed and unreachable host with its task and reason.
+    if (event.type === 'recap') lines.unshift(...this.#failures.lines(event.hosts, this.#format.paint));
+    writeLines(event.type === 'warning' || event.type === 'error' ? this.errStream : this.stream, lines);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 // (`omit` dropped), the connection it acts through (delegate_to, environment, timeout, --check or check_mode) and
 // the context its module plans in.
 
+import { describeConnection } from './connection-info.ts';
 import { displayPath, InputError, type SourcePos } from '../core/source.ts';
 import type { BecomeOptions, Connection, ExecOptions } from '../connection/connection.ts';
 import { forMode } from '../connection/planned.ts';
@@ -132,6 +133,7 @@ export class Invocation {
       const view = createScope(vars).view;
       const connVars: Record<string, unknown> = {};
       for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = view[key];
+      if (pc.options.verbosity >= 3) pc.reporter.event({ type: 'connection', host: hostName, message: describeConnection(hostName, connVars) });
       return connVars;
     });
   }

@@ -11,6 +11,7 @@ import { PlayContext, type RunOptions } from './context.ts';
 import type { HostCounts, Reporter } from '../core/events.ts';
 import { HostState } from './host.ts';
 import { PlayRunner } from './play-runner.ts';
+import { countTasks } from './count-tasks.ts';
 
 export interface RunOutcome {
   exitCode: 0 | 2 | 4;
@@ -84,7 +85,7 @@ async function runPlay(
   touched: Set<HostState>,
 ): Promise<void> {
   const names = parts.inventory.select(play.hosts).filter((n) => !options.limit || options.limit.has(n));
-  parts.reporter.event({ type: 'play', name: play.name, hosts: names });
+  parts.reporter.event({ type: 'play', name: play.name, hosts: names, tasks: countTasks(play, options) });
   if (names.length === 0) {
     parts.reporter.event({ type: 'warning', message: `play "${play.name}": no hosts matched "${play.hosts}"` });
     return;

@@ -1,6 +1,8 @@
 // One task on one host: its variables, loop and retries around each invocation (engine/run/invocation.ts), the plan
 // executed (execute-plan.ts), the outcome judged and reported once (outcome.ts), counted, registered and notified.
 
+import { crashMessage } from './crash.ts';
+import { startProgress } from './progress.ts';
 import { count } from '../core/counts.ts';
 import type { TaskRef } from '../core/events.ts';
 import { displayPath, formatPos, InputError } from '../core/source.ts';
@@ -37,7 +39,7 @@ export function taskRef(task: TaskNode, handler = false, vars?: Record<string, u
   return { name, module: task.module, file: displayPath(task.pos.file), line: task.pos.line, handler };
 }
 
-function errorMessage(error: unknown, task: TaskNode): string {
+function errorMessage(error: unknown, task: TaskNode, verbosity = 0): string {
   if (error instanceof InputError) {
     // An error inside a template file names the template; say which task rendered it too.
     if (error.pos && error.pos.file !== displayPath(task.pos.file)) {
@@ -48,7 +50,7 @@ function errorMessage(error: unknown, task: TaskNode): string {
   if (error instanceof UndefinedVariableError || error instanceof ExpressionError) {
     return `${formatPos({ ...task.pos, file: displayPath(task.pos.file) })}: task "${task.name ?? task.module}": ${error.message}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? crashMessage(error, verbosity) : String(error);
 }
 
 export class TaskExecutor {
@@ -66,7 +68,7 @@ export class TaskExecutor {
       pc.reporter.event({ type: 'host_task', host: host.name, task: ref });
       outcome = task.loop ? await this.runLoop(task, host, vars, ref) : await this.runWithRetries(task, host, vars, {});
     } catch (error) {
-      outcome = failedOutcome(errorMessage(error, task));
+      outcome = failedOutcome(errorMessage(error, task, this.pc.options.verbosity));
     }
     const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
     // A loop reported each item already; its one event is needed only when it never got to its items.
@@ -112,7 +114,7 @@ export class TaskExecutor {
       try {
         outcome = await this.runWithRetries(task, host, vars, itemVars);
       } catch (error) {
-        outcome = failedOutcome(errorMessage(error, task));
+        outcome = failedOutcome(errorMessage(error, task, this.pc.options.verbosity));
       }
       const label = loop.label !== undefined ? renderValue(loop.label, createScope({ ...vars, ...itemVars }).strict) : items[i];
       results.push({ ...outcome.result, [loop.loopVar]: items[i], item: items[i], ansible_loop_var: loop.loopVar });
@@ -149,7 +151,11 @@ export class TaskExecutor {
       const executed = await executePlan(module, inv.renderArgs(), () => inv.context(module), {
         check: inv.check,
         argPos: inv.argPos,
-        onArgs: (args) => this.mask(module, task, args),
+        onArgs: (args) => {
+          this.mask(module, task, args);
+          const progress = startProgress(module.name, args, inv.check);
+          if (progress) pc.reporter.event({ type: 'progress', host: host.name, task: taskRef(task), progress });
+        },
       });
       if (executed.unpredictable) return skippedOutcome('', executed.unpredictable);
       const { plan } = executed;

@@ -103,7 +103,9 @@ for (const { name, dir, expected, before, outcome } of runs) {
     t.equal(code, expected.exit, 'exit code');
     if (expected.exit === 1) {
       t.equal(stderr.split('\n')[0], expected.stderr, 'the first stderr line');
-      t.equal(stdout, '', 'no task ran');
+      // --output json: the error as one event, nothing else (no task ran).
+      const events = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; message: string });
+      t.same(events.map((e) => [e.type, e.message.split('\n')[0]]), [['error', expected.stderr]], 'no task ran: one error event');
     } else {
       const events = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string });
       const failed = events.filter((e): e is ResultEvent => e.type === 'result' && (e as ResultEvent).status === 'failed');

@@ -28,8 +28,15 @@ t.test('one JSON object per line, each the event as it is with a type, the recap
   t.ok(out.endsWith('\n'));
   const lines = out.trimEnd().split('\n');
   t.equal(lines.length, events.length, 'one line per event, nothing else');
-  const parsed = lines.map((line) => JSON.parse(line) as RunEvent);
-  for (const event of parsed) t.type(event.type, 'string');
+  const stamped = lines.map((line) => JSON.parse(line) as RunEvent);
+  for (const event of stamped) {
+    t.type(event.type, 'string');
+    t.match(event.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, `${event.type}: a timestamp`);
+    t.type(event.elapsed, 'number', `${event.type}: time since the run started`);
+    t.type(event.duration, 'number', `${event.type}: a duration`);
+  }
+  // The rest compares the events as the runner sent them.
+  const parsed = stamped.map(({ time: _time, elapsed: _elapsed, duration: _duration, ...event }) => event as RunEvent);
   t.same(parsed.map((e) => e.type), events.map((e) => e.type));
   t.same(parsed.at(-1), events.at(-1), 'the recap is last, as the runner sent it');
   const first = parsed[0];

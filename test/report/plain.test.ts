@@ -73,6 +73,13 @@ t.test('prints Ansible-like lines, diffs with --diff, and the recap', async (t) 
       '',
       stars('RUNNING HANDLER [restart db]'),
       'changed: [db1 -> web1]',
+      // Before the recap, every failed and unreachable host with its task, file:line and reason.
+      '',
+      stars('1 FAILED, 1 UNREACHABLE (of 4 hosts)'),
+      'web2: failed at TASK [install packages] (item=curl) site.yml:12',
+      '    no package curl',
+      'web3: unreachable at TASK [write config] site.yml:5',
+      '    ssh web3:22: authentication failed for become password ********',
       '',
       stars('PLAY RECAP'),
       'web1                       : ok=3    changed=3    unreachable=0    failed=0    skipped=1    rescued=0    ignored=0',
