@@ -150,6 +150,16 @@ async function debianMirror(): Promise<string> {
 
 /** Build the base image once; a changed package list, mirror or recipe rebuilds it. Returns its path. */
 export async function ensureBase(log: (line: string) => void = () => undefined): Promise<string> {
+  // Labs started at once (tests side by side) build the base once: the others wait for it.
+  const unlock = await lockFile('base');
+  try {
+    return await buildBase(log);
+  } finally {
+    await unlock();
+  }
+}
+
+async function buildBase(log: (line: string) => void): Promise<string> {
   const mirror = await debianMirror();
   const stamp = JSON.stringify({ suite: SUITE, mirror, packages: BASE_PACKAGES, recipe: BASE_RECIPE });
   if ((await readFile(BASE_STAMP, 'utf8').catch(() => '')) === stamp && existsSync(join(BASE_DIR, 'usr/bin/systemctl'))) {
@@ -186,6 +196,25 @@ const hostName = (index: number): string => `controller-${index}`;
 const hostAddress = (subnet: string, index: number): string => addressInSubnet(subnet, 10 + index);
 const cgroupPath = (root: string, lab: string, name?: string): string => join(root, LAB_NAME, lab, name ?? '');
 const machineName = (lab: string, host: string): string => (lab === DEFAULT_LAB.cgroup ? host : `${lab}-${host}`);
+
+/**
+ * A lock across processes: a file made with O_EXCL holding its owner's PID, taken over when that owner has died (a
+ * test that hangs is ended by tap's timeout, which frees its locks).
+ */
+async function lockFile(name: string): Promise<() => Promise<void>> {
+  const lock = `/run/${LAB_NAME}/${name}.lock`;
+  await mkdir(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      return () => rm(lock, { force: true });
+    } catch {
+      const owner = Number(await readFile(lock, 'utf8').catch(() => '0'));
+      if (!owner || !alive(owner)) await rm(lock, { force: true });
+      else await sleep(100);
+    }
+  }
+}
 
 /** Names and addresses of a lab: the default one, or a named one with a free subnet. */
 async function labLayout(name: string | undefined): Promise<{ stateDir: string; bridge: string; subnet: string; cgroup: string }> {
@@ -349,17 +378,31 @@ function inventoryYaml(state: LabState): string {
 export async function startControllers(options: StartOptions = {}): Promise<Lab> {
   requireRoot();
   const count = options.count ?? 3;
-  const layout = await labLayout(options.name);
-  const stateDir = options.stateDir ?? layout.stateDir;
   const log = options.log ?? (() => undefined);
   if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) throw new Error(`host count must be 1..${MAX_HOSTS}, got ${count}`);
-  const previous = await readLabState(stateDir);
-  if (previous && previous.hosts.some((h) => alive(h.pid)) && !options.replace) {
-    throw new Error(`a lab is already running (${stateDir}); stop it first with \`npm run lab -- down\``);
-  }
-  await stopLab(stateDir); // leftovers of a lab that died or was killed
   await ensureHostTools(log);
   const base = await ensureBase(log);
+  // Two labs starting at once must not pick one subnet: choosing it and making the bridge happen under a lock.
+  const unlock = await lockFile('subnets');
+  let locked = true;
+  const release = async (): Promise<void> => {
+    if (locked) await unlock();
+    locked = false;
+  };
+  let layout: Awaited<ReturnType<typeof labLayout>>;
+  let stateDir: string;
+  try {
+    layout = await labLayout(options.name);
+    stateDir = options.stateDir ?? layout.stateDir;
+    const previous = await readLabState(stateDir);
+    if (previous && previous.hosts.some((h) => alive(h.pid)) && !options.replace) {
+      throw new Error(`a lab is already running (${stateDir}); stop it first with \`npm run lab -- down\``);
+    }
+    await stopLab(stateDir); // leftovers of a lab that died or was killed
+  } catch (error) {
+    await release();
+    throw error;
+  }
 
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const state: LabState = {
@@ -377,7 +420,11 @@ export async function startControllers(options: StartOptions = {}): Promise<Lab>
   await save();
   try {
     const publicKey = await generateKey(state.keyPath, LAB_NAME);
-    await ipBatch(bridgeCommands(state.bridge, `${addressInSubnet(state.subnet, 1)}/24`));
+    try {
+      await ipBatch(bridgeCommands(state.bridge, `${addressInSubnet(state.subnet, 1)}/24`));
+    } finally {
+      await release();
+    }
 
     const knownHosts: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -399,6 +446,7 @@ export async function startControllers(options: StartOptions = {}): Promise<Lab>
     await writeFile(state.inventoryPath, inventoryYaml(state));
     await chmod(state.keyPath, 0o600);
   } catch (error) {
+    await release();
     await stopLab(stateDir);
     throw error;
   }
