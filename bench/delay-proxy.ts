@@ -58,6 +58,7 @@ export async function startDelayProxy(target: { host: string; port: number }, rt
     const toServer = delayedPipe(half, () => upstream);
     const toClient = delayedPipe(half, () => (client.destroyed ? undefined : client));
     client.on('data', (chunk: Buffer) => {
+      if (process.env.KPLAY_PROXY_TRACE) process.stderr.write(`> ${chunk.length}\n`);
       if (last === 'server') turns++;
       last = 'client';
       toServer.push(chunk);
@@ -77,6 +78,7 @@ export async function startDelayProxy(target: { host: string; port: number }, rt
       socket.setNoDelay(true);
       sockets.add(socket);
       socket.on('data', (chunk: Buffer) => {
+        if (process.env.KPLAY_PROXY_TRACE) process.stderr.write(`< ${chunk.length}\n`);
         last = 'server';
         toClient.push(chunk);
       });

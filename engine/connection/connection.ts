@@ -1,5 +1,7 @@
 // The one interface every module talks to a host through. `local` and `ssh` implement it; modules never know which.
 
+import type { ReadAhead } from './read-ahead.ts';
+
 export interface BecomeOptions {
   /** Run as this user through sudo (default root). */
   user: string;
@@ -67,6 +69,12 @@ export interface Connection {
   /** Content of a file, or null when it does not exist. */
   get(path: string, options?: { become?: BecomeOptions }): Promise<Buffer | null>;
   stat(path: string, options?: StatOptions): Promise<FileStat>;
+  /**
+   * Optional: the host's coming tasks will stat these paths (checksum: compare content). A far connection reads them
+   * together on the first stat that needs one, and answers later stats from that until a command or write may have
+   * changed them (read-ahead.ts). A hint only: nothing is read that a stat would not read.
+   */
+  prefetch?(reads: readonly ReadAhead[]): void;
   close(): Promise<void>;
 }
 
