@@ -16,13 +16,13 @@ import { checkUntouched, checkWorkloadDone, resetHosts } from './hosts.ts';
 import { reachAt, type Reach } from './latency.ts';
 import { MODES, resourcesTable, roundTripsTable, timesTable, turnsTable, type Mode, type SizeResults } from './table.ts';
 import { countRoundTrips } from './round-trips.ts';
-import { ANSIBLE_PLAYBOOK, runTool, type Tool, type ToolRun } from './tools.ts';
+import { ANSIBLE_PLAYBOOK, runTool, setBaseline, type Tool, type ToolRun } from './tools.ts';
 import { workloadTasks } from './workload.ts';
 
 /** Fleets from this size on get `--runs-large` runs (Ansible takes minutes per run there). */
 const LARGE = 50;
 const FLEET = { name: 'bench', subnet: '10.253.0.0/16' };
-const ALL_TOOLS = ['kplay', 'ansible', 'mitogen', 'floors'] as const;
+const ALL_TOOLS = ['kplay', 'base', 'ansible', 'mitogen', 'floors'] as const;
 type Part = (typeof ALL_TOOLS)[number];
 
 const { values } = parseArgs({
@@ -33,12 +33,15 @@ const { values } = parseArgs({
     /** Added round-trip times (ms): each through one delay proxy per host (bench/delay-proxy.ts); 0 = direct. */
     latency: { type: 'string', default: '0,20,50' },
     /** What to run: any of kplay, ansible, mitogen, floors (`--tools kplay,floors` for quick iterations). */
-    tools: { type: 'string', default: ALL_TOOLS.join(',') },
+    tools: { type: 'string', default: 'kplay,ansible,mitogen,floors' },
     /** Added round-trip times at which Ansible and Mitogen run too (they take minutes per run). */
     'peers-at': { type: 'string', default: '0' },
     'skip-round-trips': { type: 'boolean', default: false },
+    /** Another kplay checkout to run beside this one as `base` (add `base` to --tools), e.g. a worktree of the branch before. */
+    baseline: { type: 'string' },
   },
 });
+if (values.baseline) setBaseline(values.baseline);
 const sizes = values.hosts.split(',').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) throw new Error(`--hosts: sizes from 1 to 1000, got ${values.hosts}`);
 const latencies = values.latency.split(',').map(Number);
@@ -46,7 +49,7 @@ if (latencies.some((n) => !Number.isFinite(n) || n < 0 || n > 1000)) throw new E
 const peersAt = new Set(values['peers-at'].split(',').filter(Boolean).map(Number));
 const parts = new Set(values.tools.split(',') as Part[]);
 for (const part of parts) if (!ALL_TOOLS.includes(part)) throw new Error(`--tools: any of ${ALL_TOOLS.join(', ')}, got ${part}`);
-const tools = (['kplay', 'ansible', 'mitogen'] as Tool[]).filter((t) => parts.has(t));
+const tools = (['kplay', 'base', 'ansible', 'mitogen'] as Tool[]).filter((t) => parts.has(t));
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -90,7 +93,7 @@ async function toolRuns(tool: Tool, reach: Reach, workDir: string, into: Record<
   await resetHosts(fleet.hosts);
   const check = await timed(['--check']);
   // --check on fresh hosts: kplay predicts every task as changed; Ansible's count is its own (commands skipped).
-  expect(recapProblems(check, `${who} --check`, fleet, tool === 'kplay' ? TASKS : undefined));
+  expect(recapProblems(check, `${who} --check`, fleet, tool === 'kplay' || tool === 'base' ? TASKS : undefined));
   for (const host of sampled(fleet)) expect(await checkUntouched(host, who));
   for (const [mode, run] of [['cold', cold], ['warm', warm], ['check', check]] as const) into[mode].push(run);
   const turns = (run: ToolRun) => (run.turnsPerHost === undefined ? '' : ` (${run.turnsPerHost.toFixed(0)} turns/host)`);
@@ -103,7 +106,7 @@ async function benchSize(hosts: number, runs: number, workDir: string): Promise<
     await warmUp(fleet, workDir);
     const all: SizeResults[] = [];
     for (const rttMs of latencies) {
-      const here = tools.filter((t) => t === 'kplay' || peersAt.has(rttMs));
+      const here = tools.filter((t) => t === 'kplay' || t === 'base' || peersAt.has(rttMs));
       const results: SizeResults = { hosts, rttMs, tasksPerHost: TASKS, runs: Object.fromEntries(here.map((t) => [t, fresh()])), floors: {} };
       const reach = await reachAt(fleet, rttMs, workDir);
       try {

@@ -42,9 +42,10 @@ const wall = (runs: ToolRun[] | undefined) => (runs?.length ? median(runs.map((r
 const floorWall = (runs: FloorRun[] | undefined) => (runs?.length ? median(runs.map((r) => r.wallSeconds)) : NaN);
 
 export function timesTable(results: SizeResults[]): string {
+  const withBase = results.some((r) => r.runs.base);
   const lines = [
-    row(['hosts', 'added RTT', 'run', 'runs', 'kplay (s)', 'Ansible (s)', 'Mitogen (s)', 'Ansible/kplay', 'Mitogen/kplay', 'floor a (s)', 'floor b (s)', 'kplay/floor b']),
-    row(Array(12).fill('---')),
+    row(['hosts', 'added RTT', 'run', 'runs', 'kplay (s)', ...(withBase ? ['baseline kplay (s)'] : []), 'Ansible (s)', 'Mitogen (s)', 'Ansible/kplay', 'Mitogen/kplay', 'floor a (s)', 'floor b (s)', 'kplay/floor b']),
+    row(Array(withBase ? 13 : 12).fill('---')),
   ];
   for (const r of results) {
     const floorB = floorWall(r.floors.floorB);
@@ -52,7 +53,7 @@ export function timesTable(results: SizeResults[]): string {
       const kplay = wall(r.runs.kplay?.[mode]);
       const ansible = wall(r.runs.ansible?.[mode]);
       const mitogen = wall(r.runs.mitogen?.[mode]);
-      const runs = Math.max(...(['kplay', 'ansible', 'mitogen'] as Tool[]).map((t) => r.runs[t]?.[mode].length ?? 0));
+      const runs = Math.max(...(['kplay', 'base', 'ansible', 'mitogen'] as Tool[]).map((t) => r.runs[t]?.[mode].length ?? 0));
       lines.push(
         row([
           r.hosts,
@@ -60,6 +61,7 @@ export function timesTable(results: SizeResults[]): string {
           mode === 'check' ? '--check' : mode,
           runs,
           seconds(kplay),
+          ...(withBase ? [seconds(wall(r.runs.base?.[mode]))] : []),
           seconds(ansible),
           seconds(mitogen),
           ratio(ansible, kplay),
@@ -83,8 +85,8 @@ export function turnsTable(results: SizeResults[]): string {
     return counted.length ? median(counted).toFixed(0) : '—';
   };
   const lines = [
-    row(['hosts', 'added RTT', 'kplay cold', 'kplay warm', 'kplay --check', 'Mitogen warm', 'floor a', 'floor b']),
-    row(Array(8).fill('---')),
+    row(['hosts', 'added RTT', 'kplay cold', 'kplay warm', 'kplay --check', 'baseline cold', 'baseline warm', 'Mitogen warm', 'floor a', 'floor b']),
+    row(Array(10).fill('---')),
   ];
   for (const r of proxied) {
     lines.push(
@@ -94,6 +96,8 @@ export function turnsTable(results: SizeResults[]): string {
         turns(r.runs.kplay?.cold),
         turns(r.runs.kplay?.warm),
         turns(r.runs.kplay?.check),
+        turns(r.runs.base?.cold),
+        turns(r.runs.base?.warm),
         turns(r.runs.mitogen?.warm),
         turns(r.floors.floorA),
         turns(r.floors.floorB),
@@ -110,7 +114,7 @@ export function resourcesTable(results: SizeResults[]): string {
     row(Array(9).fill('---')),
   ];
   for (const r of results) {
-    for (const tool of ['kplay', 'ansible', 'mitogen'] as Tool[]) {
+    for (const tool of ['kplay', 'base', 'ansible', 'mitogen'] as Tool[]) {
       const runs = r.runs[tool];
       if (!runs || runs.cold.length === 0) continue;
       const all = Object.values(runs).flat();

@@ -8,8 +8,14 @@ import type { Fleet } from '../test/lab/fleet.ts';
 import { measure, type Measured } from './measure.ts';
 import { PLAYBOOK, TEMPLATE_VARS, WORKLOAD_DIR } from './workload.ts';
 
-export type Tool = 'kplay' | 'ansible' | 'mitogen';
-export const TOOL_NAMES: Record<Tool, string> = { kplay: 'kplay', ansible: 'Ansible', mitogen: 'Ansible+Mitogen' };
+export type Tool = 'kplay' | 'base' | 'ansible' | 'mitogen';
+export const TOOL_NAMES: Record<Tool, string> = { kplay: 'kplay', base: 'kplay (baseline)', ansible: 'Ansible', mitogen: 'Ansible+Mitogen' };
+
+/** `--baseline DIR`: another checkout of kplay (with its own `npm ci`) run as the tool `base`, e.g. the branch before a change. */
+let baselineRepo: string | undefined;
+export function setBaseline(dir: string): void {
+  baselineRepo = resolve(dir);
+}
 
 /** Debian's ansible-mitogen (lab-facts §5): its strategy plugins, used with `strategy = mitogen_linear`. */
 const MITOGEN_STRATEGIES = '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy';
@@ -30,7 +36,7 @@ export interface ToolRun extends Measured {
 const REPO = resolve(import.meta.dirname, '..');
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 
-const extraVars = (tool: Tool) => Object.entries(TEMPLATE_VARS[tool === 'kplay' ? 'kplay' : 'ansible']).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+const extraVars = (tool: Tool) => Object.entries(TEMPLATE_VARS[tool === 'kplay' || tool === 'base' ? 'kplay' : 'ansible']).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
 
 export interface RunRequest {
   /** Added to the command line, the same for both tools (`--check`, `--syntax-check`, `--limit NAME`). */
@@ -41,15 +47,20 @@ export interface RunRequest {
 
 export async function runTool(tool: Tool, fleet: Fleet, request: RunRequest, workDir: string): Promise<ToolRun> {
   const args = [request.playbook ?? PLAYBOOK, ...extraVars(tool), ...(request.flags ?? [])];
-  return tool === 'kplay' ? runKplay(fleet, args) : runAnsible(fleet, args, workDir, tool === 'mitogen');
+  if (tool === 'kplay') return runKplay(fleet, args, REPO);
+  if (tool === 'base') {
+    if (!baselineRepo) throw new Error('the baseline tool needs --baseline DIR');
+    return runKplay(fleet, args, baselineRepo);
+  }
+  return runAnsible(fleet, args, workDir, tool === 'mitogen');
 }
 
-async function runKplay(fleet: Fleet, playbookArgs: string[]): Promise<ToolRun> {
+async function runKplay(fleet: Fleet, playbookArgs: string[], repo: string): Promise<ToolRun> {
   const args = ['bin/kplay.js', 'run', ...playbookArgs, '-i', fleet.inventoryFile, '--known-hosts', fleet.knownHostsFile];
   args.push('--forks', String(fleet.hosts.length), '--output', 'json');
   // Untimed first: bin/kplay.js rebuilds its bundle when an engine source is newer (others edit engine/ meanwhile).
-  await measure(process.execPath, ['bin/kplay.js', '--version'], { cwd: REPO, env: process.env });
-  const run = await measure(process.execPath, args, { cwd: REPO, env: process.env });
+  await measure(process.execPath, ['bin/kplay.js', '--version'], { cwd: repo, env: process.env });
+  const run = await measure(process.execPath, args, { cwd: repo, env: process.env });
   const last = run.stdout.trim().split('\n').at(-1) ?? '';
   let recap = new Map<string, HostRecap>();
   try {
