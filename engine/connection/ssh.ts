@@ -407,7 +407,8 @@ export class SshConnection implements Connection {
         internals._protocol!.exec(chan.outgoing.id, remote, true);
         started(undefined, channel);
       },
-      (error: Error) => started(error, undefined as unknown as ClientChannel),
+      // The channel opened ahead was refused (sshd's MaxSessions, say): open one the ordinary way.
+      () => (this.broken ? started(this.broken, undefined as unknown as ClientChannel) : this.client.exec(remote, started)),
     );
   }
 
@@ -545,10 +546,12 @@ export class SshConnection implements Connection {
     // One chunk past the expected end, to see the end of the file.
     for (let at = 0; at <= size; at += READ_CHUNK) {
       const position = at;
+      // No larger than what is left (and one byte past it): most files are small, most reads need little room.
+      const length = Math.min(READ_CHUNK, size + 1 - at);
       reads.push(
         this.sftpCall<Buffer>((s, cb) => {
-          const buffer = Buffer.alloc(READ_CHUNK);
-          s.read(handle, buffer, 0, READ_CHUNK, position, (error, bytes) => cb(error, error ? buffer : buffer.subarray(0, bytes)));
+          const buffer = Buffer.allocUnsafe(length);
+          s.read(handle, buffer, 0, length, position, (error, bytes) => cb(error, error ? buffer : buffer.subarray(0, bytes)));
         }).catch((error: unknown) => {
           if ((error as { code?: unknown }).code === 1) return Buffer.alloc(0); // SSH_FX_EOF
           throw error;
