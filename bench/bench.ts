@@ -21,7 +21,7 @@ import { workloadTasks } from './workload.ts';
 
 /** Fleets from this size on get `--runs-large` runs (Ansible takes minutes per run there). */
 const LARGE = 50;
-const FLEET = { name: 'bench', subnet: '10.253.0.0/16' };
+const FLEET_SUBNET = '10.253.0.0/16';
 const ALL_TOOLS = ['kplay', 'base', 'ansible', 'mitogen', 'floors'] as const;
 type Part = (typeof ALL_TOOLS)[number];
 
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     /** Added round-trip times at which Ansible and Mitogen run too (they take minutes per run). */
     'peers-at': { type: 'string', default: '0' },
     'skip-round-trips': { type: 'boolean', default: false },
+    /** The fleet's name (namespaces, links): another bench on the machine must use another one. */
+    'fleet-name': { type: 'string', default: 'bench' },
     /** Another kplay checkout to run beside this one as `base` (add `base` to --tools), e.g. a worktree of the branch before. */
     baseline: { type: 'string' },
   },
@@ -102,7 +104,7 @@ async function toolRuns(tool: Tool, reach: Reach, workDir: string, into: Record<
 
 async function benchSize(hosts: number, runs: number, workDir: string): Promise<SizeResults[]> {
   const fresh = () => Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, ToolRun[]>;
-  return withFleet({ count: hosts, ...FLEET }, async (fleet) => {
+  return withFleet({ count: hosts, name: values['fleet-name'], subnet: FLEET_SUBNET }, async (fleet) => {
     await warmUp(fleet, workDir);
     const all: SizeResults[] = [];
     for (const rttMs of latencies) {

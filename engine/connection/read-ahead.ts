@@ -43,10 +43,14 @@ export class ReadCache {
   }
 
   /** Paths announced that no task has used and the cache does not hold (read together with a missed one). */
-  pending(): ReadAhead[] {
-    const missing = [...this.announced].filter(([path, checksum]) => !this.held(path, false, checksum));
+  pending(max = BATCH_MAX): ReadAhead[] {
+    const missing: ReadAhead[] = [];
     // The nearest ones (announced first): a batch stays small however long the play.
-    return missing.slice(0, BATCH_MAX).map(([path, checksum]) => ({ path, checksum }));
+    for (const [path, checksum] of this.announced) {
+      if (missing.length >= Math.min(max, BATCH_MAX)) break;
+      if (!this.held(path, false, checksum)) missing.push({ path, checksum });
+    }
+    return missing;
   }
 
   lookup(path: string, follow: boolean, checksum: boolean): FileStat | undefined {

@@ -29,6 +29,8 @@ const SFTP_CHECKSUM_MAX = 256 * 1024;
 const READ_CHUNK = 32 * 1024;
 /** From this round-trip time on, a small file is written by one command (1 round trip) instead of sftp (3 requests in turn). */
 const FAR_RTT_MS = 10;
+/** Paths read along with a missed one on a near host (a far one reads up to 64). */
+const NEAR_BATCH = 4;
 /** Up to this size, text written by a command goes in its command line (well under sshd's packet limit). */
 const INLINE_PUT_MAX_BYTES = 32 * 1024;
 // ssh2's channel window and packet size (lib/Channel.js), for channels opened ahead of time.
@@ -579,7 +581,11 @@ export class SshConnection implements Connection {
       const inFlight = this.batches.get(path);
       if (inFlight) await inFlight.catch(() => undefined);
       // A failed batch stores nothing: the single stat below reports the error as it is.
-      else await this.readBatch([{ path, checksum }, ...this.cache.pending().filter((r) => r.path !== path)], follow ? [path] : []).catch(() => undefined);
+      else {
+        // Near, a round trip costs less than reading paths again after every command: only a few go along.
+        const along = this.cache.pending(this.rttMs >= FAR_RTT_MS ? undefined : NEAR_BATCH).filter((r) => r.path !== path);
+        await this.readBatch([{ path, checksum }, ...along], follow ? [path] : []).catch(() => undefined);
+      }
       const read = this.cache.lookup(path, follow, checksum);
       if (read) return read;
       // Not stored (something changed meanwhile, or names or the file were not readable over sftp): read it alone.
