@@ -84,6 +84,7 @@ async function toolRuns(tool: Tool, reach: Reach, workDir: string, into: Record<
   const timed = async (flags: string[]) => {
     reach.resetTurns();
     const run = await runTool(tool, fleet, { flags }, workDir);
+    log(`    ${who} ${flags.join(' ') || 'run'}: ${run.wallSeconds.toFixed(2)} s, exit ${run.code}`);
     return reach.rttMs > 0 ? { ...run, turnsPerHost: reach.turns() / fleet.hosts.length } : run;
   };
   await resetHosts(fleet.hosts);

@@ -102,6 +102,8 @@ inventory = ${fleet.inventoryFile}
 forks = ${fleet.hosts.length}
 host_key_checking = True
 retry_files_enabled = False
+# Connect timeout: generous, so a burst of load on the shared machine is not an unreachable host (speed unaffected).
+timeout = 60
 gathering = explicit
 interpreter_python = /usr/bin/python3
 private_key_file = ${fleet.keyFile}

@@ -4,6 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import pLimit from 'p-limit';
 import ssh2 from 'ssh2';
@@ -160,7 +161,7 @@ export class SshConnection implements Connection {
   private readonly batches = new Map<string, Promise<void>>();
   /** A session channel opened ahead of time: the next command starts on it at once (1 round trip, not 3). */
   private spare: Promise<ClientChannel> | undefined;
-  /** Shortest channel open seen: the network round trip, near enough. */
+  /** Shortest channel open or sftp answer seen: the network round trip, near enough. */
   private rttMs = Infinity;
 
   private constructor(
@@ -179,6 +180,7 @@ export class SshConnection implements Connection {
     // 'end'/'close' come before ssh2 closes the channels, so channels see `broken` already set.
     client.on('end', () => lost(`connection to ${this.where} dropped`));
     client.on('close', () => lost(`connection to ${this.where} dropped`));
+    coalesceWrites(client);
   }
 
   private get where(): string {
@@ -418,12 +420,12 @@ export class SshConnection implements Connection {
   private keepSpare(): void {
     const internals = this.client as unknown as ClientInternals;
     if (this.spare || this.broken || !internals._chanMgr || !internals._protocol) return;
-    const opening = Date.now();
+    const opening = performance.now();
     this.spare = this.guarded<ClientChannel>((resolve, reject) => {
       const callback = Object.assign(
         (error: Error | undefined, channel: ClientChannel) => {
           if (error) return reject(error);
-          this.rttMs = Math.min(this.rttMs, Date.now() - opening);
+          this.rttMs = Math.min(this.rttMs, performance.now() - opening);
           resolve(channel);
         },
         { type: 'session' },
@@ -456,7 +458,15 @@ export class SshConnection implements Connection {
   /** An sftp request, failed at once with UnreachableError if the connection drops meanwhile. */
   private sftpCall<T = void>(start: (sftp: SFTPWrapper, callback: (error: Error | null | undefined, value: T) => void) => void): Promise<T> {
     return this.sftp().then((sftp) =>
-      this.guarded<T>((resolve, reject) => start(sftp, (error, value) => (error ? reject(error) : resolve(value)))),
+      this.guarded<T>((resolve, reject) => {
+        const sent = performance.now();
+        start(sftp, (error, value) => {
+          // Every answer bounds the round trip from above: the least of many is the network's, not a busy moment's.
+          this.rttMs = Math.min(this.rttMs, performance.now() - sent);
+          if (error) reject(error);
+          else resolve(value);
+        });
+      }),
     );
   }
 
@@ -755,4 +765,26 @@ interface IdNames {
 
 function stampOf(attrs: Stats): string {
   return `${attrs.size}:${attrs.mtime}`;
+}
+
+/**
+ * ssh2 writes every packet to the socket on its own: a batch of pipelined requests would be one system call each.
+ * Writes made in one turn of the event loop go out together (cork, then uncork once the turn's promises have run).
+ */
+function coalesceWrites(client: ssh2.Client): void {
+  const sock = (client as unknown as { _sock?: Socket })._sock;
+  if (!sock || typeof sock.cork !== 'function') return;
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  sock.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      setImmediate(() => {
+        corked = false;
+        sock.uncork();
+      });
+    }
+    return write(...args);
+  }) as Socket['write'];
 }
