@@ -7,6 +7,8 @@ import { flush, writeLines } from './output.ts';
 export class JsonReporter implements Reporter {
   /** Held back to close(), so the recap is the last line whatever comes after it. */
   #recap?: RunEvent;
+  /** Lines of this turn of the event loop: written together (one system call, not one per event of every host). */
+  #pending: string[] = [];
 
   constructor(
     private readonly masker: Masker,
@@ -21,10 +23,17 @@ export class JsonReporter implements Reporter {
   async close(): Promise<void> {
     if (this.#recap) this.#write(this.#recap);
     this.#recap = undefined;
+    this.#drain();
     await flush(this.stream);
   }
 
   #write(event: RunEvent): void {
-    writeLines(this.stream, [JSON.stringify(redactEvent(event, this.masker))]);
+    if (this.#pending.length === 0) setImmediate(() => this.#drain());
+    this.#pending.push(JSON.stringify(redactEvent(event, this.masker)));
+  }
+
+  #drain(): void {
+    writeLines(this.stream, this.#pending);
+    this.#pending = [];
   }
 }
