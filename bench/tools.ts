@@ -57,7 +57,8 @@ export async function runTool(tool: Tool, fleet: Fleet, request: RunRequest, wor
 
 async function runKplay(fleet: Fleet, playbookArgs: string[], repo: string): Promise<ToolRun> {
   const args = ['bin/kplay.js', 'run', ...playbookArgs, '-i', fleet.inventoryFile, '--known-hosts', fleet.knownHostsFile];
-  args.push('--forks', String(fleet.hosts.length), '--output', 'json');
+  // Connect timeout 60 s (as Ansible's here): hundreds of handshakes at once on 2 shared cores are slow, not lost.
+  args.push('--forks', String(fleet.hosts.length), '--output', 'json', '--timeout', '60');
   // Untimed first: bin/kplay.js rebuilds its bundle when an engine source is newer (others edit engine/ meanwhile).
   await measure(process.execPath, ['bin/kplay.js', '--version'], { cwd: repo, env: process.env });
   const run = await measure(process.execPath, args, { cwd: repo, env: process.env });
