@@ -42,6 +42,12 @@ export class ReadCache {
     for (const { path, checksum } of reads) this.announced.set(path, (this.announced.get(path) ?? false) || (checksum ?? false));
   }
 
+  /** Whether anything is cached (not, right after a command). */
+  get empty(): boolean {
+    this.sync();
+    return this.entries.size === 0;
+  }
+
   /** Paths announced that no task has used and the cache does not hold (read together with a missed one). */
   pending(max = BATCH_MAX): ReadAhead[] {
     const missing: ReadAhead[] = [];

@@ -29,7 +29,7 @@ const SFTP_CHECKSUM_MAX = 256 * 1024;
 /** sftp read size: every server answers reads this large (ssh2 splits larger ones anyway). */
 const READ_CHUNK = 32 * 1024;
 /** From this round-trip time on, a small file is written by one command (1 round trip) instead of sftp (3 requests in turn). */
-const FAR_RTT_MS = 10;
+const FAR_RTT_MS = 20;
 /** Paths read along with a missed one on a near host (a far one reads up to 64). */
 const NEAR_BATCH = 4;
 /** Up to this size, text written by a command goes in its command line (well under sshd's packet limit). */
@@ -592,8 +592,10 @@ export class SshConnection implements Connection {
       if (inFlight) await inFlight.catch(() => undefined);
       // A failed batch stores nothing: the single stat below reports the error as it is.
       else {
-        // Near, a round trip costs less than reading paths again after every command: only a few go along.
-        const along = this.cache.pending(this.rttMs >= FAR_RTT_MS ? undefined : NEAR_BATCH).filter((r) => r.path !== path);
+        // Near, a round trip costs less than reading paths again after every command: a few go along, none right
+        // after a command (a cold run would read every coming path again after each of its commands).
+        const near = this.cache.empty ? 0 : NEAR_BATCH;
+        const along = this.cache.pending(this.rttMs >= FAR_RTT_MS ? undefined : near).filter((r) => r.path !== path);
         await this.readBatch([{ path, checksum }, ...along], follow ? [path] : []).catch(() => undefined);
       }
       const read = this.cache.lookup(path, follow, checksum);

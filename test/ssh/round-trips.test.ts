@@ -15,7 +15,7 @@ import type { Fleet, FleetHost } from '../lab/fleet.ts';
 import { knownHostsLine, run } from '../lab/net.ts';
 import { labFleet, sshOptions } from './fixture.ts';
 
-const RTT_MS = 20;
+const RTT_MS = 40;
 const DIR = '/srv/kplay-rt';
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
