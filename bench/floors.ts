@@ -6,20 +6,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Fleet, FleetHost } from '../test/lab/fleet.ts';
+import type { Fleet } from '../test/lab/fleet.ts';
+import type { Endpoint, Reach } from './latency.ts';
 import { run } from '../test/lab/net.ts';
 import { workloadTasks } from './workload.ts';
 
 export type Floor = 'floorA' | 'floorB';
 
-export async function runFloor(floor: Floor, fleet: Fleet): Promise<number> {
+export async function runFloor(floor: Floor, reach: Reach): Promise<number> {
+  const fleet = reach.fleet;
   const dir = await mkdtemp(join(tmpdir(), 'kplay-floor-'));
   try {
     // The commands are worked out before the clock starts: only their execution is timed.
     const commands = fleet.hosts.map((host) => workloadTasks(host.name, join(host.root, 'etc/hostname')).map((t) => t.shell));
     const start = process.hrtime.bigint();
     await Promise.all(
-      fleet.hosts.map((host, i) => (floor === 'floorA' ? floorA(fleet, host, commands[i], dir) : floorB(fleet, host, commands[i]))),
+      fleet.hosts.map((host, i) => (floor === 'floorA' ? floorA(fleet, reach.endpoint(host), commands[i], dir) : floorB(fleet, reach.endpoint(host), commands[i]))),
     );
     return Number(process.hrtime.bigint() - start) / 1e9;
   } finally {
@@ -27,8 +29,9 @@ export async function runFloor(floor: Floor, fleet: Fleet): Promise<number> {
   }
 }
 
-const sshArgs = (fleet: Fleet, host: FleetHost) => [
+const sshArgs = (fleet: Fleet, host: Endpoint) => [
   '-i', fleet.keyFile,
+  '-p', String(host.port),
   '-o', `UserKnownHostsFile=${fleet.knownHostsFile}`,
   '-o', 'StrictHostKeyChecking=yes',
   '-o', 'BatchMode=yes',
@@ -36,8 +39,8 @@ const sshArgs = (fleet: Fleet, host: FleetHost) => [
   `root@${host.address}`,
 ];
 
-async function floorA(fleet: Fleet, host: FleetHost, commands: string[], dir: string): Promise<void> {
-  const socket = join(dir, host.name);
+async function floorA(fleet: Fleet, host: Endpoint, commands: string[], dir: string): Promise<void> {
+  const socket = join(dir, `${host.address}-${host.port}`);
   // -f: back to us once authenticated, the master stays in the background until -O exit.
   await run('ssh', ['-f', '-N', '-M', '-S', socket, ...sshArgs(fleet, host)]);
   try {
@@ -47,6 +50,6 @@ async function floorA(fleet: Fleet, host: FleetHost, commands: string[], dir: st
   }
 }
 
-async function floorB(fleet: Fleet, host: FleetHost, commands: string[]): Promise<void> {
+async function floorB(fleet: Fleet, host: Endpoint, commands: string[]): Promise<void> {
   await run('ssh', [...sshArgs(fleet, host), 'sh -s'], { input: ['set -e', ...commands, ''].join('\n') });
 }

@@ -8,7 +8,17 @@ import type { Fleet } from '../test/lab/fleet.ts';
 import { measure, type Measured } from './measure.ts';
 import { PLAYBOOK, TEMPLATE_VARS, WORKLOAD_DIR } from './workload.ts';
 
-export type Tool = 'kplay' | 'ansible';
+export type Tool = 'kplay' | 'base' | 'ansible' | 'mitogen';
+export const TOOL_NAMES: Record<Tool, string> = { kplay: 'kplay', base: 'kplay (baseline)', ansible: 'Ansible', mitogen: 'Ansible+Mitogen' };
+
+/** `--baseline DIR`: another checkout of kplay (with its own `npm ci`) run as the tool `base`, e.g. the branch before a change. */
+let baselineRepo: string | undefined;
+export function setBaseline(dir: string): void {
+  baselineRepo = resolve(dir);
+}
+
+/** Debian's ansible-mitogen (lab-facts §5): its strategy plugins, used with `strategy = mitogen_linear`. */
+const MITOGEN_STRATEGIES = '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy';
 
 export interface HostRecap {
   ok: number;
@@ -19,12 +29,14 @@ export interface HostRecap {
 
 export interface ToolRun extends Measured {
   recap: Map<string, HostRecap>;
+  /** Round trips per host counted by the delay proxies, when the run went through them. */
+  turnsPerHost?: number;
 }
 
 const REPO = resolve(import.meta.dirname, '..');
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 
-const extraVars = (tool: Tool) => Object.entries(TEMPLATE_VARS[tool]).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+const extraVars = (tool: Tool) => Object.entries(TEMPLATE_VARS[tool === 'kplay' || tool === 'base' ? 'kplay' : 'ansible']).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
 
 export interface RunRequest {
   /** Added to the command line, the same for both tools (`--check`, `--syntax-check`, `--limit NAME`). */
@@ -35,15 +47,21 @@ export interface RunRequest {
 
 export async function runTool(tool: Tool, fleet: Fleet, request: RunRequest, workDir: string): Promise<ToolRun> {
   const args = [request.playbook ?? PLAYBOOK, ...extraVars(tool), ...(request.flags ?? [])];
-  return tool === 'kplay' ? runKplay(fleet, args) : runAnsible(fleet, args, workDir);
+  if (tool === 'kplay') return runKplay(fleet, args, REPO);
+  if (tool === 'base') {
+    if (!baselineRepo) throw new Error('the baseline tool needs --baseline DIR');
+    return runKplay(fleet, args, baselineRepo);
+  }
+  return runAnsible(fleet, args, workDir, tool === 'mitogen');
 }
 
-async function runKplay(fleet: Fleet, playbookArgs: string[]): Promise<ToolRun> {
+async function runKplay(fleet: Fleet, playbookArgs: string[], repo: string): Promise<ToolRun> {
   const args = ['bin/kplay.js', 'run', ...playbookArgs, '-i', fleet.inventoryFile, '--known-hosts', fleet.knownHostsFile];
-  args.push('--forks', String(fleet.hosts.length), '--output', 'json');
+  // Connect timeout 60 s (as Ansible's here): hundreds of handshakes at once on 2 shared cores are slow, not lost.
+  args.push('--forks', String(fleet.hosts.length), '--output', 'json', '--timeout', '60');
   // Untimed first: bin/kplay.js rebuilds its bundle when an engine source is newer (others edit engine/ meanwhile).
-  await measure(process.execPath, ['bin/kplay.js', '--version'], { cwd: REPO, env: process.env });
-  const run = await measure(process.execPath, args, { cwd: REPO, env: process.env });
+  await measure(process.execPath, ['bin/kplay.js', '--version'], { cwd: repo, env: process.env });
+  const run = await measure(process.execPath, args, { cwd: repo, env: process.env });
   const last = run.stdout.trim().split('\n').at(-1) ?? '';
   let recap = new Map<string, HostRecap>();
   try {
@@ -55,14 +73,14 @@ async function runKplay(fleet: Fleet, playbookArgs: string[]): Promise<ToolRun> 
   return { ...run, recap };
 }
 
-/** Debian's ansible-playbook: forks = hosts, pipelining, strict host keys, Debian's Python on the hosts. */
-async function runAnsible(fleet: Fleet, playbookArgs: string[], workDir: string): Promise<ToolRun> {
+/** Debian's ansible-playbook: forks = hosts, pipelining, strict host keys, Debian's Python on the hosts; with Mitogen's strategy if asked. */
+async function runAnsible(fleet: Fleet, playbookArgs: string[], workDir: string, mitogen: boolean): Promise<ToolRun> {
   // A fresh folder per run: no ControlPersist master of an earlier run may serve this one.
-  const home = join(workDir, `ansible-${Date.now()}`);
+  const home = join(workDir, `ansible-${process.hrtime.bigint()}`);
   const controlDir = join(home, 'cp');
   await mkdir(controlDir, { recursive: true });
   const config = join(home, 'ansible.cfg');
-  await writeFile(config, ansibleConfig(fleet, home, controlDir));
+  await writeFile(config, ansibleConfig(fleet, home, controlDir, mitogen));
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8', ANSIBLE_CONFIG: config };
   try {
     const run = await measure(ANSIBLE_PLAYBOOK, playbookArgs, { cwd: WORKLOAD_DIR, env });
@@ -77,12 +95,16 @@ async function runAnsible(fleet: Fleet, playbookArgs: string[], workDir: string)
   }
 }
 
-function ansibleConfig(fleet: Fleet, home: string, controlDir: string): string {
+function ansibleConfig(fleet: Fleet, home: string, controlDir: string, mitogen: boolean): string {
+  const strategy = mitogen ? `strategy_plugins = ${MITOGEN_STRATEGIES}\nstrategy = mitogen_linear\n` : '';
   return `[defaults]
+${strategy}
 inventory = ${fleet.inventoryFile}
 forks = ${fleet.hosts.length}
 host_key_checking = True
 retry_files_enabled = False
+# Connect timeout: generous, so a burst of load on the shared machine is not an unreachable host (speed unaffected).
+timeout = 60
 gathering = explicit
 interpreter_python = /usr/bin/python3
 private_key_file = ${fleet.keyFile}

@@ -22,6 +22,7 @@ import { Masker } from './core/mask.ts';
 import { ConnectionPool } from './run/connections.ts';
 import type { RunOptions } from './run/context.ts';
 import { runPlaybook } from './run/runner.ts';
+import { inShard, mergeRecaps, parseShard } from './run/shard.ts';
 import { selectedByTags } from './run/tags.ts';
 
 const VERSION = (JSON.parse(readFileSync(resolve(KPLAY_HOME, 'package.json'), 'utf8')) as { version: string }).version;
@@ -30,6 +31,7 @@ const HELP = `kplay ${VERSION} — run Ansible-style playbooks over SSH, fast
 
 Usage:
   kplay run PLAYBOOK [-i INVENTORY] [options]
+  kplay merge-recaps FILE...   one recap from the --output json of several runs (shards)
   kplay --help | --version
 
 Options:
@@ -37,6 +39,7 @@ Options:
   -C, --check              dry run: change nothing, report what would change
   -D, --diff               show how each file would change
   -l, --limit PATTERN      only these hosts (a pattern, @FILE of names, or @failed: the hosts that failed last run)
+      --shard I/N          only the hosts of shard I (0..N-1): split by a hash of the host name, the same every run
   -t, --tags TAGS          only tasks with these tags (comma-separated)
       --skip-tags TAGS     skip tasks with these tags
   -e, --extra-vars VARS    k=v pairs, YAML/JSON, or @FILE (repeatable; highest precedence)
@@ -81,6 +84,30 @@ function parseExtraVars(values: string[], cwd: string): Record<string, unknown> 
   return out;
 }
 
+/** --shard I/N: the limit (or every host) narrowed to the shard's hosts. */
+function shardLimit(text: string | undefined, limit: Set<string> | undefined, inventory: Inventory): Set<string> | undefined {
+  if (text === undefined) return limit;
+  const shard = parseShard(text);
+  if (typeof shard === 'string') throw new UsageError(shard);
+  return new Set([...(limit ?? inventory.select('all'))].filter((host) => inShard(host, shard)));
+}
+
+/** `kplay merge-recaps FILE...`: one recap line (as --output json's) and run's exit code over all of them. */
+function mergeRecapFiles(files: string[]): number {
+  if (files.length === 0) {
+    process.stderr.write('kplay: usage: kplay merge-recaps FILE... (each the --output json of one run)\n');
+    return 1;
+  }
+  try {
+    const merged = mergeRecaps(files.map((name) => ({ name, text: readFileSync(name, 'utf8') })));
+    process.stdout.write(`${JSON.stringify({ type: 'recap', hosts: merged.hosts })}\n`);
+    return merged.exitCode;
+  } catch (error) {
+    process.stderr.write(`kplay: merge-recaps: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
 function listTasks(nodes: Node[], tags: RunOptions, out: string[], indent: string): void {
   for (const node of nodes) {
     if (node.kind === 'task' && selectedByTags(node.scope.tags, tags)) {
@@ -117,6 +144,7 @@ const OPTIONS = {
   check: { type: 'boolean', short: 'C' },
   diff: { type: 'boolean', short: 'D' },
   limit: { type: 'string', short: 'l' },
+  shard: { type: 'string' },
   tags: { type: 'string', short: 't', multiple: true },
   'skip-tags': { type: 'string', multiple: true },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
@@ -163,6 +191,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kplay ${VERSION}\n`);
     return 0;
   }
+  if (positionals[0] === 'merge-recaps') return mergeRecapFiles(positionals.slice(1));
   const problem = commandProblem(positionals);
   if (problem) {
     process.stderr.write(`kplay: ${problem}\nRun "kplay --help" for more.\n`);
@@ -193,7 +222,7 @@ export async function main(argv: string[]): Promise<number> {
     const options: RunOptions = {
       check: values.check ?? false,
       diff: values.diff ?? false,
-      limit: resolveLimit(values.limit, inventory, cwd),
+      limit: shardLimit(values.shard, resolveLimit(values.limit, inventory, cwd), inventory),
       tags: splitList(values.tags),
       skipTags: splitList(values['skip-tags']),
       extraVars: parseExtraVars(values['extra-vars'] ?? [], cwd),

@@ -3,7 +3,7 @@
 
 import { didYouMean } from './load/suggest.ts';
 
-export const COMMANDS = ['run'] as const;
+export const COMMANDS = ['run', 'merge-recaps'] as const;
 
 /** Why the positionals are not `run PLAYBOOK`, with a suggestion; undefined when they are. */
 export function commandProblem(positionals: readonly string[]): string | undefined {

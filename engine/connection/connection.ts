@@ -77,7 +77,19 @@ export interface Connection {
   planned?(path: string): FileEffect | undefined;
   /** Paths this --check run planned (written or removed) at `path` or directly inside the folder `path`. */
   plannedUnder?(path: string): string[];
+  /**
+   * Optional: the host's coming tasks will stat these paths (checksum: compare content). A far connection reads them
+   * together on the first stat that needs one, and answers later stats from that until a command or write may have
+   * changed them (read-ahead.ts). A hint only: nothing is read that a stat would not read.
+   */
+  prefetch?(reads: readonly ReadAhead[]): void;
   close(): Promise<void>;
+}
+
+/** A path a host's coming tasks will stat (read-ahead.ts); `checksum`: they compare its content. */
+export interface ReadAhead {
+  path: string;
+  checksum?: boolean;
 }
 
 /** The host could not be reached or the connection broke: the host is reported `unreachable`, not `failed`. */

@@ -9,6 +9,7 @@ import { type BecomeOptions, type Connection, type ExecOptions, type ExecResult,
 import { shellQuote } from '../core/shell.ts';
 import { atomicPutCommand, becomeCommand, parseStat, statCommand } from './shell-ops.ts';
 import { tempBeside } from '../core/temp-path.ts';
+import { noteControllerChange } from './read-ahead.ts';
 
 const currentUser = userInfo().username;
 
@@ -37,6 +38,8 @@ export class LocalConnection implements Connection {
   constructor(readonly hostName = 'localhost') {}
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    // It may change a host's files through a shared folder: hosts' cached reads go (read-ahead.ts).
+    noteControllerChange();
     const become = options.become;
     const sudo = needsSudo(become);
     const script = sudo ? becomeCommand(command, become.user, become.password !== undefined) : command;
@@ -78,6 +81,7 @@ export class LocalConnection implements Connection {
   }
 
   async put(path: string, content: Buffer | string, options: PutOptions = {}): Promise<void> {
+    noteControllerChange();
     if (needsSudo(options.become)) {
       const r = await this.exec(atomicPutCommand(path, options), { stdin: content, become: options.become });
       if (r.rc !== 0) throw new Error(`cannot write ${path}: ${r.stderr.trim()}`);

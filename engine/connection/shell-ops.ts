@@ -62,6 +62,26 @@ export function atomicPutCommand(path: string, options: PutOptions = {}, expecte
   return `{ ${steps.join(' && ')}; } || { rc=$?; rm -f ${tmp}; exit $rc; }`;
 }
 
+/**
+ * The same as `atomicPutCommand` with the content in the command line itself (`printf`, a shell builtin), for small
+ * text: no input to wait for (sshd opens a session's input window only once the command runs, a round trip later),
+ * and nothing can arrive cut short. Undefined when the content cannot go in a command line (NUL bytes, not UTF-8).
+ */
+export function inlinePutCommand(path: string, options: PutOptions, content: Buffer): string | undefined {
+  const text = content.toString('utf8');
+  if (text.includes('\0') || !Buffer.from(text, 'utf8').equals(content)) return undefined;
+  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.';
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const tmp = shellQuote(`${dir}/.${base}.kplay-${process.pid}-${Date.now().toString(36)}`);
+  const steps = [`umask 077`, `printf %s ${shellQuote(text)} > ${tmp}`];
+  if (options.mode !== undefined) steps.push(`chmod ${options.mode.toString(8)} ${tmp}`);
+  if (options.owner || options.group) {
+    steps.push(`chown ${shellQuote(`${options.owner ?? ''}${options.group ? `:${options.group}` : ''}`)} ${tmp}`);
+  }
+  steps.push(`mv -f ${tmp} ${shellQuote(path)}`);
+  return `{ ${steps.join(' && ')}; } || { rc=$?; rm -f ${tmp}; exit $rc; }`;
+}
+
 /** Wrap a command to run as another user through sudo (-n: never prompt unless a password is piped in). */
 export function becomeCommand(command: string, user: string, withPassword: boolean): string {
   const run = `sudo -n -u ${shellQuote(user)} -- /bin/sh -c ${shellQuote(command)}`;

@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import pLimit from 'p-limit';
 import ssh2 from 'ssh2';
@@ -18,13 +19,37 @@ import type {
   Stats,
 } from 'ssh2';
 import { UnreachableError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
+import { ReadCache, type ReadAhead } from './read-ahead.ts';
 import { shellQuote } from '../core/shell.ts';
 import { fingerprintOf, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
-import { atomicPutCommand, becomeCommand, parseStat, statCommand } from './shell-ops.ts';
+import { atomicPutCommand, becomeCommand, inlinePutCommand, parseStat, statCommand } from './shell-ops.ts';
 import { tempBeside } from '../core/temp-path.ts';
 
-/** Files up to this size have their checksum computed here from an sftp read, not by a command on the host. */
-const SFTP_CHECKSUM_MAX = 1024 * 1024;
+/** Files up to this size have their checksum computed here from an sftp read; larger ones by sha256sum on the host. */
+const SFTP_CHECKSUM_MAX = 256 * 1024;
+/** sftp read size: every server answers reads this large (ssh2 splits larger ones anyway). */
+const READ_CHUNK = 32 * 1024;
+/** From this round-trip time on, a small file is written by one command (1 round trip) instead of sftp (3 requests in turn). */
+const FAR_RTT_MS = 20;
+/** Paths read along with a missed one on a near host (a far one reads up to 64). */
+const NEAR_BATCH = 4;
+/** Up to this size, text written by a command goes in its command line (well under sshd's packet limit). */
+const INLINE_PUT_MAX_BYTES = 32 * 1024;
+// ssh2's channel window and packet size (lib/Channel.js), for channels opened ahead of time.
+const MAX_WINDOW = 2 * 1024 * 1024;
+const PACKET_SIZE = 32 * 1024;
+
+/** The parts of ssh2's client used to open a session channel ahead of time and start a command on it without waiting. */
+interface ClientInternals {
+  _chanMgr?: { add(callback: unknown): number };
+  _protocol?: { session(id: number, window: number, packetSize: number): void; exec(id: number, command: string, wantReply: boolean): void };
+}
+interface ChannelInternals {
+  _callbacks: Array<(failed: boolean | Error) => void>;
+  outgoing: { id: number; state: string };
+  subtype?: string;
+  allowHalfOpen: boolean;
+}
 
 export interface SshOptions {
   /** Inventory name (for messages and results). */
@@ -127,15 +152,26 @@ export class SshConnection implements Connection {
   private readonly inFlight = new Set<(error: Error) => void>();
   private readonly sessions: ReturnType<typeof pLimit>;
   private sftpSession: Promise<SFTPWrapper> | undefined;
-  /** Owner and group names for sftp stats; dropped by every command and write (they may add users). */
-  private idCache: Promise<{ users: Map<number, string>; groups: Map<number, string> }> | undefined;
+  /** Owner and group names for sftp stats; dropped by every command and by writes to /etc/passwd or /etc/group. */
+  private idCache: Promise<IdNames> | undefined;
+  /** A command ran since the names were read: check the files' stamps before using them. */
+  private idsStale = false;
+  /** Stats read ahead for coming tasks (read-ahead.ts). */
+  private readonly cache = new ReadCache();
+  /** Reads of the cache's batch in flight: path → the batch's promise. */
+  private readonly batches = new Map<string, Promise<void>>();
+  /** A session channel opened ahead of time: the next command starts on it at once (1 round trip, not 3). */
+  private spare: Promise<ClientChannel> | undefined;
+  /** Shortest channel open or sftp answer seen: the network round trip, near enough. */
+  private rttMs = Infinity;
 
   private constructor(
     private readonly client: ssh2.Client,
     private readonly options: SshOptions,
   ) {
     this.hostName = options.hostName;
-    this.sessions = pLimit(Math.max(1, (options.maxSessions ?? 10) - 1));
+    // One session is the sftp one, one the spare channel.
+    this.sessions = pLimit(Math.max(1, (options.maxSessions ?? 10) - 2));
     const lost = (reason: string) => {
       this.broken ??= new UnreachableError(this.hostName, reason);
       for (const reject of this.inFlight) reject(this.broken);
@@ -145,6 +181,7 @@ export class SshConnection implements Connection {
     // 'end'/'close' come before ssh2 closes the channels, so channels see `broken` already set.
     client.on('end', () => lost(`connection to ${this.where} dropped`));
     client.on('close', () => lost(`connection to ${this.where} dropped`));
+    coalesceWrites(client);
   }
 
   private get where(): string {
@@ -199,6 +236,7 @@ export class SshConnection implements Connection {
       readyTimeout: options.connectTimeoutMs,
       keepaliveInterval: options.keepaliveIntervalMs,
       keepaliveCountMax: 3,
+      debug: process.env.KPLAY_SSH_DEBUG ? (line: string) => process.stderr.write(`${line}\n`) : undefined,
       algorithms: { kex: KEX, cipher: CIPHERS, serverHostKey: hostKeyAlgorithms(knownHosts.keyTypesFor(options.address, options.port)) },
     };
     await new Promise<void>((resolve, reject) => {
@@ -236,7 +274,16 @@ export class SshConnection implements Connection {
       client.connect(config);
       client.setNoDelay(true); // small requests and replies: Nagle + delayed ACK would add ~40 ms to each
     });
-    return new SshConnection(client, options);
+    const connection = new SshConnection(client, options);
+    // Both are needed by nearly every run: their round trips overlap the first task's instead of adding to them.
+    connection.sftp().catch(() => undefined);
+    connection.keepSpare();
+    return connection;
+  }
+
+  /** The host's coming tasks will stat these paths: read them together on the first stat that needs one. */
+  prefetch(reads: readonly ReadAhead[]): void {
+    this.cache.announce(reads);
   }
 
   /** Whether `become` needs sudo, or the login user already is that user. */
@@ -264,7 +311,20 @@ export class SshConnection implements Connection {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    this.idCache = undefined;
+    // A command may change anything: users, files. Dropped before it starts and again when it ends (a read sent
+    // meanwhile may have seen the host half way).
+    this.idsStale = true;
+    this.cache.invalidate();
+    try {
+      return await this.execReadOnly(command, options);
+    } finally {
+      this.idsStale = true;
+      this.cache.invalidate();
+    }
+  }
+
+  /** A command that changes nothing the cache holds (a checksum, a stat, a write whose path the caller drops). */
+  private execReadOnly(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     let script = command;
     if (options.env) {
       const exports = Object.entries(options.env).map(([name, value]) => {
@@ -292,7 +352,7 @@ export class SshConnection implements Connection {
   private runChannel(remote: string, stdin: string | Buffer | undefined, timeoutMs: number | undefined, label: string): Promise<ExecResult> {
     return this.sessions(() =>
       this.guarded<ExecResult>((resolve, reject) => {
-        this.client.exec(remote, (error: Error | undefined, channel: ClientChannel) => {
+        this.startCommand(remote, (error: Error | undefined, channel: ClientChannel) => {
           if (error) return reject(new Error(`cannot start a command on ${this.hostName}: ${error.message}`));
           const out: Buffer[] = [];
           const err: Buffer[] = [];
@@ -325,6 +385,62 @@ export class SshConnection implements Connection {
     );
   }
 
+  /**
+   * Start `remote` on the spare channel, sending the exec request, without waiting for its answer, ahead of the
+   * command's input: sshd handles a channel's messages in order. Falls back to ssh2's own exec if its internals differ.
+   */
+  private startCommand(remote: string, started: (error: Error | undefined, channel: ClientChannel) => void): void {
+    const internals = this.client as unknown as ClientInternals;
+    if (!internals._protocol || !this.spare) {
+      this.client.exec(remote, started);
+      return;
+    }
+    const spare = this.spare;
+    this.spare = undefined;
+    this.keepSpare();
+    spare.then(
+      (channel) => {
+        const chan = channel as unknown as ChannelInternals;
+        if (chan.outgoing.state !== 'open') return started(new Error('channel closed'), channel);
+        chan._callbacks.push((failed) => {
+          if (!failed) return;
+          channel.emit('error', new Error('the host refused to start it'));
+          channel.close();
+        });
+        chan.subtype = 'exec';
+        chan.allowHalfOpen = true;
+        internals._protocol!.exec(chan.outgoing.id, remote, true);
+        started(undefined, channel);
+      },
+      // The channel opened ahead was refused (sshd's MaxSessions, say): open one the ordinary way.
+      () => (this.broken ? started(this.broken, undefined as unknown as ClientChannel) : this.client.exec(remote, started)),
+    );
+  }
+
+  /** Open a session channel for the next command, unless ssh2's internals are not as expected. */
+  private keepSpare(): void {
+    const internals = this.client as unknown as ClientInternals;
+    if (this.spare || this.broken || !internals._chanMgr || !internals._protocol) return;
+    const opening = performance.now();
+    this.spare = this.guarded<ClientChannel>((resolve, reject) => {
+      const callback = Object.assign(
+        (error: Error | undefined, channel: ClientChannel) => {
+          if (error) return reject(error);
+          this.rttMs = Math.min(this.rttMs, performance.now() - opening);
+          resolve(channel);
+        },
+        { type: 'session' },
+      );
+      const id = internals._chanMgr!.add(callback);
+      if (id === -1) return reject(new Error('no free channel'));
+      internals._protocol!.session(id, MAX_WINDOW, PACKET_SIZE);
+    });
+    const opened = this.spare;
+    opened.catch(() => {
+      if (this.spare === opened) this.spare = undefined;
+    });
+  }
+
   /** The one sftp session, opened on first use; a failed attempt is retried next time. */
   private sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= this.guarded<SFTPWrapper>((resolve, reject) =>
@@ -343,31 +459,58 @@ export class SshConnection implements Connection {
   /** An sftp request, failed at once with UnreachableError if the connection drops meanwhile. */
   private sftpCall<T = void>(start: (sftp: SFTPWrapper, callback: (error: Error | null | undefined, value: T) => void) => void): Promise<T> {
     return this.sftp().then((sftp) =>
-      this.guarded<T>((resolve, reject) => start(sftp, (error, value) => (error ? reject(error) : resolve(value)))),
+      this.guarded<T>((resolve, reject) => {
+        const sent = performance.now();
+        start(sftp, (error, value) => {
+          // Every answer bounds the round trip from above: the least of many is the network's, not a busy moment's.
+          this.rttMs = Math.min(this.rttMs, performance.now() - sent);
+          if (error) reject(error);
+          else resolve(value);
+        });
+      }),
     );
   }
 
   async put(path: string, content: Buffer | string, options: PutOptions = {}): Promise<void> {
     const data = typeof content === 'string' ? Buffer.from(content) : content;
     const mode = options.mode ?? 0o644;
-    this.idCache = undefined;
     const sudo = this.sudoFor(options.become);
-    if (sudo || options.owner || options.group || data.length > SFTP_PUT_MAX_BYTES) {
-      // Another user, an owner to set by name, or a large file: one shell command streams stdin into place and, if the
-      // connection drops midway, removes its short temp file itself (an sftp temp file would stay behind).
-      const r = await this.exec(atomicPutCommand(path, { ...options, mode }, data.length), { stdin: data, become: sudo });
-      if (r.rc !== 0) throw new Error(`cannot write ${path} on ${this.hostName}: ${r.stderr.trim() || `exit ${r.rc}`}`);
-      return;
+    try {
+      // Another user, an owner to set by name, a large file, or a far host: one shell command streams stdin into
+      // place and, if the connection drops midway, removes its short temp file itself (an sftp temp file would stay
+      // behind). On the spare channel it is one round trip; sftp needs three (open, then write + chmod + close, then
+      // rename: never renamed before the write is known to be complete).
+      const far = this.rttMs >= FAR_RTT_MS;
+      if (sudo || options.owner || options.group || data.length > SFTP_PUT_MAX_BYTES || far) {
+        // Small text goes in the command line: one round trip (input would wait for sshd's window, one more).
+        const inline = data.length <= INLINE_PUT_MAX_BYTES ? inlinePutCommand(path, { ...options, mode }, data) : undefined;
+        const r = inline
+          ? await this.execReadOnly(inline, { become: sudo })
+          : await this.execReadOnly(atomicPutCommand(path, { ...options, mode }, data.length), { stdin: data, become: sudo });
+        if (r.rc !== 0) throw new Error(`cannot write ${path} on ${this.hostName}: ${r.stderr.trim() || `exit ${r.rc}`}`);
+        return;
+      }
+      await this.sftpPut(path, data, mode);
+    } finally {
+      this.cache.invalidate(path);
+      if (path === '/etc/passwd' || path === '/etc/group') this.idCache = undefined;
     }
+  }
+
+  private async sftpPut(path: string, data: Buffer, mode: number): Promise<void> {
     const tmp = tempBeside(path);
     let handle: Buffer | undefined;
     try {
       handle = await this.sftpCall<Buffer>((s, cb) => s.open(tmp, 'wx', { mode: 0o600 }, cb));
       const opened = handle;
-      await this.sftpCall((s, cb) => s.write(opened, data, 0, data.length, 0, cb));
-      await this.sftpCall((s, cb) => s.fchmod(opened, mode, cb));
-      handle = undefined;
-      await this.sftpCall((s, cb) => s.close(opened, cb));
+      // Sent together: the server handles them in order.
+      const written = this.sftpCall((s, cb) => s.write(opened, data, 0, data.length, 0, cb));
+      const moded = this.sftpCall((s, cb) => s.fchmod(opened, mode, cb));
+      const closed = this.sftpCall((s, cb) => s.close(opened, cb));
+      const results = await Promise.allSettled([written, moded, closed]);
+      if (results[2].status === 'fulfilled') handle = undefined;
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       await this.sftpCall((s, cb) => s.ext_openssh_rename(tmp, path, cb));
     } catch (error) {
       if (!this.broken) {
@@ -383,13 +526,13 @@ export class SshConnection implements Connection {
     const sudo = this.sudoFor(options.become);
     if (sudo) {
       const p = shellQuote(path);
-      const r = await this.exec(`if [ -e ${p} ]; then cat -- ${p}; else exit 3; fi`, { become: sudo });
+      const r = await this.execReadOnly(`if [ -e ${p} ]; then cat -- ${p}; else exit 3; fi`, { become: sudo });
       if (r.rc === 3) return null;
       if (r.rc !== 0) throw new Error(`cannot read ${path} on ${this.hostName}: ${r.stderr.trim()}`);
       return Buffer.from(r.stdout);
     }
     try {
-      return await this.sftpCall<Buffer>((s, cb) => s.readFile(path, cb));
+      return (await this.readWhole(path)).content;
     } catch (error) {
       if (this.broken) throw this.broken;
       if ((error as { code?: unknown }).code === 2) return null; // SSH_FX_NO_SUCH_FILE
@@ -397,26 +540,144 @@ export class SshConnection implements Connection {
     }
   }
 
+  /** A file's content and attributes in two round trips: stat and open together, then every read and the close. */
+  private async readWhole(path: string): Promise<{ content: Buffer; attrs: Stats }> {
+    const attrsRead = this.sftpCall<Stats>((s, cb) => s.stat(path, cb));
+    const opened = this.sftpCall<Buffer>((s, cb) => s.open(path, 'r', cb));
+    const [attrs, handle] = await Promise.all([attrsRead, opened.catch((error: unknown) => attrsRead.then(() => Promise.reject(error)))]);
+    const content = (await this.readOpen(handle, attrs.size)) ?? (await this.sftpCall<Buffer>((s, cb) => s.readFile(path, cb))); // it grew meanwhile
+    return { content, attrs };
+  }
+
   /**
-   * Without checksum or become: sftp lstat/stat (~0.2 ms, 30 times faster than a command), with owner and group names
-   * from the host's /etc/passwd and /etc/group. Otherwise, or for ids those files do not name (NSS users), one command
-   * that brings names and checksum in the same round trip.
+   * Read an open file expected to hold `size` bytes, all reads sent at once, then close it (also sent at once).
+   * Undefined when it holds more (changed meanwhile: the caller reads it again another way).
+   */
+  private async readOpen(handle: Buffer, size: number): Promise<Buffer | undefined> {
+    const reads: Array<Promise<Buffer>> = [];
+    // One chunk past the expected end, to see the end of the file.
+    for (let at = 0; at <= size; at += READ_CHUNK) {
+      const position = at;
+      // No larger than what is left (and one byte past it): most files are small, most reads need little room.
+      const length = Math.min(READ_CHUNK, size + 1 - at);
+      reads.push(
+        this.sftpCall<Buffer>((s, cb) => {
+          const buffer = Buffer.allocUnsafe(length);
+          s.read(handle, buffer, 0, length, position, (error, bytes) => cb(error, error ? buffer : buffer.subarray(0, bytes)));
+        }).catch((error: unknown) => {
+          if ((error as { code?: unknown }).code === 1) return Buffer.alloc(0); // SSH_FX_EOF
+          throw error;
+        }),
+      );
+    }
+    const closed = this.sftpCall((s, cb) => s.close(handle, cb));
+    const [chunks] = await Promise.all([Promise.all(reads), closed]);
+    const content = Buffer.concat(chunks);
+    return content.length === size ? content : undefined;
+  }
+
+  /**
+   * Without become: from the read-ahead cache, or sftp (lstat, and the file read to hash it: ~0.2 ms a request, all
+   * of a batch sent together), with owner and group names from the host's /etc/passwd and /etc/group. Otherwise, or
+   * for ids those files do not name (NSS users), one command that brings names and checksum in the same round trip.
    */
   async stat(path: string, options: StatOptions = {}): Promise<FileStat> {
     const sudo = this.sudoFor(options.become);
+    const follow = options.follow ?? false;
+    const checksum = options.checksum ?? false;
     if (!sudo) {
-      const fast = await this.sftpStat(path, options.follow ?? false);
-      if (fast && !options.checksum) return fast;
-      // A small file the login user can read: its checksum over sftp too (a read is ~1 ms, a command ~5 ms).
-      if (fast && (!fast.exists || fast.type !== 'file')) return fast;
-      if (fast && (fast.size ?? Infinity) <= SFTP_CHECKSUM_MAX) {
-        const content = await this.get(path).catch(() => undefined);
-        if (content) return { ...fast, sha256: createHash('sha256').update(content).digest('hex') };
+      const cached = this.cache.lookup(path, follow, checksum);
+      if (cached) return cached;
+      const inFlight = this.batches.get(path);
+      if (inFlight) await inFlight.catch(() => undefined);
+      // A failed batch stores nothing: the single stat below reports the error as it is.
+      else {
+        // Near, a round trip costs less than reading paths again after every command: a few go along, none right
+        // after a command (a cold run would read every coming path again after each of its commands).
+        const near = this.cache.empty ? 0 : NEAR_BATCH;
+        const along = this.cache.pending(this.rttMs >= FAR_RTT_MS ? undefined : near).filter((r) => r.path !== path);
+        await this.readBatch([{ path, checksum }, ...along], follow ? [path] : []).catch(() => undefined);
       }
+      const read = this.cache.lookup(path, follow, checksum);
+      if (read) return read;
+      // Not stored (something changed meanwhile, or names or the file were not readable over sftp): read it alone.
+      const fast = await this.sftpStat(path, follow);
+      if (fast && (!checksum || !fast.exists || fast.type !== 'file')) return fast;
     }
-    const r = await this.exec(statCommand(path, options), { become: sudo });
+    const r = await this.execReadOnly(statCommand(path, options), { become: sudo });
     if (r.rc !== 0) throw new Error(`cannot stat ${path} on ${this.hostName}: ${r.stderr.trim()}`);
     return parseStat(r.stdout);
+  }
+
+  /**
+   * Read many paths in two round trips: lstat (stat when followed) and, for checksums, an open of each; then the
+   * reads of the open files, their closes, and the targets of links. Larger files are hashed on the host, all in one
+   * command. What it read goes to the cache, unless anything changed meanwhile.
+   */
+  private readBatch(reads: ReadAhead[], followed: string[]): Promise<void> {
+    const batch = this.readBatchNow(reads, followed);
+    for (const { path } of reads) this.batches.set(path, batch);
+    const done = () => {
+      for (const { path } of reads) if (this.batches.get(path) === batch) this.batches.delete(path);
+    };
+    batch.then(done, done);
+    return batch;
+  }
+
+  private async readBatchNow(reads: ReadAhead[], followed: string[]): Promise<void> {
+    const epoch = this.cache.begin();
+    const ids = this.idNames();
+    const notFound = (error: unknown) => {
+      if (this.broken) throw this.broken;
+      if ((error as { code?: unknown }).code === 2) return undefined; // also ENOTDIR on OpenSSH
+      throw error;
+    };
+    const first = reads.map(({ path, checksum }) => ({
+      path,
+      lstat: this.sftpCall<Stats>((s, cb) => s.lstat(path, cb)).catch(notFound),
+      stat: followed.includes(path) ? this.sftpCall<Stats>((s, cb) => s.stat(path, cb)).catch(notFound) : undefined,
+      handle: checksum ? this.sftpCall<Buffer>((s, cb) => s.open(path, 'r', cb)).catch(() => undefined) : undefined,
+    }));
+    const large: Array<{ path: string; stat: FileStat }> = [];
+    const { users, groups } = await ids;
+    // Every first answer before any second request: the second round leaves in one burst.
+    const answers = await Promise.all(first.map(({ lstat, stat, handle }) => Promise.all([lstat, stat, handle])));
+    await Promise.all(
+      first.map(async ({ path, handle }, i) => {
+        const [attrs, followedAttrs, opened] = answers[i];
+        const own = attrs ? statOf(attrs, users, groups) : { exists: false };
+        if (!own) {
+          if (opened) await this.sftpCall((s, cb) => s.close(opened, cb)).catch(() => undefined);
+          return; // an id without a name: stat() asks the host
+        }
+        const pending: Array<Promise<unknown>> = [];
+        if (own.type === 'link') pending.push(this.sftpCall<string>((s, cb) => s.readlink(path, cb)).then((target) => (own.target = target)));
+        if (opened && own.type === 'file' && (own.size ?? Infinity) <= SFTP_CHECKSUM_MAX) {
+          pending.push(this.readOpen(opened, own.size!).then((content) => content && (own.sha256 = createHash('sha256').update(content).digest('hex'))));
+        } else {
+          if (opened) pending.push(this.sftpCall<void>((s, cb) => s.close(opened, cb)));
+          if (own.type === 'file' && handle) large.push({ path, stat: own });
+        }
+        await Promise.all(pending);
+        if (large.some((l) => l.stat === own)) return; // stored with its checksum below
+        this.cache.store(epoch, path, false, own);
+        if (followed.includes(path)) {
+          const target = followedAttrs ? statOf(followedAttrs, users, groups) : { exists: false };
+          if (target) this.cache.store(epoch, path, true, target);
+        }
+      }),
+    );
+    if (large.length === 0) return;
+    const r = await this.execReadOnly(`sha256sum -- ${large.map((l) => shellQuote(l.path)).join(' ')}`);
+    const sums = new Map<string, string>();
+    for (const line of r.stdout.split('\n')) {
+      const match = /^([0-9a-f]{64}) [ *](.*)$/.exec(line);
+      if (match) sums.set(match[2], match[1]);
+    }
+    for (const { path, stat } of large) {
+      const sum = sums.get(path);
+      if (sum) this.cache.store(epoch, path, false, { ...stat, sha256: sum });
+    }
   }
 
   /** The stat from sftp, or undefined when an id has no name in the host's files. */
@@ -430,29 +691,52 @@ export class SshConnection implements Connection {
       throw new Error(`cannot stat ${path} on ${this.hostName}: ${messageOf(error)}`);
     }
     const ids = await this.idNames();
-    const owner = ids.users.get(attrs.uid);
-    const group = ids.groups.get(attrs.gid);
-    if (owner === undefined || group === undefined) return undefined;
-    const kind = attrs.mode & 0o170000;
-    const type = kind === 0o100000 ? 'file' : kind === 0o040000 ? 'directory' : kind === 0o120000 ? 'link' : 'other';
-    const stat: FileStat = { exists: true, type, mode: attrs.mode & 0o7777, owner, group, uid: attrs.uid, gid: attrs.gid, size: attrs.size, mtime: attrs.mtime };
-    if (type === 'link') stat.target = await this.sftpCall<string>((s, cb) => s.readlink(path, cb));
+    const stat = statOf(attrs, ids.users, ids.groups);
+    if (stat?.type === 'link') stat.target = await this.sftpCall<string>((s, cb) => s.readlink(path, cb));
     return stat;
   }
 
-  /** uid/gid → name from the host's files, read once and again after anything that may have changed them. */
-  private idNames(): Promise<{ users: Map<number, string>; groups: Map<number, string> }> {
+  /**
+   * uid/gid → name from the host's files, read once. After a command (which may add users) the two files are only
+   * stat'ed, in the same round trip as the stats that need the names, and read again if their size or time changed.
+   */
+  private idNames(): Promise<IdNames> {
     const read = async (file: string) => {
       const names = new Map<number, string>();
-      for (const line of ((await this.get(file)) ?? Buffer.alloc(0)).toString().split('\n')) {
-        const [name, , id] = line.split(':');
-        if (name && id !== undefined && !names.has(Number(id))) names.set(Number(id), name);
+      let stamp = '';
+      try {
+        const { content, attrs } = await this.readWhole(file);
+        stamp = stampOf(attrs);
+        for (const line of content.toString().split('\n')) {
+          const [name, , id] = line.split(':');
+          if (name && id !== undefined && !names.has(Number(id))) names.set(Number(id), name);
+        }
+      } catch (error) {
+        if (this.broken) throw this.broken;
+        if ((error as { code?: unknown }).code !== 2) throw error;
       }
-      return names;
+      return { names, stamp };
     };
-    this.idCache ??= Promise.all([read('/etc/passwd'), read('/etc/group')]).then(([users, groups]) => ({ users, groups }));
-    this.idCache.catch(() => (this.idCache = undefined));
-    return this.idCache;
+    const readBoth = () =>
+      Promise.all([read('/etc/passwd'), read('/etc/group')]).then(([users, groups]) => ({
+        users: users.names,
+        groups: groups.names,
+        stamp: `${users.stamp} ${groups.stamp}`,
+      }));
+    const cached = this.idCache;
+    if (cached && this.idsStale) {
+      this.idsStale = false;
+      const stamp = (file: string) => this.sftpCall<Stats>((s, cb) => s.stat(file, cb)).then(stampOf, () => '');
+      this.idCache = Promise.all([cached, stamp('/etc/passwd'), stamp('/etc/group')]).then(([ids, users, groups]) =>
+        ids.stamp === `${users} ${groups}` ? ids : readBoth(),
+      );
+    }
+    this.idCache ??= readBoth();
+    const current = this.idCache;
+    current.catch(() => {
+      if (this.idCache === current) this.idCache = undefined;
+    });
+    return current;
   }
 
   async close(): Promise<void> {
@@ -464,3 +748,45 @@ export class SshConnection implements Connection {
   }
 }
 
+/** A FileStat from sftp attributes, or undefined when the owner or group has no name in the host's files. */
+function statOf(attrs: Stats, users: Map<number, string>, groups: Map<number, string>): FileStat | undefined {
+  const owner = users.get(attrs.uid);
+  const group = groups.get(attrs.gid);
+  if (owner === undefined || group === undefined) return undefined;
+  const kind = attrs.mode & 0o170000;
+  const type = kind === 0o100000 ? 'file' : kind === 0o040000 ? 'directory' : kind === 0o120000 ? 'link' : 'other';
+  return { exists: true, type, mode: attrs.mode & 0o7777, owner, group, uid: attrs.uid, gid: attrs.gid, size: attrs.size, mtime: attrs.mtime };
+}
+
+interface IdNames {
+  users: Map<number, string>;
+  groups: Map<number, string>;
+  /** Size and modification time of /etc/passwd and /etc/group when read. */
+  stamp: string;
+}
+
+function stampOf(attrs: Stats): string {
+  return `${attrs.size}:${attrs.mtime}`;
+}
+
+/**
+ * ssh2 writes every packet to the socket on its own: a batch of pipelined requests would be one system call each.
+ * Writes made in one turn of the event loop go out together (cork, then uncork once the turn's promises have run).
+ */
+function coalesceWrites(client: ssh2.Client): void {
+  const sock = (client as unknown as { _sock?: Socket })._sock;
+  if (!sock || typeof sock.cork !== 'function') return;
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  sock.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      setImmediate(() => {
+        corked = false;
+        sock.uncork();
+      });
+    }
+    return write(...args);
+  }) as Socket['write'];
+}

@@ -8,6 +8,8 @@ import { flush, writeLines } from './output.ts';
 export class JsonReporter implements Reporter {
   /** Held back to close(), so the recap is the last line whatever comes after it. */
   #recap?: RunEvent;
+  /** Lines of this turn of the event loop: written together (one system call, not one per event of every host). */
+  #pending: string[] = [];
 
   constructor(
     private readonly masker: Masker,
@@ -22,12 +24,19 @@ export class JsonReporter implements Reporter {
   async close(): Promise<void> {
     if (this.#recap) this.#write(this.#recap);
     this.#recap = undefined;
+    this.#drain();
     await flush(this.stream);
   }
 
   #write(event: RunEvent): void {
     // A censored result keeps only its status, host and task; its times are no secret.
     const { time, elapsed, duration } = event;
-    writeLines(this.stream, [JSON.stringify({ ...redactEvent(event, this.masker), time, elapsed, duration })]);
+    if (this.#pending.length === 0) setImmediate(() => this.#drain());
+    this.#pending.push(JSON.stringify({ ...redactEvent(event, this.masker), time, elapsed, duration }));
+  }
+
+  #drain(): void {
+    writeLines(this.stream, this.#pending);
+    this.#pending = [];
   }
 }

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Connection } from '../connection/connection.ts';
 import { LocalConnection } from '../connection/local.ts';
 import { PlannedConnection } from '../connection/planned.ts';
+import type { ReadAhead } from '../connection/read-ahead.ts';
 
 export interface ConnectionSettings {
   check: boolean;
@@ -35,6 +36,8 @@ function userKnownHostsFile(vars: Record<string, unknown>): string | undefined {
 
 export class ConnectionPool {
   private readonly open = new Map<string, Promise<Connection>>();
+  /** Read-ahead hints for hosts not connected yet, given to their connection once open. */
+  private readonly early = new Map<string, ReadAhead[]>();
   private readonly local: Connection;
 
   constructor(private readonly settings: ConnectionSettings) {
@@ -67,6 +70,16 @@ export class ConnectionPool {
     return conn;
   }
 
+  /** Paths a host's coming tasks will stat (engine/run/read-ahead.ts): a hint for its connection. */
+  prefetch(hostName: string, reads: ReadAhead[]): void {
+    const conn = this.open.get(hostName);
+    if (!conn) {
+      this.early.set(hostName, [...(this.early.get(hostName) ?? []), ...reads]);
+      return;
+    }
+    conn.then((c) => (c instanceof PlannedConnection ? c.real : c).prefetch?.(reads)).catch(() => undefined);
+  }
+
   private async openSsh(hostName: string, vars: Record<string, unknown>): Promise<Connection> {
     const keyFile = str(vars.ansible_ssh_private_key_file) ?? str(vars.ansible_private_key_file);
     const knownHosts =
@@ -90,6 +103,9 @@ export class ConnectionPool {
       commandTimeoutMs: this.settings.commandTimeoutMs,
       becomePassword: str(vars.ansible_become_password) ?? str(vars.ansible_become_pass) ?? this.settings.becomePassword,
     });
+    const early = this.early.get(hostName);
+    this.early.delete(hostName);
+    if (early) conn.prefetch(early);
     return this.settings.check ? new PlannedConnection(conn) : conn;
   }
 

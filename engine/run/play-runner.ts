@@ -8,6 +8,7 @@ import { InputError } from '../core/source.ts';
 import { conditionsHold, createScope, renderValue } from '../vars/expression.ts';
 import type { PlayContext } from './context.ts';
 import type { HostState } from './host.ts';
+import { announceReads } from './read-ahead.ts';
 import { selectedByTags } from './tags.ts';
 import { taskRef, TaskExecutor } from './task-executor.ts';
 
@@ -45,6 +46,7 @@ export class PlayRunner {
   }
 
   async runNodes(nodes: Node[], hosts: HostState[]): Promise<void> {
+    announceReads(this.pc, nodes, this.alive(hosts));
     for (const node of nodes) {
       const active = this.alive(hosts);
       if (active.length === 0) return;
