@@ -60,6 +60,5 @@ t.test('npm pack, install the tarball offline into a prefix, run from another fo
   t.comment(`kplay run hello.yml (unchanged): median ${runWall.toFixed(3)} s wall, ${runCpu.toFixed(3)} s CPU`);
   const [nodeWall, nodeCpu] = [median(bare.map((r) => r.wallMs / 1000)), median(bare.map((r) => r.cpu))];
   t.comment(`node -e 0: median ${nodeWall.toFixed(3)} s wall, ${nodeCpu.toFixed(3)} s CPU`);
-  t.ok(versionCpu < nodeCpu + 0.1, `--version: under 0.1 s of CPU more than node alone (${versionCpu.toFixed(3)} vs ${nodeCpu.toFixed(3)})`);
-  t.ok(runCpu < nodeCpu + 0.35, `hello run: under 0.35 s of CPU more than node alone (${runCpu.toFixed(3)} vs ${nodeCpu.toFixed(3)})`);
+  // Start-up is measured and quoted (README), not asserted: speed goals live in benchmarks, never in timed tests.
 });

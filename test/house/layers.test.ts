@@ -26,7 +26,7 @@ t.test('a back-edge fails lint, naming the folder and what it may import', async
     ['engine/load/back-edge.ts', "import copy from '../modules/copy.ts';"],
     ['engine/vars/back-edge.ts', "import type { Inventory } from '../inventory/inventory.ts';"],
     ['engine/vars/back-edge.ts', "import { shellQuote } from '../connection/connection.ts';"],
-    ['engine/modules/back-edge.ts', "import { loadYamlFile } from '../../engine/core/yaml.ts';"],
+    ['engine/modules/back-edge.ts', "import { loadPlaybook } from '../load/playbook.ts';"],
     ['engine/inventory/back-edge.ts', "import { runPlaybook } from '../run/runner.ts';"],
     ['engine/run/back-edge.ts', "import { createReporter } from '../report/create.ts';"],
     ['engine/pki/back-edge.ts', "import { main } from '../../engine/cli.ts';"],
@@ -44,7 +44,7 @@ t.test('allowed edges pass', async (t) => {
     ['engine/report/ok.ts', "import type { RunEvent } from '../core/events.ts';"],
     ['engine/modules/ok.ts', "import type { Connection } from '../connection/connection.ts';\nimport { shellQuote } from '../core/shell.ts';"],
     ['engine/load/ok.ts', "import type { Module } from '../modules/contract.ts';\nimport { ModuleRegistry } from '../modules/registry.ts';"],
-    ['engine/inventory/ok.ts', "import { loadYamlFile } from '../../engine/core/yaml.ts';"],
+    ['engine/inventory/ok.ts', "import { loadYamlFile } from '../core/yaml.ts';"],
     ['engine/run/ok.ts', "import { loadInventory } from '../inventory/inventory.ts';\nimport { TaskParser } from '../load/tasks.ts';"],
     ['engine/cli-ok.ts', "import { createReporter } from './report/create.ts';"],
   ];

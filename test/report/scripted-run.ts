@@ -128,7 +128,7 @@ export function scriptedRun(): RunEvent[] {
         web1: { ok: 3, changed: 3, failed: 0, skipped: 1, unreachable: 0, rescued: 0, ignored: 0 },
         web2: { ok: 1, changed: 0, failed: 1, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 },
         web3: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 1, rescued: 0, ignored: 0 },
-        db1: { ok: 3, changed: 2, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 1 },
+        db1: { ok: 4, changed: 2, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 1 },
       },
     },
   ];
