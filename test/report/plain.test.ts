@@ -85,7 +85,7 @@ t.test('prints Ansible-like lines, diffs with --diff, and the recap', async (t) 
       'web1                       : ok=3    changed=3    unreachable=0    failed=0    skipped=1    rescued=0    ignored=0',
       'web2                       : ok=1    changed=0    unreachable=0    failed=1    skipped=0    rescued=0    ignored=0',
       'web3                       : ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0',
-      'db1                        : ok=3    changed=2    unreachable=0    failed=0    skipped=0    rescued=0    ignored=1',
+      'db1                        : ok=4    changed=2    unreachable=0    failed=0    skipped=0    rescued=0    ignored=1',
       '',
     ].join('\n'),
   );
