@@ -1,0 +1,218 @@
+// Parsing Jinja text into a tree, with nunjucks's lexer and parser (kept from the library; only its compiler and
+// runtime are replaced by kplay's interpreter). Each text is parsed once per process and cached.
+//
+// Also refuses JavaScript that is not Jinja (`===`, `&&`, `!x`...) with the Jinja way to write it, and turns parse
+// errors into InputError at the file, line and column of the text itself.
+
+import nunjucks from 'nunjucks';
+import { InputError, type SourcePos } from '../core/source.ts';
+
+/** A node of nunjucks's tree. Fields depend on `typename` (see nunjucks/src/nodes.js). */
+export interface JNode {
+  typename: string;
+  lineno: number; // 0-based
+  colno: number; // 0-based
+  children: JNode[];
+  value: unknown;
+  target: JNode;
+  val: JNode;
+  left: JNode;
+  right: JNode;
+  cond: JNode;
+  body: JNode;
+  else_: JNode | null;
+  arr: JNode;
+  name: JNode;
+  args: JNode;
+  expr: JNode;
+  ops: JNode[];
+  type: string;
+  key: JNode;
+  targets: JNode[];
+  template: JNode;
+  names: JNode;
+  withContext: boolean | null;
+  ignoreMissing: boolean;
+  start: JNode;
+  stop: JNode;
+  step: JNode;
+}
+
+interface NunjucksInternals {
+  parser: { parse(src: string, extensions: unknown, opts: { trimBlocks: boolean; lstripBlocks: boolean }): JNode };
+  installJinjaCompat(): void;
+}
+
+const nj = nunjucks as unknown as NunjucksInternals;
+// Adds slices (`x[1:3]`) to the parser; its runtime half is unused here.
+nj.installJinjaCompat();
+
+/** Ansible's settings: trim_blocks on, lstrip_blocks off. */
+const OPTS = { trimBlocks: true, lstripBlocks: false };
+
+/** A parse or syntax error in Jinja text, at a 1-based line and column inside that text. */
+export class JinjaSyntaxError extends Error {
+  constructor(
+    readonly detail: string,
+    readonly line: number,
+    readonly col: number,
+  ) {
+    super(detail);
+    this.name = 'JinjaSyntaxError';
+  }
+}
+
+const cache = new Map<string, JNode | JinjaSyntaxError>();
+
+/** Parse a template (any text with `{{ }}`/`{% %}`/`{# #}`); throws JinjaSyntaxError. */
+export function parseTemplate(text: string): JNode {
+  let tree = cache.get(text);
+  if (tree === undefined) {
+    try {
+      refuseJavaScript(text, false);
+      tree = annotate(nj.parser.parse(text, undefined, OPTS), text);
+    } catch (error) {
+      tree = toSyntaxError(error);
+    }
+    cache.set(text, tree);
+  }
+  if (tree instanceof JinjaSyntaxError) throw tree;
+  return tree;
+}
+
+const exprCache = new Map<string, JNode | JinjaSyntaxError>();
+
+/** Parse a bare expression (a `when:` condition); throws JinjaSyntaxError with positions inside `expr`. */
+export function parseExpression(expr: string): JNode {
+  let node = exprCache.get(expr);
+  if (node === undefined) {
+    try {
+      refuseJavaScript(expr, true);
+      // Newlines are allowed inside `{{ }}`; the wrapper's 3 columns are taken off positions on the first line.
+      const wrapped = `{{ ${expr} }}`;
+      const root = annotate(nj.parser.parse(wrapped, undefined, OPTS), wrapped);
+      const out = root.children.length === 1 ? root.children[0] : undefined;
+      if (!out || out.typename !== 'Output' || out.children.length !== 1) {
+        throw new JinjaSyntaxError('expected one expression', 1, 1);
+      }
+      node = out.children[0];
+    } catch (error) {
+      const e = toSyntaxError(error);
+      node = new JinjaSyntaxError(e.detail, e.line, e.line === 1 ? Math.max(1, e.col - 3) : e.col);
+    }
+    exprCache.set(expr, node);
+  }
+  if (node instanceof JinjaSyntaxError) throw node;
+  return node;
+}
+
+function toSyntaxError(error: unknown): JinjaSyntaxError {
+  if (error instanceof JinjaSyntaxError) return error;
+  const e = error as { message?: string; lineno?: number; colno?: number };
+  const raw = String(e.message ?? error);
+  // nunjucks prefixes "(unknown path) [Line n, Column m]"; keep only the reason.
+  const reason = raw.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('(unknown path)')).pop() ?? raw;
+  return new JinjaSyntaxError(
+    `Jinja syntax error: ${reason.replace(/^parse\w*: /, '')}`,
+    (e.lineno ?? 0) + 1,
+    (e.colno ?? 0) + 1,
+  );
+}
+
+/**
+ * What nunjucks's tree does not keep but Python's meaning needs, read back from the source text: whether a lookup
+ * was `a.b` or `a['b']` (attributes first, or items first), and whether a number literal was a float (`2.0`).
+ */
+function annotate(root: JNode, text: string): JNode {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
+  const at = (n: JNode): number => (lineStarts[n.lineno] ?? 0) + n.colno;
+  const walk = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    const node = n as JNode & { bracket?: boolean; float?: boolean };
+    if (typeof node.typename === 'string') {
+      if (node.typename === 'LookupVal') node.bracket = text[at(node)] === '[';
+      if (node.typename === 'Literal' && typeof node.value === 'number' && Number.isInteger(node.value)) {
+        const m = /^[0-9_.eE+-]+/.exec(text.slice(at(node)));
+        if (m && /[.eE]/.test(m[0])) node.float = true;
+      }
+    }
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'parent') continue;
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') walk(v);
+    }
+  };
+  walk(root);
+  return root;
+}
+
+// ----- JavaScript that is not Jinja -----
+
+const JS_ONLY: [RegExp, string][] = [
+  [/===/, "'===' is JavaScript; Jinja compares with '=='"],
+  [/!==/, "'!==' is JavaScript; Jinja compares with '!='"],
+  [/&&/, "'&&' is JavaScript; write 'and'"],
+  [/\|\|/, "'||' is JavaScript; write 'or' (or `x | default(y)` for a fallback)"],
+  [/\?\?/, "'??' is JavaScript; write `x | default(y)`"],
+  [/=>/, "'=>' (arrow function) is JavaScript; use filters such as map, select, selectattr"],
+  [/\.includes\(/, "'.includes(' is JavaScript; write `item in list` or `'text' in string`"],
+  [/!(?!=)/, "'!' is JavaScript; write 'not x'"],
+  [/(?<![=!<>])=(?![=])/, "'=' assigns; compare with '=='"],
+];
+
+/** Blank out string literals (keeping length) so operators inside quotes are not mistaken for code. */
+function blankStrings(code: string): string {
+  return code.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, (m) => m[0] + ' '.repeat(m.length - 2) + m[0]);
+}
+
+/** The code parts of a template: `{{ }}` and `{% %}` bodies with their offsets; whole text for an expression. */
+function codeRegions(text: string, bare: boolean): { start: number; code: string; statement: boolean }[] {
+  if (bare) return [{ start: 0, code: text, statement: false }];
+  const out: { start: number; code: string; statement: boolean }[] = [];
+  const re = /\{%-?\s*raw\s*-?%\}[\s\S]*?\{%-?\s*endraw\s*-?%\}|\{#[\s\S]*?#\}|\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[1] !== undefined) out.push({ start: m.index + 2, code: m[1], statement: false });
+    else if (m[2] !== undefined) out.push({ start: m.index + 2, code: m[2], statement: true });
+  }
+  return out;
+}
+
+function refuseJavaScript(text: string, bare: boolean): void {
+  for (const region of codeRegions(text, bare)) {
+    let code = blankStrings(region.code);
+    // `{% set x = 1 %}`, keyword arguments `f(a=1)` and `{% macro m(a=1) %}` use '=' legitimately.
+    if (region.statement && /^\s*-?\s*set\s/.test(code)) code = code.replace(/^(\s*-?\s*set\s[^=]*)=/, (m) => ' '.repeat(m.length));
+    code = code.replace(/([(,]\s*[A-Za-z_]\w*\s*)=(?!=)/g, (_m, p: string) => p + ' ');
+    // Whitespace control markers `{{-`/`-}}`, and `{%- ... -%}` never contain these characters.
+    for (const [re, message] of JS_ONLY) {
+      const m = re.exec(code);
+      if (m) {
+        const offset = region.start + m.index;
+        const before = text.slice(0, offset);
+        const line = before.split('\n').length;
+        const col = offset - before.lastIndexOf('\n');
+        throw new JinjaSyntaxError(message, line, col);
+      }
+    }
+  }
+}
+
+// ----- positions -----
+
+/** Where a scalar's text starts (its first character, after any quote) in a YAML file. */
+export interface TextAt {
+  pos: SourcePos;
+  /** Characters before the text in the scalar on its line: 1 for a quoted scalar, 0 for a plain one. */
+  quote?: number;
+}
+
+/** An InputError at the real line and column of a syntax error inside a YAML scalar or template file. */
+export function inputErrorAt(error: JinjaSyntaxError, at: TextAt | undefined, context: string): InputError {
+  if (!at) return new InputError(undefined, `${error.detail} in ${context}`);
+  const { pos, quote = 0 } = at;
+  // Lines after the first of a multi-line scalar are reported at their own line; their indentation is unknown here.
+  const line = pos.line + error.line - 1;
+  const col = error.line === 1 ? pos.col + quote + error.col - 1 : error.col;
+  return new InputError({ file: pos.file, line, col }, `${error.detail} in ${context}`);
+}
