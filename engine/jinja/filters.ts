@@ -7,10 +7,10 @@ import { basename, extname, relative, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { encrypt as cryptEncrypt } from 'unixcrypt';
 import ipaddr from 'ipaddr.js';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { shellQuote } from '../core/shell.ts';
+import { parse as parseYaml, parseAllDocuments, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
 import type { EvalContext, FilterFn } from './interpret.ts';
 import { getItem } from './interpret.ts';
+import { pyMethod } from './methods.ts';
 import { pyToJson, toYaml } from './serialize.ts';
 import { pyRegex, pyReplacement } from './regex.ts';
 import {
@@ -58,10 +58,10 @@ function seq(v: unknown, filter: string): unknown[] {
 }
 
 /** Python's bool() of Ansible's `bool` filter: strings yes/on/1/true/y are true. */
-export function ansibleBool(v: unknown): boolean {
+export function ansibleBool(v: unknown): boolean | null {
   if (typeof v === 'boolean') return v;
-  if (v === null || v === undefined) return false;
-  if (isString(v)) return ['yes', 'on', '1', 'true', 'y', 't'].includes(str(v).trim().toLowerCase());
+  if (v === null || v === undefined) return null;
+  if (isString(v)) return ['yes', 'on', '1', 'true'].includes(str(v).toLowerCase());
   if (typeof v === 'number' || v instanceof PyFloat) return num(v) === 1;
   return false;
 }
@@ -236,6 +236,7 @@ function urlsplit(url: string): Record<string, unknown> {
   };
 }
 
+/** Ansible's `comment`: a decorated block with a bare decoration line before and after the text. */
 function commentFilter(text: string, style: string, kw: Kw): string {
   const styles: Record<string, Kw> = {
     plain: { decoration: '# ' },
@@ -244,16 +245,40 @@ function commentFilter(text: string, style: string, kw: Kw): string {
     cblock: { beginning: '/*', decoration: ' * ', end: ' */' },
     xml: { beginning: '<!--', decoration: ' - ', end: '-->' },
   };
-  const p = { newline: '\n', beginning: '', prefix: '', prefix_count: 1, decoration: '# ', postfix: '', postfix_count: 1, end: '', ...styles[style], ...kw };
-  const decoration = String(p.decoration);
-  const newline = String(p.newline);
-  const prefix = p.prefix ? Array(Number(p.prefix_count)).fill(decoration.replace(/\s+$/, '')).join(newline) + newline : '';
-  const postfix = p.postfix ? newline + Array(Number(p.postfix_count)).fill(decoration.replace(/\s+$/, '')).join(newline) : '';
-  const body = text.split(newline).map((l) => (l === '' ? decoration.replace(/\s+$/, '') : decoration + l)).join(newline);
-  const begin = p.beginning ? String(p.beginning) + newline : '';
-  const end = p.end ? newline + String(p.end) : '';
+  const st = styles[style] ?? fail(`comment: unknown style '${style}'`);
+  const edge = String(kw.decoration ?? st.decoration).replace(/\s+$/, '');
+  const p: Kw = { newline: '\n', beginning: '', prefix: edge, prefix_count: 1, decoration: '', postfix: edge, postfix_count: 1, end: '', ...st, ...kw };
+  const nl = String(p.newline);
+  const deco = String(p.decoration);
+  const begin = p.beginning ? String(p.beginning) + nl : '';
+  let prefix = '';
+  if (p.prefix) prefix = (String(p.prefix) !== nl ? String(p.prefix) + nl : nl).repeat(Number(p.prefix_count));
+  const body = (deco + text.split(nl).join(nl + deco)).split(deco + nl).join(deco.replace(/\s+$/, '') + nl);
+  const postfix = ['', ...Array.from({ length: Number(p.postfix_count) }, () => String(p.postfix))].join(nl);
+  const end = p.end ? nl + String(p.end) : '';
   return begin + prefix + body + postfix + end;
 }
+
+/** Python's shlex.quote. */
+function shlexQuote(s: string): string {
+  if (s === '') return "''";
+  if (/^[\w@%+=:,./-]+$/.test(s)) return s; // ASCII only, as shlex
+  return "'" + s.replace(/'/g, `'"'"'`) + "'";
+}
+
+/** PyYAML's SafeLoader booleans (yes/no/on/off/true/false, not y/n) over YAML 1.1. */
+const PYYAML = {
+  version: '1.1' as const,
+  customTags: (tags: unknown[]): unknown[] =>
+    tags.map((t) => {
+      const tag = t as { tag?: string; test?: RegExp; default?: boolean };
+      if (tag.tag === 'tag:yaml.org,2002:bool' && tag.test) {
+        const yes = tag.test.test('true');
+        return { ...tag, test: yes ? /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/ : /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/ };
+      }
+      return t;
+    }),
+} as unknown as ParseOptions & DocumentOptions & SchemaOptions;
 
 function parseCidr(v: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
   try {
@@ -561,7 +586,8 @@ function strftime(fmt: string, secs: unknown, utc: boolean): string {
 const filters: Record<string, FilterFn> = {
   // ----- Jinja2 -----
   abs: (_c, v) => (isFloat(v) ? makeFloat(Math.abs(num(v))) : Math.abs(num(v))),
-  attr: (_c, v, a) => getItem(v, a[0], true),
+  // Jinja's attr() reads attributes only, never items: a dict's key is not an attribute.
+  attr: (_c, v, a) => pyMethod(v, str(a[0])) ?? new Undefined(`'${pyTypeName(v)} object' has no attribute '${str(a[0])}'`),
   batch: (_c, v, a, k) => {
     const items = seq(v, 'batch');
     const size = num(arg(a, k, 0, 'linecount'));
@@ -668,7 +694,12 @@ const filters: Record<string, FilterFn> = {
     const method = str(arg(a, k, 1, 'method', 'common'));
     const f = 10 ** precision;
     const x = num(v) * f;
-    const r = method === 'ceil' ? Math.ceil(x) : method === 'floor' ? Math.floor(x) : Math.sign(x) * Math.round(Math.abs(x));
+    // Python's round() rounds half to even.
+    const even = (y: number): number => {
+      const r0 = Math.round(y);
+      return Math.abs(y % 1) === 0.5 ? 2 * Math.round(y / 2) : r0;
+    };
+    const r = method === 'ceil' ? Math.ceil(x) : method === 'floor' ? Math.floor(x) : even(x);
     return makeFloat(r / f);
   },
   safe: (_c, v) => v,
@@ -728,7 +759,8 @@ const filters: Record<string, FilterFn> = {
   unique: (_c, v, a, k) => uniqueList(seq(v, 'unique'), truthy(arg(a, k, 0, 'case_sensitive', false)), arg(a, k, 1, 'attribute', null)),
   upper: (_c, v) => str(v).toUpperCase(),
   urlencode: (_c, v) => {
-    if (isPlainObject(v)) return Object.entries(v).map(([k, x]) => `${encodeURIComponent(k)}=${encodeURIComponent(pyStr(x))}`).join('&');
+    const qs = (x: string): string => encodeURIComponent(x).replace(/%20/g, '+');
+    if (isPlainObject(v)) return Object.entries(v).map(([k, x]) => `${qs(k)}=${qs(pyStr(x))}`).join('&');
     return encodeURIComponent(str(v)).replace(/%2F/g, '/');
   },
   wordcount: (_c, v) => (str(v).match(/\w+/gu) ?? []).length,
@@ -797,8 +829,8 @@ const filters: Record<string, FilterFn> = {
       fail(`from_json: ${(error as Error).message}`);
     }
   },
-  from_yaml: (_c, v) => (isString(v) ? (parseYaml(str(v), { version: '1.1' }) as unknown) : v),
-  from_yaml_all: (_c, v) => (isString(v) ? parseAllDocuments(str(v), { version: '1.1' }).map((d) => d.toJS() as unknown) : v),
+  from_yaml: (_c, v) => (isString(v) ? (parseYaml(str(v), PYYAML) as unknown) : v),
+  from_yaml_all: (_c, v) => (isString(v) ? parseAllDocuments(str(v), PYYAML).map((d) => d.toJS() as unknown) : v),
   hash: (_c, v, a, k) => hashOf(str(v), str(arg(a, k, 0, 'hashtype', 'sha1'))),
   human_readable: (_c, v, a, k) => humanReadable(num(toFloat(v, 0)), truthy(arg(a, k, 0, 'isbits', false)), arg(a, k, 1, 'unit', null)),
   human_to_bytes: (_c, v, a, k) => humanToBytes(str(v), arg(a, k, 0, 'default_unit', null), truthy(arg(a, k, 1, 'isbits', false))),
@@ -843,7 +875,7 @@ const filters: Record<string, FilterFn> = {
   },
   pow: (_c, v, a) => makeFloat(num(v) ** num(a[0])),
   product: (_c, v, a) => productOf([seq(v, 'product'), ...a.map((x) => seq(x, 'product'))]),
-  quote: (_c, v) => shellQuote(v === null ? 'None' : pyStr(v)),
+  quote: (_c, v) => shlexQuote(v === null ? 'None' : pyStr(v)),
   realpath: (_c, v) => {
     try {
       return realpathSync(str(v));
@@ -869,7 +901,8 @@ const filters: Record<string, FilterFn> = {
   regex_replace: (_c, v, a, k) => {
     const pattern = str(arg(a, k, 0, 'pattern', ''));
     const replacement = str(arg(a, k, 1, 'replacement', ''));
-    const count = num(arg(a, k, 4, 'count', 0));
+    if ('count' in k) fail("regex_replace() got an unexpected keyword argument 'count'");
+    const count = 0;
     const re = pyRegex(pattern, { ignorecase: truthy(arg(a, k, 2, 'ignorecase', false)), multiline: truthy(arg(a, k, 3, 'multiline', false)), global: true });
     let n = 0;
     const rep = pyReplacement(replacement);

@@ -32,7 +32,7 @@ import {
   tuple,
 } from './values.ts';
 import { pyMethod, pyPercentFormat } from './methods.ts';
-import { Callable, Namespace } from './values.ts';
+import { Callable, LazyMap, Namespace } from './values.ts';
 
 export { Callable, Namespace };
 
@@ -110,7 +110,10 @@ export function renderNodes(tree: JNode, ctx: EvalContext): unknown[] {
 
 /** Ansible's finalize: None prints as an empty string. */
 export function outputText(v: unknown): string {
-  if (v instanceof Undefined) failUndefined(v);
+  if (v instanceof Undefined) {
+    if (v.lenient) return '';
+    failUndefined(v);
+  }
   if (v === null || v === undefined) return '';
   return pyStr(v);
 }
@@ -133,7 +136,7 @@ class Interpreter {
             if (child.value !== '') out.push(String(child.value));
           } else {
             const v = this.expr(child, frame);
-            if (v instanceof Undefined) failUndefined(v);
+            if (v instanceof Undefined && !v.lenient) failUndefined(v);
             out.push(v);
           }
         }
@@ -172,19 +175,21 @@ class Interpreter {
   }
 
   private forLoop(node: JNode, frame: Frame, out: unknown[]): void {
-    const source = this.expr(node.arr, frame);
+    // `{% for x in xs if cond %}`: nunjucks reads `xs if cond` as an inline if without else.
+    let arr = node.arr;
+    let filter: JNode | undefined;
+    if (arr.typename === 'InlineIf' && !arr.else_) {
+      filter = arr.cond;
+      arr = arr.body;
+    }
+    const source = this.expr(arr, frame);
     if (source instanceof Undefined) failUndefined(source);
     const items = isPlainObject(source) ? Object.keys(source) : pyIter(source);
-    if (items.length === 0) {
-      this.block(node.else_, frame, out);
-      return;
-    }
     const names = node.name.typename === 'Array' ? node.name.children.map((c) => String(c.value)) : [String(node.name.value)];
-    const outerLoop = frame.lookup('loop');
-    const depth = outerLoop instanceof LoopInfo ? outerLoop.depth + 1 : 1;
-    items.forEach((raw, i) => {
+    // loop.depth counts recursive loops only (kplay has none): nested loops are each at depth 1, as in Jinja.
+    const depth = 1;
+    const bind = (inner: Frame, raw: unknown): void => {
       const item = this.ctx.seen(raw);
-      const inner = new Frame(frame);
       if (names.length === 1) inner.vars.set(names[0], item);
       else {
         const parts = pyIter(item);
@@ -193,7 +198,20 @@ class Interpreter {
         }
         names.forEach((n, k) => inner.vars.set(n, parts[k]));
       }
-      inner.vars.set('loop', new LoopInfo(items, i, depth));
+    };
+    const kept = filter ? items.filter((raw) => {
+      const probe = new Frame(frame);
+      bind(probe, raw);
+      return truthy(this.expr(filter, probe));
+    }) : items;
+    if (kept.length === 0) {
+      this.block(node.else_, frame, out);
+      return;
+    }
+    kept.forEach((raw, i) => {
+      const inner = new Frame(frame);
+      bind(inner, raw);
+      inner.vars.set('loop', new LoopInfo(kept, i, depth));
       this.block(node.body, inner, out);
     });
   }
@@ -225,7 +243,7 @@ class Interpreter {
   }
 
   private macro(node: JNode, frame: Frame): Callable {
-    const name = String(node.name.value);
+    const name = node.name ? String(node.name.value) : 'caller';
     const params: { name: string; default?: JNode }[] = [];
     for (const a of node.args.children) {
       if (a.typename === 'KeywordArgs') {
@@ -322,7 +340,7 @@ class Interpreter {
         return this.lookupVal(node, frame);
       case 'InlineIf':
         if (truthy(this.expr(node.cond, frame))) return this.expr(node.body, frame);
-        return node.else_ ? this.expr(node.else_, frame) : new Undefined('the inline if-expression on line evaluated to false and no else section was defined.');
+        return node.else_ ? this.expr(node.else_, frame) : new Undefined('the inline if-expression evaluated to false and no else section was defined.', true);
       case 'Or': {
         const l = this.expr(node.left, frame);
         return truthy(l) ? l : this.expr(node.right, frame);
@@ -366,6 +384,8 @@ class Interpreter {
       }
       case 'TemplateData':
         return String(node.value);
+      case 'Caller':
+        return this.macro(node, frame);
       default:
         throw this.error(node, `unsupported Jinja syntax (${node.typename})`);
     }
@@ -449,7 +469,7 @@ class Interpreter {
       if (isString(a) && typeof b === 'number') return str(a).repeat(Math.max(0, b));
       if (Array.isArray(a) && typeof b === 'number') return Array.from({ length: Math.max(0, b) }, () => a).flat();
     }
-    if (op === 'Mod' && isString(a)) return pyPercentFormat(str(a), b);
+    if (op === 'Mod' && isString(a)) return pyPercentFormat(str(a), isTuple(b) ? b : [b]);
     const numeric = (v: unknown): boolean => typeof v === 'number' || v instanceof PyFloat || typeof v === 'boolean';
     if (!numeric(a) || !numeric(b)) {
       const sym = { Add: '+', Sub: '-', Mul: '*', Div: '/', FloorDiv: '//', Mod: '%', Pow: '**' }[op];
@@ -636,6 +656,10 @@ export function getItem(target: unknown, key: unknown, dotted: boolean): unknown
     return isString(key) && str(key) in target.attrs ? target.attrs[str(key)] : new Undefined(`'Namespace' object has no attribute '${pyStr(key)}'`);
   }
   if (target instanceof LoopInfo) return target.get(str(key));
+  if (target instanceof LazyMap) {
+    const v = isString(key) ? target.get(str(key)) : undefined;
+    return v === undefined ? new Undefined(`'${target.name}' object has no attribute '${pyStr(key)}'`) : v;
+  }
   if (dotted && isString(key)) {
     const m = pyMethod(target, str(key));
     if (m) return m;

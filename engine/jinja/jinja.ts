@@ -23,7 +23,9 @@ import { JinjaSyntaxError, inputErrorAt, parseExpression, parseTemplate, type JN
 import {
   Callable,
   JinjaRuntimeError,
+  LazyMap,
   Namespace,
+  isTuple,
   PyFloat,
   Undefined,
   UnsafeText,
@@ -91,7 +93,7 @@ export class Scope implements VariableSource {
     if (isVariableSource(this.vars)) raw = this.vars.lookup(name);
     else raw = Object.prototype.hasOwnProperty.call(this.vars, name) ? this.vars[name] : undefined;
     if (raw === undefined) {
-      if (name === 'vars') return this.varsView();
+      if (name === 'vars') return this.varsView(false);
       if (name === 'omit') return OMIT;
       return undefined;
     }
@@ -109,24 +111,20 @@ export class Scope implements VariableSource {
     }
   }
 
-  /** `vars` in an expression: every variable, by name, rendered when read. */
-  varsView(): Record<string, unknown> {
+  /**
+   * A host's variables by name, rendered when read: what the runner puts in `hostvars[host]`. (`vars` itself gives
+   * values unrendered, as ansible-core 2.14 does.)
+   */
+  varsView(rendered = true): LazyMap {
     const keys = (): string[] => (isVariableSource(this.vars) ? [] : Object.keys(this.vars));
-    return new Proxy({} as Record<string, unknown>, {
-      get: (_t, k) => (typeof k === 'string' ? this.lookup(k) : undefined),
-      has: (_t, k) => typeof k === 'string' && this.lookup(k) !== undefined,
-      ownKeys: () => keys(),
-      getOwnPropertyDescriptor: (_t, k) => {
-        if (typeof k !== 'string') return undefined;
-        const v = this.lookup(k);
-        return v === undefined ? undefined : { value: v, enumerable: true, configurable: true, writable: false };
-      },
-    });
+    const raw = (k: string): unknown =>
+      isVariableSource(this.vars) ? this.vars.lookup(k) : Object.prototype.hasOwnProperty.call(this.vars, k) ? this.vars[k] : undefined;
+    return new LazyMap(rendered ? 'HostVarsVars' : 'dict', (k) => (rendered ? this.lookup(k) : raw(k)), keys);
   }
 }
 
 function isVariableSource(v: unknown): v is VariableSource {
-  return typeof (v as VariableSource).lookup === 'function' && !isPlainObject(v);
+  return typeof (v as VariableSource).lookup === 'function';
 }
 
 /** Does this value hold template text that is not unsafe? */
@@ -229,6 +227,7 @@ export class Jinja {
         return outputText(chunks[0]);
       }
       const v = chunks[0];
+      if (isTuple(v)) return outputText(v);
       // The value's own text would read back as itself: keep the value (what literal_eval of its repr gives).
       if (v === true || v === false) return v;
       if (Array.isArray(v) || isPlainObject(v)) return literalRoundTrip(v) ? v : outputText(v);
@@ -290,11 +289,13 @@ export class Jinja {
   /** Render a template file's text with Ansible's template module settings and variables. */
   renderTemplate(text: string, file: string, scope: Scope): string {
     const tree = this.parseTemplateFile(text, file);
+    const sourceNewlines = trailingNewlines(text);
     const vars = templateVars(file, this.options.now?.() ?? new Date());
     const inner = new Scope(this, { lookup: (n: string) => (n in vars ? vars[n] : scope.lookup(n)) }, scope.options);
     const ctx = new EvalContext(this.environment(inner), inner, file);
     try {
-      return renderNodes(tree, ctx).map(outputText).join('');
+      const res = renderNodes(tree, ctx).map(outputText).join('');
+      return res + '\n'.repeat(Math.max(0, sourceNewlines - trailingNewlines(res)));
     } catch (error) {
       throw this.runtimeError(error, text, file);
     }
@@ -336,9 +337,10 @@ export class Jinja {
     this.checkNames(tree, (n, msg) => new InputError({ file, line: n.lineno + 1, col: n.colno + 1 }, msg));
   }
 
+  /** A template file as Jinja's loader reads it: without its one trailing newline (keep_trailing_newline=False). */
   private parseTemplateFile(text: string, file: string): JNode {
     try {
-      return parseTemplate(text);
+      return parseTemplate(text.replace(/\r?\n$/, ''), 'file');
     } catch (error) {
       if (error instanceof JinjaSyntaxError) throw new InputError({ file, line: error.line, col: error.col }, error.detail);
       throw error;
@@ -502,8 +504,10 @@ export class Jinja {
     if (ran.length && !allowUnsafe) ctx.unsafe = true;
     if (wantlist) return ran;
     if (ran.length === 0) return null;
+    // Ansible joins string results with ','; other results stay a list (or the one item).
+    if (ran.every(isString)) return ran.map((x) => str(x)).join(',');
     if (ran.length === 1) return ran[0];
-    return ran.map((x) => (isString(x) ? str(x) : pyStr(x))).join(',');
+    return ran;
   }
 }
 
@@ -514,6 +518,11 @@ function stripCollection(name: string): string {
 /** A user's plugin returned a JS value: integral floats cannot be told apart; keep it as it is. */
 function unwrapResult(v: unknown): unknown {
   return v;
+}
+
+function trailingNewlines(s: string): number {
+  const m = /\n*$/.exec(s);
+  return m ? m[0].length : 0;
 }
 
 /** The variables Ansible's template module adds. */

@@ -239,6 +239,7 @@ export function pyMethod(target: unknown, name: string): Callable | undefined {
 /** Python's `'%s %d' % (a, b)`. */
 export function pyPercentFormat(fmt: string, values: unknown): string {
   const list = Array.isArray(values) ? values : [values];
+  // The caller passes the arguments as a list (a tuple's items, or the one value).
   const map = isPlainObject(values) ? values : undefined;
   let i = 0;
   return fmt.replace(/%(\([^)]*\))?([-+ 0#]*)(\d+)?(?:\.(\d+))?([sdifrxXoeEgG%])/g, (_m, key: string | undefined, flags: string, width: string | undefined, prec: string | undefined, conv: string) => {

@@ -38,14 +38,146 @@ export interface JNode {
   step: JNode;
 }
 
+interface Token {
+  type: string;
+  value: string;
+  lineno: number;
+  colno: number;
+}
+
+/** The parts of nunjucks's lexer and parser that Jinja2's grammar needs adjusted. */
+interface ParserProto {
+  peekToken(): Token;
+  nextToken(): Token;
+  pushToken(t: Token): void;
+  skipSymbol(name: string): boolean;
+  fail(msg: string, lineno?: number, colno?: number): never;
+  parseCompare(): JNode;
+  parsePrimary(noPostfix?: boolean): JNode;
+  parseSignature(): JNode;
+  parseAggregate(): JNode;
+  parsePostfix(node: JNode): JNode;
+  parseIs(): JNode;
+}
+
+interface TokenizerProto {
+  forward(): void;
+  current(): string;
+  isFinished(): boolean;
+  _parseString(delimiter: string): string;
+}
+
+interface NodeClass {
+  new (lineno: number, colno: number, ...fields: unknown[]): JNode;
+}
+
 interface NunjucksInternals {
-  parser: { parse(src: string, extensions: unknown, opts: { trimBlocks: boolean; lstripBlocks: boolean }): JNode };
+  parser: { parse(src: string, extensions: unknown, opts: { trimBlocks: boolean; lstripBlocks: boolean }): JNode; Parser: { prototype: ParserProto } };
+  lexer: { lex(src: string, opts: object): TokenizerProto };
+  nodes: Record<string, NodeClass>;
   installJinjaCompat(): void;
 }
 
 const nj = nunjucks as unknown as NunjucksInternals;
 // Adds slices (`x[1:3]`) to the parser; its runtime half is unused here.
 nj.installJinjaCompat();
+patchGrammar();
+
+/**
+ * Where nunjucks's grammar is not Jinja2's: string escapes as Python reads them (`'\w'` keeps its backslash),
+ * `x.0` index lookups, and a test's single argument without parentheses (`n is divisibleby 3`).
+ */
+function patchGrammar(): void {
+  const tokenizer = Object.getPrototypeOf(nj.lexer.lex('', {})) as TokenizerProto;
+  tokenizer._parseString = function parseString(this: TokenizerProto, delimiter: string): string {
+    this.forward();
+    let out = '';
+    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '\n': '' };
+    while (!this.isFinished() && this.current() !== delimiter) {
+      const cur = this.current();
+      if (cur !== '\\') {
+        out += cur;
+        this.forward();
+        continue;
+      }
+      this.forward();
+      const c = this.current();
+      if (literalBackslashes) {
+        out += '\\' + c;
+        this.forward();
+        continue;
+      }
+      if (c in simple) {
+        out += simple[c];
+        this.forward();
+      } else if (c === 'x' || c === 'u' || c === 'U') {
+        const len = c === 'x' ? 2 : c === 'u' ? 4 : 8;
+        let hex = '';
+        this.forward();
+        for (let i = 0; i < len && /[0-9a-fA-F]/.test(this.current()); i++) {
+          hex += this.current();
+          this.forward();
+        }
+        out += hex.length === len ? String.fromCodePoint(parseInt(hex, 16)) : `\\${c}${hex}`;
+      } else if (/[0-7]/.test(c)) {
+        let oct = '';
+        for (let i = 0; i < 3 && /[0-7]/.test(this.current()); i++) {
+          oct += this.current();
+          this.forward();
+        }
+        out += String.fromCharCode(parseInt(oct, 8));
+      } else {
+        // Python keeps the backslash of an unknown escape: regexes like '\w+' reach the filter intact.
+        out += '\\';
+      }
+    }
+    this.forward();
+    return out;
+  };
+
+  const parser = nj.parser.Parser.prototype;
+  const { LookupVal, Literal, FunCall, NodeList } = nj.nodes;
+  parser.parsePostfix = function parsePostfix(this: ParserProto, node: JNode): JNode {
+    for (let tok = this.peekToken(); tok; tok = this.peekToken()) {
+      if (tok.type === 'left-paren') node = new FunCall(tok.lineno, tok.colno, node, this.parseSignature());
+      else if (tok.type === 'left-bracket') {
+        const lookup = this.parseAggregate();
+        if (lookup.children.length > 1) this.fail('invalid index');
+        node = new LookupVal(tok.lineno, tok.colno, node, lookup.children[0]);
+      } else if (tok.type === 'operator' && tok.value === '.') {
+        this.nextToken();
+        const val = this.nextToken();
+        if (val.type === 'symbol') node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno, val.value));
+        else if (val.type === 'int') node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno, Number(val.value)));
+        else if (val.type === 'float') {
+          // `x.0.1` lexes as x . 0.1: two index lookups.
+          const [a, b] = val.value.split('.');
+          node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno, Number(a)));
+          node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno + a.length + 1, Number(b)));
+        } else this.fail(`expected name as lookup value, got ${val.value}`, val.lineno, val.colno);
+      } else break;
+    }
+    return node;
+  };
+
+  const STOP = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);
+  parser.parseIs = function parseIs(this: ParserProto): JNode {
+    let node = this.parseCompare();
+    if (this.skipSymbol('is')) {
+      const not = this.skipSymbol('not');
+      let test = this.parsePrimary();
+      // Jinja2: `x is divisibleby 3` passes one argument without parentheses.
+      const next = this.peekToken();
+      if (test.typename === 'Symbol' && next && (['int', 'float', 'string', 'none', 'boolean'].includes(next.type) || (next.type === 'symbol' && !STOP.has(next.value)))) {
+        const arg = this.parsePrimary();
+        test = new FunCall(test.lineno, test.colno, test, new NodeList(arg.lineno, arg.colno, [arg]));
+      }
+      node = new nj.nodes.Is(node.lineno, node.colno, node, test);
+      if (not) node = new nj.nodes.Not(node.lineno, node.colno, node);
+    }
+    return node;
+  };
+}
 
 /** Ansible's settings: trim_blocks on, lstrip_blocks off. */
 const OPTS = { trimBlocks: true, lstripBlocks: false };
@@ -64,17 +196,28 @@ export class JinjaSyntaxError extends Error {
 
 const cache = new Map<string, JNode | JinjaSyntaxError>();
 
+// Ansible escapes backslashes in string literals of task values and conditionals before Jinja reads them, so there
+// `'\d+'` and `'\n'` keep their backslash; template files (`.j2`) read Python escapes. True while parsing the former.
+let literalBackslashes = false;
+
+/** How a text is read: a task value or conditional (`value`), or a template file or an included one (`file`). */
+export type TextKind = 'value' | 'file';
+
 /** Parse a template (any text with `{{ }}`/`{% %}`/`{# #}`); throws JinjaSyntaxError. */
-export function parseTemplate(text: string): JNode {
-  let tree = cache.get(text);
+export function parseTemplate(text: string, kind: TextKind = 'value'): JNode {
+  const key = `${kind}\0${text}`;
+  let tree = cache.get(key);
   if (tree === undefined) {
     try {
       refuseJavaScript(text, false);
+      literalBackslashes = kind === 'value';
       tree = annotate(nj.parser.parse(text, undefined, OPTS), text);
     } catch (error) {
       tree = toSyntaxError(error);
+    } finally {
+      literalBackslashes = false;
     }
-    cache.set(text, tree);
+    cache.set(key, tree);
   }
   if (tree instanceof JinjaSyntaxError) throw tree;
   return tree;
@@ -90,7 +233,13 @@ export function parseExpression(expr: string): JNode {
       refuseJavaScript(expr, true);
       // Newlines are allowed inside `{{ }}`; the wrapper's 3 columns are taken off positions on the first line.
       const wrapped = `{{ ${expr} }}`;
-      const root = annotate(nj.parser.parse(wrapped, undefined, OPTS), wrapped);
+      literalBackslashes = true;
+      let root: JNode;
+      try {
+        root = annotate(nj.parser.parse(wrapped, undefined, OPTS), wrapped);
+      } finally {
+        literalBackslashes = false;
+      }
       const out = root.children.length === 1 ? root.children[0] : undefined;
       if (!out || out.typename !== 'Output' || out.children.length !== 1) {
         throw new JinjaSyntaxError('expected one expression', 1, 1);
@@ -131,6 +280,11 @@ function annotate(root: JNode, text: string): JNode {
     if (!n || typeof n !== 'object') return;
     const node = n as JNode & { bracket?: boolean; float?: boolean };
     if (typeof node.typename === 'string') {
+      if (node.typename === 'TemplateData' && typeof node.value === 'string' && /^\r?\n/.test(node.value)) {
+        // Jinja's trim_blocks also drops the newline after a comment and after {% endraw %}; nunjucks does not.
+        const before = text.slice(Math.max(0, at(node) - 40), at(node));
+        if (/#\}$/.test(before) || /\{%-?\s*endraw\s*-?%\}$/.test(before)) node.value = node.value.replace(/^\r?\n/, '');
+      }
       if (node.typename === 'LookupVal') node.bracket = text[at(node)] === '[';
       if (node.typename === 'Literal' && typeof node.value === 'number' && Number.isInteger(node.value)) {
         const m = /^[0-9_.eE+-]+/.exec(text.slice(at(node)));

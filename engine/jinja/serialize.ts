@@ -1,8 +1,7 @@
 // `to_json`/`to_nice_json` as Python's json.dumps writes them (separators, sort_keys, ensure_ascii, `2.0`), and
 // `to_yaml`/`to_nice_yaml` as PyYAML's dumper writes them for the common shapes.
 
-import { stringify } from 'yaml';
-import { PyFloat, UnsafeText, Undefined, failUndefined, isPlainObject, isTuple, JinjaRuntimeError } from './values.ts';
+import { PyFloat, UnsafeText, Undefined, failUndefined, isPlainObject, JinjaRuntimeError } from './values.ts';
 
 export interface JsonOptions {
   indent: unknown;
@@ -75,23 +74,79 @@ export interface YamlOptions {
   sortKeys: boolean;
 }
 
-function plain(v: unknown): unknown {
-  if (v instanceof PyFloat) return v.value;
-  if (v instanceof UnsafeText) return v.text;
-  if (v instanceof Undefined) failUndefined(v);
-  if (Array.isArray(v)) return v.map(plain);
-  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  void isTuple;
-  return v;
+// Plain scalars PyYAML would read back as something else (bool, null, number, date) must be quoted.
+const RESOLVES = /^(?:~|null|Null|NULL|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0[0-7_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?0b[01_]+|[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|\d{4}-\d\d?-\d\d?.*|=|<<)$/;
+
+function yamlString(s: string): string {
+  const plainOk =
+    s !== '' &&
+    !RESOLVES.test(s) &&
+    !/^[\s\-?:,[\]{}#&*!|>'"%@`]/.test(s) &&
+    !/\s$/.test(s) &&
+    !/: |:$| #|[\n\r\t]/.test(s) &&
+    // eslint-disable-next-line no-control-regex
+    !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(s);
+  if (plainOk || (/^[-?:]/.test(s) && s.length > 1 && !/^[-?:][\s]/.test(s) && !RESOLVES.test(s) && !/: | #|[\n\r\t]|\s$/.test(s))) return s;
+  // eslint-disable-next-line no-control-regex
+  if (/[\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(s)) {
+    return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') + '"';
+  }
+  return "'" + s.replace(/'/g, "''") + "'";
 }
 
+function yamlScalar(v: unknown): string {
+  if (v instanceof Undefined) failUndefined(v);
+  if (v === null || v === undefined) return 'null';
+  if (v === true) return 'true';
+  if (v === false) return 'false';
+  if (v instanceof PyFloat) return `${v.value}.0`;
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return '.nan';
+    if (!Number.isFinite(v)) return v > 0 ? '.inf' : '-.inf';
+    return String(v);
+  }
+  if (v instanceof UnsafeText) return yamlString(v.text);
+  if (typeof v === 'string') return yamlString(v);
+  throw new JinjaRuntimeError(`cannot represent an object: ${String(v)}`);
+}
+
+const isCollection = (v: unknown): v is unknown[] | Record<string, unknown> => Array.isArray(v) || isPlainObject(v);
+
+/** PyYAML's dump for the common shapes: block style, sequences not indented under a key, flow for leaf collections. */
 export function toYaml(value: unknown, o: YamlOptions): string {
-  return stringify(plain(value), {
-    indent: o.indent,
-    indentSeq: false,
-    sortMapEntries: o.sortKeys,
-    lineWidth: 0,
-    collectionStyle: o.flow === false ? 'block' : 'any',
-    version: '1.1',
-  });
+  const keysOf = (d: Record<string, unknown>): string[] => (o.sortKeys ? Object.keys(d).sort() : Object.keys(d));
+  const flowOk = (v: unknown): boolean => o.flow === true || (o.flow === null && isCollection(v) && !(Array.isArray(v) ? v : Object.values(v)).some(isCollection));
+  const flow = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map(flow).join(', ')}]`;
+    if (isPlainObject(v)) return `{${keysOf(v).map((k) => `${yamlString(k)}: ${flow(v[k])}`).join(', ')}}`;
+    return yamlScalar(v);
+  };
+  const pad = (n: number): string => ' '.repeat(n);
+  // Lines of a node written at column `col`; `inline` when it follows "- " or "key: " on the same line.
+  const block = (v: unknown, col: number): string[] => {
+    if (!isCollection(v) || (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0) || flowOk(v)) return [flow(v)];
+    const out: string[] = [];
+    if (Array.isArray(v)) {
+      for (const item of v) {
+        const inner = block(item, col + o.indent);
+        const lead = '-' + pad(Math.max(1, o.indent - 1));
+        if (isCollection(item) && inner.length > 0 && !flowOk(item) && (Array.isArray(item) ? item.length : Object.keys(item).length) > 0) {
+          out.push(pad(col) + lead + inner[0].trimStart(), ...inner.slice(1));
+        } else out.push(pad(col) + '- ' + inner[0]);
+      }
+      return out;
+    }
+    for (const k of keysOf(v)) {
+      const x = v[k];
+      const key = yamlString(k);
+      if (isCollection(x) && !flowOk(x) && (Array.isArray(x) ? x.length : Object.keys(x).length) > 0) {
+        out.push(`${pad(col)}${key}:`);
+        out.push(...block(x, Array.isArray(x) ? col : col + o.indent));
+      } else out.push(`${pad(col)}${key}: ${block(x, col + o.indent)[0]}`);
+    }
+    return out;
+  };
+  const lines = block(value, 0);
+  if (!isCollection(value)) return `${lines[0]}\n...\n`;
+  return lines.join('\n') + '\n';
 }

@@ -41,7 +41,22 @@ export const isTuple = (v: unknown): boolean => Array.isArray(v) && TUPLES.has(v
  * `message` is Ansible's wording: "'x' is undefined" or "'dict object' has no attribute 'y'".
  */
 export class Undefined {
-  constructor(readonly message: string) {}
+  constructor(
+    readonly message: string,
+    /** Jinja's plain Undefined (an inline if without else): prints as '' instead of failing. */
+    readonly lenient = false,
+  ) {}
+}
+
+/**
+ * A map whose entries are computed when read (`vars`, `hostvars[host]`): lookups and `in` work, iterating does not.
+ */
+export class LazyMap {
+  constructor(
+    readonly name: string,
+    readonly get: (key: string) => unknown,
+    readonly keys: () => string[],
+  ) {}
 }
 
 export class JinjaRuntimeError extends Error {
@@ -155,6 +170,7 @@ export function str(v: unknown): string {
 export function pyTypeName(v: unknown): string {
   if (v === null || v === undefined) return 'NoneType';
   if (v instanceof Undefined) return 'AnsibleUndefined';
+  if (v instanceof LazyMap) return v.name;
   if (typeof v === 'boolean') return 'bool';
   if (isFloat(v)) return 'float';
   if (typeof v === 'number') return 'int';
@@ -290,6 +306,7 @@ export function pyContains(container: unknown, item: unknown): boolean {
   }
   if (Array.isArray(container)) return container.some((x) => pyEq(x, item));
   if (isPlainObject(container)) return isString(item) && Object.prototype.hasOwnProperty.call(container, str(item));
+  if (container instanceof LazyMap) return isString(item) && container.get(str(item)) !== undefined;
   throw new JinjaRuntimeError(`argument of type '${pyTypeName(container)}' is not iterable`);
 }
 
@@ -299,5 +316,6 @@ export function pyIter(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
   if (isString(v)) return Array.from(str(v));
   if (isPlainObject(v)) return Object.keys(v);
+  if (v instanceof LazyMap) return v.keys();
   throw new JinjaRuntimeError(`'${pyTypeName(v)}' object is not iterable`);
 }
