@@ -213,7 +213,7 @@ export function parseTemplate(text: string, kind: TextKind = 'value'): JNode {
       literalBackslashes = kind === 'value';
       tree = annotate(nj.parser.parse(text, undefined, OPTS), text);
     } catch (error) {
-      tree = toSyntaxError(error);
+      tree = toSyntaxError(error, text);
     } finally {
       literalBackslashes = false;
     }
@@ -231,6 +231,11 @@ export function parseExpression(expr: string): JNode {
   if (node === undefined) {
     try {
       refuseJavaScript(expr, true);
+    } catch (error) {
+      exprCache.set(expr, error as JinjaSyntaxError);
+      throw error;
+    }
+    try {
       // Newlines are allowed inside `{{ }}`; the wrapper's 3 columns are taken off positions on the first line.
       const wrapped = `{{ ${expr} }}`;
       literalBackslashes = true;
@@ -246,7 +251,7 @@ export function parseExpression(expr: string): JNode {
       }
       node = out.children[0];
     } catch (error) {
-      const e = toSyntaxError(error);
+      const e = toSyntaxError(error, `{{ ${expr} }}`);
       node = new JinjaSyntaxError(e.detail, e.line, e.line === 1 ? Math.max(1, e.col - 3) : e.col);
     }
     exprCache.set(expr, node);
@@ -255,17 +260,17 @@ export function parseExpression(expr: string): JNode {
   return node;
 }
 
-function toSyntaxError(error: unknown): JinjaSyntaxError {
+function toSyntaxError(error: unknown, text: string): JinjaSyntaxError {
   if (error instanceof JinjaSyntaxError) return error;
   const e = error as { message?: string; lineno?: number; colno?: number };
   const raw = String(e.message ?? error);
   // nunjucks prefixes "(unknown path) [Line n, Column m]"; keep only the reason.
   const reason = raw.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('(unknown path)')).pop() ?? raw;
-  return new JinjaSyntaxError(
-    `Jinja syntax error: ${reason.replace(/^parse\w*: /, '')}`,
-    (e.lineno ?? 0) + 1,
-    (e.colno ?? 0) + 1,
-  );
+  // nunjucks's positions are 1-based; an error at the end of the text (an unclosed block) has none.
+  const lines = text.split('\n');
+  const line = e.lineno ?? lines.length;
+  const col = e.colno ?? (lines[line - 1] ?? '').length + 1;
+  return new JinjaSyntaxError(`Jinja syntax error: ${reason.replace(/^parse\w*: /, '')}`, line, col);
 }
 
 /**
@@ -337,7 +342,7 @@ function refuseJavaScript(text: string, bare: boolean): void {
     let code = blankStrings(region.code);
     // `{% set x = 1 %}`, keyword arguments `f(a=1)` and `{% macro m(a=1) %}` use '=' legitimately.
     if (region.statement && /^\s*-?\s*set\s/.test(code)) code = code.replace(/^(\s*-?\s*set\s[^=]*)=/, (m) => ' '.repeat(m.length));
-    code = code.replace(/([(,]\s*[A-Za-z_]\w*\s*)=(?!=)/g, (_m, p: string) => p + ' ');
+    code = code.replace(/([(,]\s*[A-Za-z_]\w*\s*)=(?![=>])/g, (_m, p: string) => p + ' ');
     // Whitespace control markers `{{-`/`-}}`, and `{%- ... -%}` never contain these characters.
     for (const [re, message] of JS_ONLY) {
       const m = re.exec(code);

@@ -50,6 +50,14 @@ function fromDefault(def: unknown, method: 'filters' | 'tests'): unknown {
   return undefined;
 }
 
+/** `filters`/`tests` of a module: a named export, the same on a CommonJS default export, or Ansible's shape. */
+function exported(mod: Table, kind: 'filters' | 'tests'): unknown {
+  if (mod[kind] !== undefined) return mod[kind];
+  const def = mod.default as Table | undefined;
+  if (def && typeof def === 'object' && def[kind] !== undefined && typeof def[kind] !== 'function') return def[kind];
+  return fromDefault(def, kind);
+}
+
 /** Load the plugins of one folder (`filter_plugins/` or `test_plugins/`, or a folder holding both). */
 export async function loadPlugins(dir: string): Promise<Plugins> {
   const plugins: Plugins = { filters: {}, tests: {} };
@@ -72,8 +80,8 @@ export async function loadPlugins(dir: string): Promise<Plugins> {
       } catch (error) {
         throw new InputError({ file: path, line: 1, col: 1 }, `cannot load plugin: ${(error as Error).message}`);
       }
-      Object.assign(plugins.filters, functionsOf(mod.filters ?? fromDefault(mod.default, 'filters'), path, 'filters'));
-      Object.assign(plugins.tests, functionsOf(mod.tests ?? fromDefault(mod.default, 'tests'), path, 'tests'));
+      Object.assign(plugins.filters, functionsOf(exported(mod, 'filters'), path, 'filters'));
+      Object.assign(plugins.tests, functionsOf(exported(mod, 'tests'), path, 'tests'));
     }
   }
   return plugins;
