@@ -543,7 +543,12 @@ function splitext(p: string): unknown[] {
 }
 
 function strftime(fmt: string, secs: unknown, utc: boolean): string {
-  const d = secs === undefined || secs === null ? new Date() : new Date(num(secs) * 1000);
+  let seconds: number | undefined;
+  if (secs !== undefined && secs !== null) {
+    seconds = isString(secs) ? Number(str(secs)) : num(secs);
+    if (!Number.isFinite(seconds)) fail(`Invalid value for epoch value (${pyStr(secs)})`);
+  }
+  const d = seconds === undefined ? new Date() : new Date(seconds * 1000);
   const get = (f: 'FullYear' | 'Month' | 'Date' | 'Hours' | 'Minutes' | 'Seconds' | 'Day'): number =>
     (utc ? d[`getUTC${f}`]() : d[`get${f}`]()) as number;
   const two = (n: number): string => String(n).padStart(2, '0');
@@ -655,6 +660,7 @@ const filters: Record<string, FilterFn> = {
   pprint: (_c, v) => pyRepr(v),
   random: (_c, v, a, k) => {
     const rnd = seededRandom(arg(a, k, 2, 'seed', null));
+    if (typeof v !== 'number' && (arg(a, k, 0, 'start', null) !== null || arg(a, k, 1, 'step', null) !== null)) fail('start and step can only be used with integer values');
     if (typeof v === 'number') {
       const start = num(arg(a, k, 0, 'start', 0));
       const step = num(arg(a, k, 1, 'step', 1));
@@ -761,7 +767,9 @@ const filters: Record<string, FilterFn> = {
   urlencode: (_c, v) => {
     const qs = (x: string): string => encodeURIComponent(x).replace(/%20/g, '+');
     if (isPlainObject(v)) return Object.entries(v).map(([k, x]) => `${qs(k)}=${qs(pyStr(x))}`).join('&');
-    return encodeURIComponent(str(v)).replace(/%2F/g, '/');
+    if (Array.isArray(v)) return v.map((x) => (Array.isArray(x) ? `${qs(pyStr(x[0]))}=${qs(pyStr(x[1]))}` : '')).join('&');
+    // Python's quote(safe='/'): only letters, digits, '_.-~' and '/' stay as they are.
+    return encodeURIComponent(str(v)).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   },
   wordcount: (_c, v) => (str(v).match(/\w+/gu) ?? []).length,
   wordwrap: (_c, v, a, k) =>
@@ -784,9 +792,11 @@ const filters: Record<string, FilterFn> = {
   bool: (_c, v) => ansibleBool(v),
   checksum: (_c, v) => hashOf(str(v), 'sha1'),
   combine: (_c, v, a, k) => {
+    if (Object.keys(k).some((x) => x !== 'recursive' && x !== 'list_merge')) fail("'recursive' and 'list_merge' are the only valid keyword arguments");
     const recursive = truthy(k.recursive ?? false);
     const listMerge = str(k.list_merge ?? 'replace');
-    const dicts = [v, ...a].flatMap((x) => (Array.isArray(x) ? x : [x]));
+    // Ansible flattens the terms one level and drops None.
+    const dicts = [v, ...a].flatMap((x) => (Array.isArray(x) ? x : [x])).filter((x) => x !== null);
     for (const d of dicts) if (!isPlainObject(d)) fail(`failed to combine variables, expected dicts but got a '${pyTypeName(d)}'`);
     return (dicts as Record<string, unknown>[]).reduce((acc, d) => combineTwo(acc, d, recursive, listMerge), {});
   },
@@ -856,7 +866,7 @@ const filters: Record<string, FilterFn> = {
   mandatory: (_c, v, a, k) => {
     if (v instanceof Undefined) {
       const msg = arg(a, k, 0, 'msg', null);
-      fail(msg === null ? `Mandatory variable ${v.message.replace(/ is undefined$/, '')} not defined.` : str(msg));
+      fail(msg === null ? `Mandatory variable ${v.message.replace(/ is undefined$/, '')}  not defined.` : str(msg));
     }
     return v;
   },
@@ -875,7 +885,7 @@ const filters: Record<string, FilterFn> = {
   },
   pow: (_c, v, a) => makeFloat(num(v) ** num(a[0])),
   product: (_c, v, a) => productOf([seq(v, 'product'), ...a.map((x) => seq(x, 'product'))]),
-  quote: (_c, v) => shlexQuote(v === null ? 'None' : pyStr(v)),
+  quote: (_c, v) => shlexQuote(v === null ? '' : pyStr(v)),
   realpath: (_c, v) => {
     try {
       return realpathSync(str(v));
@@ -884,8 +894,10 @@ const filters: Record<string, FilterFn> = {
     }
   },
   regex_escape: (_c, v, a, k) => {
-    const type = str(arg(a, k, 0, 're_type', 'python'));
+    const type = str(arg(a, k, 0, 're_type', 'python')).toLowerCase();
     if (type === 'posix_basic') return str(v).replace(/[.[\]\\*^$]/g, '\\$&');
+    if (type === 'posix_extended') fail('Regex type (posix_extended) not yet implemented');
+    if (type !== 'python') fail(`Invalid regex type (${type})`);
     return str(v).replace(/[^A-Za-z0-9_]/g, (ch) => (/[\p{L}\p{N}]/u.test(ch) ? ch : '\\' + ch));
   },
   regex_findall: (_c, v, a, k) => {
@@ -917,6 +929,7 @@ const filters: Record<string, FilterFn> = {
   root: (_c, v, a) => makeFloat(num(v) ** (1 / num(a[0] ?? 2))),
   sha1: (_c, v) => hashOf(str(v), 'sha1'),
   shuffle: (_c, v, a, k) => {
+    if (!Array.isArray(v) && !isString(v)) return v;
     const items = [...seq(v, 'shuffle')];
     const rnd = seededRandom(arg(a, k, 0, 'seed', null));
     for (let i = items.length - 1; i > 0; i--) {
@@ -953,7 +966,11 @@ const filters: Record<string, FilterFn> = {
   to_nice_json: (_c, v, a, k) =>
     pyToJson(v, { indent: arg(a, k, 0, 'indent', 4), sortKeys: truthy(arg(a, k, 1, 'sort_keys', true)), ensureAscii: truthy(k.ensure_ascii ?? true), separators: [',', ': '] }),
   to_nice_yaml: (_c, v, a, k) => toYaml(v, { indent: num(arg(a, k, 0, 'indent', 4)), flow: false, sortKeys: truthy(arg(a, k, 1, 'sort_keys', true)) }),
-  to_uuid: (_c, v, a, k) => uuid5(str(arg(a, k, 0, 'namespace', '361E6D51-FAEC-444A-9079-341386DA8E2E')), str(v)),
+  to_uuid: (_c, v, a, k) => {
+    const ns = str(arg(a, k, 0, 'namespace', '361E6D51-FAEC-444A-9079-341386DA8E2E'));
+    if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(ns)) fail(`Invalid value '${ns}' for 'namespace': badly formed hexadecimal UUID string`);
+    return uuid5(ns, str(v));
+  },
   to_yaml: (_c, v, a, k) => toYaml(v, { indent: num(k.indent ?? 2), flow: null, sortKeys: truthy(k.sort_keys ?? true) }),
   type_debug: (_c, v) => pyTypeName(v),
   union: (_c, v, a) => uniqueList([...seq(v, 'union'), ...seq(a[0], 'union')]),

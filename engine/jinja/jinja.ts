@@ -243,10 +243,10 @@ export class Jinja {
   }
 
   /** Evaluate a bare expression to its value (a `debug: var:`, a `loop:` expression). */
-  evaluate(expr: string, scope: Scope): unknown {
+  evaluate(expr: string, scope: Scope, kind: 'condition' | 'value' = 'value'): unknown {
     let node: JNode;
     try {
-      node = parseExpression(expr);
+      node = parseExpression(expr, kind);
     } catch (error) {
       throw new TemplateError((error as Error).message, expr);
     }
@@ -278,7 +278,7 @@ export class Jinja {
     if (text instanceof UnsafeText) throw new TemplateError('Conditional is marked as unsafe, and cannot be evaluated.', text.text);
     const expr = String(text);
     if (expr === '') return false;
-    return truthy(this.evaluate(expr, scope));
+    return truthy(this.evaluate(expr, scope, 'condition'));
   }
 
   /** A list of conditionals: all must hold (Ansible's `when:` list). */
@@ -383,8 +383,15 @@ export class Jinja {
     }
   }
 
+  private readonly environments = new WeakMap<Scope, Environment>();
+
   private context(scope: Scope): EvalContext {
-    return new EvalContext(this.environment(scope), scope);
+    let env = this.environments.get(scope);
+    if (!env) {
+      env = this.environment(scope);
+      this.environments.set(scope, env);
+    }
+    return new EvalContext(env, scope);
   }
 
   private runtimeError(error: unknown, text: string, file?: string): Error {

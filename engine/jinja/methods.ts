@@ -4,6 +4,8 @@
 import {
   Callable,
   JinjaRuntimeError,
+  containsUnsafe,
+  noteUnsafeMutation,
   isFloat,
   isPlainObject,
   isString,
@@ -233,7 +235,11 @@ export function pyMethod(target: unknown, name: string): Callable | undefined {
   else if (isPlainObject(target)) table = DICT;
   const m = table && Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
   if (!m) return undefined;
-  return new Callable(name, (args, kwargs) => m(self as never, args, kwargs));
+  return new Callable(name, (args, kwargs) => {
+    // A mutating method may put unsafe data into a list or map that was found safe before.
+    if (table !== STRING && (args.some(containsUnsafe) || Object.values(kwargs).some(containsUnsafe))) noteUnsafeMutation();
+    return m(self as never, args, kwargs);
+  });
 }
 
 /** Python's `'%s %d' % (a, b)`. */

@@ -64,7 +64,16 @@ interface TokenizerProto {
   forward(): void;
   current(): string;
   isFinished(): boolean;
+  nextToken(): Token | null;
   _parseString(delimiter: string): string;
+  in_code: boolean;
+  str: string;
+  index: number;
+  lineno: number;
+  colno: number;
+  /** kplay: open `{` inside the current code block, and whether that block is a `{{ }}`. */
+  braces?: number;
+  inVariable?: boolean;
 }
 
 interface NodeClass {
@@ -102,7 +111,7 @@ function patchGrammar(): void {
       }
       this.forward();
       const c = this.current();
-      if (literalBackslashes) {
+      if (literalBackslashes && this.inVariable) {
         out += '\\' + c;
         this.forward();
         continue;
@@ -133,6 +142,28 @@ function patchGrammar(): void {
     }
     this.forward();
     return out;
+  };
+
+  // Jinja balances braces inside code: `{{ {'a': {'b': 1}} }}` closes the dicts before the variable.
+  const nextToken = tokenizer.nextToken;
+  tokenizer.nextToken = function balanced(this: TokenizerProto): Token | null {
+    if (this.in_code && (this.braces ?? 0) > 0 && this.str.startsWith('}', this.index)) {
+      const tok = { type: 'right-curly', value: '}', lineno: this.lineno, colno: this.colno };
+      this.forward();
+      this.braces = (this.braces ?? 1) - 1;
+      return tok;
+    }
+    const tok = nextToken.call(this);
+    if (tok) {
+      if (tok.type === 'left-curly') this.braces = (this.braces ?? 0) + 1;
+      else if (tok.type === 'variable-start') this.inVariable = true;
+      else if (tok.type === 'block-start') this.inVariable = false;
+      else if (tok.type === 'variable-end' || tok.type === 'block-end') {
+        this.braces = 0;
+        this.inVariable = false;
+      }
+    }
+    return tok;
   };
 
   const parser = nj.parser.Parser.prototype;
@@ -225,20 +256,24 @@ export function parseTemplate(text: string, kind: TextKind = 'value'): JNode {
 
 const exprCache = new Map<string, JNode | JinjaSyntaxError>();
 
-/** Parse a bare expression (a `when:` condition); throws JinjaSyntaxError with positions inside `expr`. */
-export function parseExpression(expr: string): JNode {
-  let node = exprCache.get(expr);
+/**
+ * Parse a bare expression; throws JinjaSyntaxError with positions inside `expr`. A conditional is read as Ansible
+ * presents it (`{% if expr %}`: Python string escapes); a `var:`/value expression as `{{ expr }}` (backslashes kept).
+ */
+export function parseExpression(expr: string, kind: 'condition' | 'value' = 'condition'): JNode {
+  const key = `${kind}\0${expr}`;
+  let node = exprCache.get(key);
   if (node === undefined) {
     try {
       refuseJavaScript(expr, true);
     } catch (error) {
-      exprCache.set(expr, error as JinjaSyntaxError);
+      exprCache.set(key, error as JinjaSyntaxError);
       throw error;
     }
     try {
       // Newlines are allowed inside `{{ }}`; the wrapper's 3 columns are taken off positions on the first line.
       const wrapped = `{{ ${expr} }}`;
-      literalBackslashes = true;
+      literalBackslashes = kind === 'value';
       let root: JNode;
       try {
         root = annotate(nj.parser.parse(wrapped, undefined, OPTS), wrapped);
@@ -254,7 +289,7 @@ export function parseExpression(expr: string): JNode {
       const e = toSyntaxError(error, `{{ ${expr} }}`);
       node = new JinjaSyntaxError(e.detail, e.line, e.line === 1 ? Math.max(1, e.col - 3) : e.col);
     }
-    exprCache.set(expr, node);
+    exprCache.set(key, node);
   }
   if (node instanceof JinjaSyntaxError) throw node;
   return node;

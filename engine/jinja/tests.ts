@@ -75,8 +75,11 @@ function versionCompare(value: unknown, version: unknown, operator: unknown, str
   if (!(op in ops)) fail(`Invalid operator type (${op})`);
   const a = str(defined(value) === null ? '' : value);
   const b = str(defined(version) === null ? '' : version);
+  if (!a) fail('Input version value cannot be empty');
   if (!b) fail('Version parameter to compare against cannot be empty');
+  if (strict && type !== null && type !== undefined) fail('Cannot specify both strict and version_type');
   const kind = type === null || type === undefined ? (strict ? 'strict' : 'loose') : str(type);
+  if (!['loose', 'strict', 'semver', 'semantic', 'pep440'].includes(kind)) fail(`Invalid version type (${kind}). Must be one of loose, strict, semver, semantic, pep440`);
   let c: number;
   if (kind === 'semver' || kind === 'semantic') c = semverCompare(a, b);
   else {
@@ -163,6 +166,7 @@ const tests: Record<string, TestFn> = {
   file: (_c, v) => pathTest(v, (p) => statSync(p).isFile()),
   directory: (_c, v) => pathTest(v, (p) => statSync(p).isDirectory()),
   link: (_c, v) => pathTest(v, (p) => lstatSync(p).isSymbolicLink()),
+  link_exists: (_c, v) => pathTest(v, (p) => lstatSync(p) !== undefined),
   mount: (_c, v) => pathTest(v, (p) => p === '/' || statSync(p).dev !== statSync(`${p}/..`).dev),
   same_file: (_c, v, a) => pathTest(v, (p) => {
     const x = statSync(p);

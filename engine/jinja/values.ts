@@ -91,7 +91,19 @@ export const UNSAFE: unique symbol = Symbol('kplay.unsafe');
  * template at any depth, and anything computed from it is unsafe too. Every list and map inside is marked.
  */
 export function markUnsafe<T>(value: T): T {
+  noteUnsafeMutation();
   return mark(value, new Set()) as T;
+}
+
+// Lists and maps found free of unsafe data, with the generation they were checked in: a variable read many times
+// (facts, a big list) is walked once. Anything that may put unsafe data into an existing object starts a new
+// generation, which invalidates every entry.
+let generation = 0;
+const safeChecked = new WeakMap<object, number>();
+
+/** Unsafe data was (or may have been) put into an existing list or map: forget what was found safe. */
+export function noteUnsafeMutation(): void {
+  generation++;
 }
 
 function mark(value: unknown, seen: Set<object>): unknown {
@@ -115,9 +127,12 @@ export function containsUnsafe(value: unknown, depth = 0): boolean {
   if (value instanceof UnsafeText) return true;
   if (value === null || typeof value !== 'object' || depth > 200) return false;
   if ((value as Record<symbol, unknown>)[UNSAFE] === true) return true;
-  if (Array.isArray(value)) return value.some((v) => containsUnsafe(v, depth + 1));
-  if (isPlainObject(value)) return Object.values(value).some((v) => containsUnsafe(v, depth + 1));
-  return false;
+  if (safeChecked.get(value) === generation) return false;
+  let found = false;
+  if (Array.isArray(value)) found = value.some((v) => containsUnsafe(v, depth + 1));
+  else if (isPlainObject(value)) found = Object.values(value).some((v) => containsUnsafe(v, depth + 1));
+  if (!found) safeChecked.set(value, generation);
+  return found;
 }
 
 /** The plain JavaScript value for a module or for output: unsafe strings unwrapped, integral floats as numbers. */
