@@ -783,8 +783,8 @@ const filters: Record<string, FilterFn> = {
       : fail('xmlattr: expected a dict'),
 
   // ----- ansible.builtin -----
-  b64decode: (_c, v) => Buffer.from(str(v), 'base64').toString('utf8'),
-  b64encode: (_c, v) => Buffer.from(str(v), 'utf8').toString('base64'),
+  b64decode: (_c, v, a, k) => Buffer.from(str(v), 'base64').toString(nodeEncoding(arg(a, k, 0, 'encoding', 'utf-8'))),
+  b64encode: (_c, v, a, k) => Buffer.from(str(v), nodeEncoding(arg(a, k, 0, 'encoding', 'utf-8'))).toString('base64'),
   basename: (_c, v) => {
     const s = str(v);
     return s.endsWith('/') ? '' : basename(s);
@@ -842,7 +842,11 @@ const filters: Record<string, FilterFn> = {
   from_yaml: (_c, v) => (isString(v) ? (parseYaml(str(v), PYYAML) as unknown) : v),
   from_yaml_all: (_c, v) => (isString(v) ? parseAllDocuments(str(v), PYYAML).map((d) => d.toJS() as unknown) : v),
   hash: (_c, v, a, k) => hashOf(str(v), str(arg(a, k, 0, 'hashtype', 'sha1'))),
-  human_readable: (_c, v, a, k) => humanReadable(num(toFloat(v, 0)), truthy(arg(a, k, 0, 'isbits', false)), arg(a, k, 1, 'unit', null)),
+  human_readable: (_c, v, a, k) => {
+    const n = toFloat(v, null);
+    if (n === null) fail(`human_readable() failed on bad input: ${pyRepr(v)}`);
+    return humanReadable(num(n), truthy(arg(a, k, 0, 'isbits', false)), arg(a, k, 1, 'unit', null));
+  },
   human_to_bytes: (_c, v, a, k) => humanToBytes(str(v), arg(a, k, 0, 'default_unit', null), truthy(arg(a, k, 1, 'isbits', false))),
   intersect: (_c, v, a) => {
     const b = seq(a[0], 'intersect');
@@ -861,7 +865,7 @@ const filters: Record<string, FilterFn> = {
   },
   log: (_c, v, a, k) => {
     const base = arg(a, k, 0, 'base', Math.E);
-    return makeFloat(Math.log(num(v)) / Math.log(num(base)));
+    return makeFloat(Math.log(mathNum(v, 'log')) / Math.log(mathNum(base, 'log')));
   },
   mandatory: (_c, v, a, k) => {
     if (v instanceof Undefined) {
@@ -883,7 +887,7 @@ const filters: Record<string, FilterFn> = {
     const parts = Array.isArray(v) ? v.map(str) : [str(v)];
     return parts.reduce((acc, p) => (p.startsWith('/') ? p : acc === '' || acc.endsWith('/') ? acc + p : `${acc}/${p}`), '');
   },
-  pow: (_c, v, a) => makeFloat(num(v) ** num(a[0])),
+  pow: (_c, v, a) => makeFloat(mathNum(v, 'pow') ** mathNum(a[0], 'pow')),
   product: (_c, v, a) => productOf([seq(v, 'product'), ...a.map((x) => seq(x, 'product'))]),
   quote: (_c, v) => shlexQuote(v === null ? '' : pyStr(v)),
   realpath: (_c, v) => {
@@ -926,7 +930,22 @@ const filters: Record<string, FilterFn> = {
   },
   regex_search: (_c, v, a, k) => regexSearch(v, a, k),
   relpath: (_c, v, a, k) => relative(str(arg(a, k, 0, 'start', process.cwd())), str(v)) || '.',
-  root: (_c, v, a) => makeFloat(num(v) ** (1 / num(a[0] ?? 2))),
+  root: (_c, v, a) => makeFloat(mathNum(v, 'root') ** (1 / mathNum(a[0] ?? 2, 'root'))),
+  rekey_on_member: (_c, v, a, k) => {
+    const key = str(arg(a, k, 0, 'key'));
+    const duplicates = str(arg(a, k, 1, 'duplicates', 'error'));
+    if (duplicates !== 'error' && duplicates !== 'overwrite') fail(`duplicates parameter to rekey_on_member has unknown value: ${duplicates}`);
+    const items = Array.isArray(v) ? v : isPlainObject(v) ? Object.values(v) : fail('Type is not a valid list, set, or dict');
+    const out: Record<string, unknown> = {};
+    for (const item of items) {
+      if (!isPlainObject(item)) fail('List item is not a valid dict');
+      if (!(key in item)) fail(`Key ${key} was not found`);
+      const name = pyStr(item[key]);
+      if (name in out && duplicates === 'error') fail(`Key ${name} is not unique, cannot correctly turn into dict`);
+      out[name] = item;
+    }
+    return out;
+  },
   sha1: (_c, v) => hashOf(str(v), 'sha1'),
   shuffle: (_c, v, a, k) => {
     if (!Array.isArray(v) && !isString(v)) return v;
@@ -1010,6 +1029,21 @@ const filters: Record<string, FilterFn> = {
 filters.d = filters.default;
 filters.e = filters.escape;
 filters.forceescape = filters.escape;
+
+/** Python codec names as Buffer encodings. */
+function nodeEncoding(name: unknown): BufferEncoding {
+  const n = str(name).toLowerCase().replace(/_/g, '-');
+  if (n === 'utf-8' || n === 'utf8') return 'utf8';
+  if (n === 'utf-16-le' || n === 'utf-16le') return 'utf16le';
+  if (n === 'latin-1' || n === 'latin1' || n === 'iso-8859-1') return 'latin1';
+  if (n === 'ascii') return 'ascii';
+  fail(`unsupported encoding '${str(name)}' (utf-8, utf-16-le, latin-1, ascii)`);
+}
+
+function mathNum(v: unknown, filter: string): number {
+  if (typeof v === 'number' || v instanceof PyFloat) return num(v);
+  fail(`${filter}() can only be used on numbers: ${pyRepr(v)}`);
+}
 
 /** `'%s' | format(x)`: Python's `%` formatting (shared with the `%` operator). */
 function pyPercent(fmt: string, values: unknown): string {

@@ -2,7 +2,7 @@
 // and the three ways Ansible evaluates text: a YAML value that may hold `{{ }}` (ansible-core 2.14's non-native
 // rules), a bare conditional, and a template file.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, basename } from 'node:path';
 import { userInfo, hostname } from 'node:os';
 import { InputError } from '../core/source.ts';
@@ -534,11 +534,14 @@ function trailingNewlines(s: string): number {
 
 /** The variables Ansible's template module adds. */
 function templateVars(file: string, now: Date): Record<string, unknown> {
+  // Ansible's template_uid is the name of the template file's owner.
   const user = (() => {
     try {
-      return userInfo().username;
+      const uid = statSync(file).uid;
+      const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+      return line ? line.split(':')[0] : String(uid);
     } catch {
-      return String(process.getuid?.() ?? '');
+      return userInfo().username;
     }
   })();
   const host = hostname();

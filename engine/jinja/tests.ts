@@ -64,6 +64,22 @@ function semverCompare(a: string, b: string): number {
   return pa.length - pb.length;
 }
 
+/** PEP 440 ordering for the common forms: release numbers, then dev < a < b < rc < final < post. */
+function pep440Compare(a: string, b: string): number {
+  const key = (s: string): number[] => {
+    const m = /^v?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:[-_.]?(post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?$/i.exec(s.trim());
+    if (!m) fail(`Version comparison failed: Invalid version: '${s}'`);
+    const release = m[1].split('.').map(Number);
+    while (release.length < 6) release.push(0);
+    const pre = m[2] ? ({ a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2, pre: 2, preview: 2 } as Record<string, number>)[m[2].toLowerCase()] : 3;
+    return [...release, m[2] ? pre : m[6] !== undefined && !m[4] ? -1 : 3, Number(m[3] || 0), m[4] ? Number(m[5] || 0) + 1 : 0, m[6] !== undefined ? Number(m[6] || 0) : Infinity];
+  };
+  const ka = key(a);
+  const kb = key(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+  return 0;
+}
+
 function versionCompare(value: unknown, version: unknown, operator: unknown, strict: boolean, type: unknown): boolean {
   const ops: Record<string, (c: number) => boolean> = {
     '==': (c) => c === 0, '=': (c) => c === 0, eq: (c) => c === 0,
@@ -82,6 +98,7 @@ function versionCompare(value: unknown, version: unknown, operator: unknown, str
   if (!['loose', 'strict', 'semver', 'semantic', 'pep440'].includes(kind)) fail(`Invalid version type (${kind}). Must be one of loose, strict, semver, semantic, pep440`);
   let c: number;
   if (kind === 'semver' || kind === 'semantic') c = semverCompare(a, b);
+  else if (kind === 'pep440') c = pep440Compare(a, b);
   else {
     if (kind === 'strict') {
       const re = /^\d+\.\d+(\.\d+)?([ab]\d+)?$/;
