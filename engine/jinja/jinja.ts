@@ -286,11 +286,14 @@ export class Jinja {
     return conditionals.every((c) => this.condition(c, scope));
   }
 
-  /** Render a template file's text with Ansible's template module settings and variables. */
-  renderTemplate(text: string, file: string, scope: Scope): string {
+  /**
+   * Render a template file's text with Ansible's template module settings and variables (`extra`: what the module
+   * knows, e.g. `template_destpath`).
+   */
+  renderTemplate(text: string, file: string, scope: Scope, extra: Record<string, unknown> = {}): string {
     const tree = this.parseTemplateFile(text, file);
     const sourceNewlines = trailingNewlines(text);
-    const vars = templateVars(file, this.options.now?.() ?? new Date());
+    const vars = { ...templateVars(file, this.options.now?.() ?? new Date()), ...extra };
     const inner = new Scope(this, { lookup: (n: string) => (n in vars ? vars[n] : scope.lookup(n)) }, scope.options);
     const ctx = new EvalContext(this.environment(inner), inner, file);
     try {
