@@ -13,6 +13,7 @@ import { getItem } from './interpret.ts';
 import { pyMethod } from './methods.ts';
 import { pyToJson, toYaml } from './serialize.ts';
 import { pyRegex, pyReplacement } from './regex.ts';
+import { strptime } from './datetime.ts';
 import {
   Callable,
   JinjaRuntimeError,
@@ -981,6 +982,7 @@ const filters: Record<string, FilterFn> = {
     if (v === null && none !== undefined) return none;
     return truthy(v) ? t : f;
   },
+  to_datetime: (_c, v, a, k) => strptime(str(v), str(arg(a, k, 0, 'format', '%Y-%m-%d %H:%M:%S'))),
   to_json: (_c, v, a, k) => pyToJson(v, { indent: k.indent ?? null, sortKeys: truthy(k.sort_keys ?? false), ensureAscii: truthy(k.ensure_ascii ?? true) }),
   to_nice_json: (_c, v, a, k) =>
     pyToJson(v, { indent: arg(a, k, 0, 'indent', 4), sortKeys: truthy(arg(a, k, 1, 'sort_keys', true)), ensureAscii: truthy(k.ensure_ascii ?? true), separators: [',', ': '] }),

@@ -32,7 +32,8 @@ import {
   tuple,
 } from './values.ts';
 import { pyMethod, pyPercentFormat } from './methods.ts';
-import { Callable, LazyMap, Namespace } from './values.ts';
+import { Callable, LazyMap, Namespace, PyDateTime, PyTimeDelta } from './values.ts';
+import { dateArith, dateAttribute } from './datetime.ts';
 
 export { Callable, Namespace };
 
@@ -91,6 +92,8 @@ const CONSTANTS: Record<string, unknown> = { True: true, False: false, None: nul
 
 // Filters and tests that receive an undefined value instead of failing on it.
 const UNDEFINED_FILTERS = new Set(['default', 'd', 'mandatory']);
+// Filters that receive undefined arguments and pass them on (`'k' | extract(missing) | default('a')`).
+const UNDEFINED_ARGS = new Set(['default', 'd', 'mandatory', 'extract']);
 
 function stripCollection(name: string): string {
   return name.replace(/^(ansible\.(builtin|utils|netcommon)|community\.general)\./, '');
@@ -461,6 +464,7 @@ class Interpreter {
   }
 
   arith(op: string, a: unknown, b: unknown): unknown {
+    if (a instanceof PyDateTime || a instanceof PyTimeDelta || b instanceof PyDateTime || b instanceof PyTimeDelta) return dateArith(op, a, b);
     if (op === 'Add') {
       if (isString(a) && isString(b)) return str(a) + str(b);
       if (Array.isArray(a) && Array.isArray(b)) return isTuple(a) ? tuple([...a, ...b]) : [...a, ...b];
@@ -524,8 +528,10 @@ class Interpreter {
     if (!UNDEFINED_FILTERS.has(name)) {
       if (value instanceof Undefined) failUndefined(value);
     }
-    for (const a of args) if (a instanceof Undefined) failUndefined(a);
-    for (const a of Object.values(kwargs)) if (a instanceof Undefined) failUndefined(a);
+    if (!UNDEFINED_ARGS.has(name)) {
+      for (const a of args) if (a instanceof Undefined) failUndefined(a);
+      for (const a of Object.values(kwargs)) if (a instanceof Undefined) failUndefined(a);
+    }
     return fn(this.ctx, value, args, kwargs);
   }
 
@@ -651,11 +657,16 @@ export function pySlice<T>(seq: T[], start: number | undefined, stop: number | u
 
 /** Jinja's getattr/getitem: `obj.name` prefers attributes (methods), `obj[key]` prefers items. */
 export function getItem(target: unknown, key: unknown, dotted: boolean): unknown {
+  if (target instanceof Undefined) return target;
   if (target instanceof UnsafeText) target = target.text;
   if (target instanceof Namespace) {
     return isString(key) && str(key) in target.attrs ? target.attrs[str(key)] : new Undefined(`'Namespace' object has no attribute '${pyStr(key)}'`);
   }
   if (target instanceof LoopInfo) return target.get(str(key));
+  if ((target instanceof PyDateTime || target instanceof PyTimeDelta) && isString(key)) {
+    const v = dateAttribute(target, str(key));
+    return v === undefined ? new Undefined(`'${pyTypeName(target)} object' has no attribute '${str(key)}'`) : v;
+  }
   if (target instanceof LazyMap) {
     const v = isString(key) ? target.get(str(key)) : undefined;
     return v === undefined ? new Undefined(`'${target.name}' object has no attribute '${pyStr(key)}'`) : v;

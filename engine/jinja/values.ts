@@ -28,6 +28,34 @@ export class Namespace {
   constructor(readonly attrs: Record<string, unknown>) {}
 }
 
+/** Python's naive datetime (from `to_datetime`), kept as UTC milliseconds plus microseconds. */
+export class PyDateTime {
+  constructor(readonly ms: number) {}
+  toString(): string {
+    const d = new Date(this.ms);
+    const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+    const micro = Math.round((this.ms % 1000) * 1000);
+    const base = `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+    return micro ? `${base}.${p(micro, 6)}` : base;
+  }
+}
+
+/** Python's timedelta: the difference of two datetimes. */
+export class PyTimeDelta {
+  constructor(readonly seconds: number) {}
+  toString(): string {
+    const days = Math.floor(this.seconds / 86400);
+    let rest = this.seconds - days * 86400;
+    const h = Math.floor(rest / 3600);
+    rest -= h * 3600;
+    const m = Math.floor(rest / 60);
+    const s = rest - m * 60;
+    const secs = Number.isInteger(s) ? String(s).padStart(2, '0') : s.toFixed(6).padStart(9, '0');
+    const clock = `${h}:${String(m).padStart(2, '0')}:${secs}`;
+    return days ? `${days} day${Math.abs(days) === 1 ? '' : 's'}, ${clock}` : clock;
+  }
+}
+
 /** Arrays that Python would hold as tuples (`d.items()`, `(1, 2)`): printed with parentheses. */
 const TUPLES = new WeakSet<object>();
 export function tuple<T>(items: T[]): T[] {
@@ -186,6 +214,8 @@ export function pyTypeName(v: unknown): string {
   if (v === null || v === undefined) return 'NoneType';
   if (v instanceof Undefined) return 'AnsibleUndefined';
   if (v instanceof LazyMap) return v.name;
+  if (v instanceof PyDateTime) return 'datetime';
+  if (v instanceof PyTimeDelta) return 'timedelta';
   if (typeof v === 'boolean') return 'bool';
   if (isFloat(v)) return 'float';
   if (typeof v === 'number') return 'int';
@@ -256,12 +286,25 @@ export function pyRepr(v: unknown): string {
     return `{${Object.entries(v).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
   }
   if (typeof v === 'function') return `<function ${v.name || 'anonymous'}>`;
+  if (v instanceof PyDateTime) {
+    const d = new Date(v.ms);
+    const parts = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+    while (parts.length > 5 && parts[parts.length - 1] === 0) parts.pop();
+    return `datetime.datetime(${parts.join(', ')})`;
+  }
+  if (v instanceof PyTimeDelta) {
+    const days = Math.floor(v.seconds / 86400);
+    const secs = Math.floor(v.seconds - days * 86400);
+    const args = [days ? `days=${days}` : '', secs ? `seconds=${secs}` : ''].filter(Boolean);
+    return `datetime.timedelta(${args.join(', ')})`;
+  }
   return String(v);
 }
 
 /** Python's str(): how a value prints in template output. */
 export function pyStr(v: unknown): string {
   if (typeof v === 'string') return v;
+  if (v instanceof PyDateTime || v instanceof PyTimeDelta) return v.toString();
   if (v instanceof UnsafeText) return v.text;
   return pyRepr(v);
 }
@@ -276,6 +319,8 @@ export function pyEq(a: unknown, b: unknown): boolean {
   if (an && bn) return num(a) === num(b);
   if (an || bn) return false;
   if (a === null || a === undefined) return b === null || b === undefined;
+  if (a instanceof PyDateTime && b instanceof PyDateTime) return a.ms === b.ms;
+  if (a instanceof PyTimeDelta && b instanceof PyTimeDelta) return a.seconds === b.seconds;
   if (typeof a === 'string' || typeof b === 'string') return a === b;
   if (Array.isArray(a) && Array.isArray(b)) {
     if (isTuple(a) !== isTuple(b)) return false;
@@ -299,6 +344,8 @@ export function pyCompare(a: unknown, b: unknown): number {
   const bn = typeof b === 'number' || b instanceof PyFloat || typeof b === 'boolean';
   if (an && bn) return num(a) - num(b);
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (a instanceof PyDateTime && b instanceof PyDateTime) return a.ms - b.ms;
+  if (a instanceof PyTimeDelta && b instanceof PyTimeDelta) return a.seconds - b.seconds;
   if (Array.isArray(a) && Array.isArray(b)) {
     for (let i = 0; i < Math.min(a.length, b.length); i++) {
       const c = pyCompare(a[i], b[i]);
