@@ -3,7 +3,7 @@
 // default export (class or object) whose `filters()` / `tests()` returns them.
 
 import { existsSync, readdirSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../core/source.ts';
 import type { UserFilter, UserTest } from './jinja.ts';
@@ -58,10 +58,14 @@ function exported(mod: Table, kind: 'filters' | 'tests'): unknown {
   return fromDefault(def, kind);
 }
 
-/** Load the plugins of one folder (`filter_plugins/` or `test_plugins/`, or a folder holding both). */
+/**
+ * Load users' plugins: `dir` is a playbook's or role's folder (its `filter_plugins/` and `test_plugins/` are read), or
+ * one of those two folders itself. No other file of the folder is imported.
+ */
 export async function loadPlugins(dir: string): Promise<Plugins> {
   const plugins: Plugins = { filters: {}, tests: {} };
-  const dirs = [dir, join(dir, 'filter_plugins'), join(dir, 'test_plugins')].filter((d, i, all) => all.indexOf(d) === i && existsSync(d));
+  const own = ['filter_plugins', 'test_plugins'].includes(basename(dir)) ? [dir] : [];
+  const dirs = [...own, join(dir, 'filter_plugins'), join(dir, 'test_plugins')].filter((d) => existsSync(d));
   for (const d of dirs) {
     let entries: string[];
     try {

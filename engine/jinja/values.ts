@@ -10,6 +10,9 @@ export class PyFloat {
   valueOf(): number {
     return this.value;
   }
+  toJSON(): number {
+    return this.value;
+  }
   toString(): string {
     return pyRepr(this);
   }
