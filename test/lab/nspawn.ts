@@ -12,7 +12,9 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SshConnection } from '../../engine/connection/ssh.ts';
-import { bridgeCommands, generateKey, ipBatch, knownHostsLine, listLinks, run as must, sleep } from './net.ts';
+import {
+  addressInSubnet, bridgeCommands, generateKey, ipBatch, knownHostsLine, listLinks, networksOverlap, run as must, sleep, usedIpv4Networks,
+} from './net.ts';
 
 export const LAB_NAME = 'kplay-lab';
 // A folder of its own: the netns fleet (fleet.ts) keeps its labs beside it, in /run/kplay-lab/fleet-NAME.
@@ -21,8 +23,9 @@ export const CACHE_DIR = `/var/cache/${LAB_NAME}`;
 const SUITE = 'bookworm';
 const BASE_DIR = join(CACHE_DIR, `base-${SUITE}`);
 const BASE_STAMP = `${BASE_DIR}.stamp`;
-const BRIDGE = 'kplab0';
-const BRIDGE_ADDRESS = '10.240.0.1/24';
+// The default lab (`npm run lab`, the control-plane tests) has fixed addresses; a named lab (tests that run beside it)
+// gets its own bridge, cgroup, state folder and a free /24 from 10.241 to 10.249.
+const DEFAULT_LAB = { bridge: 'kplab0', subnet: '10.240.0.0/24', cgroup: 'controllers' };
 const MAX_HOSTS = 20;
 // Where each container gets a cgroup of its own: the name=systemd and unified trees on a hybrid layout (as here), the
 // one tree on a pure cgroup v2 machine.
@@ -62,6 +65,10 @@ export interface LabHost {
 
 export interface LabState {
   stateDir: string;
+  /** The lab's cgroup below `<root>/kplay-lab/`, and the prefix of its containers' machine names. */
+  cgroup: string;
+  /** e.g. 10.240.0.0/24: the bridge takes .1, hosts .10 onwards. */
+  subnet: string;
   hosts: LabHost[];
   inventoryPath: string;
   keyPath: string;
@@ -76,6 +83,8 @@ export interface Lab extends LabState {
 
 export interface StartOptions {
   count?: number;
+  /** A lab of its own beside the default one (own bridge, subnet, cgroup and state folder). */
+  name?: string;
   stateDir?: string;
   /** Where to write the inventory (default: `<stateDir>/inventory.yml`). */
   inventoryPath?: string;
@@ -174,8 +183,27 @@ export async function ensureBase(log: (line: string) => void = () => undefined):
 
 const stateFile = (stateDir: string): string => join(stateDir, 'lab.json');
 const hostName = (index: number): string => `controller-${index}`;
-const hostAddress = (index: number): string => `10.240.0.${10 + index}`;
-const cgroupPath = (root: string, name?: string): string => join(root, LAB_NAME, name ?? '');
+const hostAddress = (subnet: string, index: number): string => addressInSubnet(subnet, 10 + index);
+const cgroupPath = (root: string, lab: string, name?: string): string => join(root, LAB_NAME, lab, name ?? '');
+const machineName = (lab: string, host: string): string => (lab === DEFAULT_LAB.cgroup ? host : `${lab}-${host}`);
+
+/** Names and addresses of a lab: the default one, or a named one with a free subnet. */
+async function labLayout(name: string | undefined): Promise<{ stateDir: string; bridge: string; subnet: string; cgroup: string }> {
+  if (name === undefined) return { stateDir: DEFAULT_STATE_DIR, ...DEFAULT_LAB };
+  if (!/^[a-z0-9]{1,10}$/.test(name)) throw new Error(`lab name must be 1-10 lowercase letters or digits, got "${name}"`);
+  const bridge = `kpl-${name}`;
+  const stateDir = `/run/${LAB_NAME}/controllers-${name}`;
+  const previous = await readLabState(stateDir);
+  if (previous) return { stateDir, bridge, subnet: previous.subnet, cgroup: `controllers-${name}` };
+  const used = await usedIpv4Networks();
+  // Start from a slot the name picks, so labs started at the same moment (before either has its bridge) differ.
+  const start = [...name].reduce((sum, c) => (sum * 31 + c.charCodeAt(0)) % 9, 0);
+  for (let i = 0; i < 9; i++) {
+    const subnet = `10.${241 + ((start + i) % 9)}.0.0/24`;
+    if (!used.some((network) => networksOverlap(subnet, network))) return { stateDir, bridge, subnet, cgroup: `controllers-${name}` };
+  }
+  throw new Error('no free subnet between 10.241.0.0/24 and 10.249.0.0/24 for another lab');
+}
 
 export async function readLabState(stateDir = DEFAULT_STATE_DIR): Promise<LabState | null> {
   const text = await readFile(stateFile(stateDir), 'utf8').catch(() => null);
@@ -210,13 +238,13 @@ async function prepareRoot(root: string, hostDir: string, name: string, address:
 }
 
 /** Start nspawn detached, in a cgroup of its own (`--keep-unit` makes nspawn use the cgroup it starts in). */
-async function boot(root: string, name: string, logPath: string): Promise<number> {
-  for (const cgroupRoot of CGROUP_ROOTS) await mkdir(cgroupPath(cgroupRoot, name), { recursive: true });
-  const joinCgroups = CGROUP_ROOTS.map((r) => `echo $$ > ${cgroupPath(r, name)}/cgroup.procs`).join(' && ');
+async function boot(lab: LabState, root: string, name: string, logPath: string): Promise<number> {
+  for (const cgroupRoot of CGROUP_ROOTS) await mkdir(cgroupPath(cgroupRoot, lab.cgroup, name), { recursive: true });
+  const joinCgroups = CGROUP_ROOTS.map((r) => `echo $$ > ${cgroupPath(r, lab.cgroup, name)}/cgroup.procs`).join(' && ');
   const nspawn = [
     'systemd-nspawn', '-q', '--register=no', '--keep-unit', '--link-journal=no', '--resolv-conf=off',
-    '--timezone=off', '--console=read-only', '--kill-signal=SIGRTMIN+4', '-D', root, '-M', name, '-b',
-    `--network-bridge=${BRIDGE}`,
+    '--timezone=off', '--console=read-only', '--kill-signal=SIGRTMIN+4', '-D', root, '-M', machineName(lab.cgroup, name), '-b',
+    `--network-bridge=${lab.bridge}`,
   ].join(' ');
   const out = openSync(logPath, 'a');
   try {
@@ -313,7 +341,8 @@ function inventoryYaml(state: LabState): string {
 export async function startControllers(options: StartOptions = {}): Promise<Lab> {
   requireRoot();
   const count = options.count ?? 3;
-  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const layout = await labLayout(options.name);
+  const stateDir = options.stateDir ?? layout.stateDir;
   const log = options.log ?? (() => undefined);
   if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) throw new Error(`host count must be 1..${MAX_HOSTS}, got ${count}`);
   const previous = await readLabState(stateDir);
@@ -331,26 +360,28 @@ export async function startControllers(options: StartOptions = {}): Promise<Lab>
     inventoryPath: options.inventoryPath ?? join(stateDir, 'inventory.yml'),
     keyPath: join(stateDir, 'id_ed25519'),
     knownHostsPath: join(stateDir, 'known_hosts'),
-    bridge: BRIDGE,
+    bridge: layout.bridge,
+    subnet: layout.subnet,
+    cgroup: layout.cgroup,
   };
   // Record the lab before anything runs, so a failure half-way is still cleaned up by `down`.
   const save = (): Promise<void> => writeFile(stateFile(stateDir), JSON.stringify(state, null, 2));
   await save();
   try {
     const publicKey = await generateKey(state.keyPath, LAB_NAME);
-    await ipBatch(bridgeCommands(BRIDGE, BRIDGE_ADDRESS));
+    await ipBatch(bridgeCommands(state.bridge, `${addressInSubnet(state.subnet, 1)}/24`));
 
     const knownHosts: string[] = [];
     for (let i = 0; i < count; i++) {
       const name = hostName(i);
-      const address = hostAddress(i);
+      const address = hostAddress(state.subnet, i);
       const hostDir = join(stateDir, name);
       const [upper, work, root] = ['upper', 'work', 'root'].map((d) => join(hostDir, d));
       for (const dir of [upper, work, root]) await mkdir(dir, { recursive: true });
       await must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${upper},workdir=${work}`, root]);
       const hostKey = await prepareRoot(root, hostDir, name, address, publicKey);
       knownHosts.push(knownHostsLine(address, 22, hostKey), knownHostsLine(name, 22, hostKey));
-      state.hosts.push({ name, address, pid: await boot(root, name, join(hostDir, 'console.log')) });
+      state.hosts.push({ name, address, pid: await boot(state, root, name, join(hostDir, 'console.log')) });
       await save();
     }
     await writeFile(state.knownHostsPath, `${knownHosts.join('\n')}\n`);
@@ -395,7 +426,12 @@ async function containerInits(pids: number[]): Promise<number[]> {
   return inits;
 }
 
-const labPids = async (): Promise<number[]> => [...new Set((await Promise.all(CGROUP_ROOTS.map((r) => cgroupPids(cgroupPath(r))))).flat())];
+const labPids = async (lab: string): Promise<number[]> =>
+  [...new Set((await Promise.all(CGROUP_ROOTS.map((r) => cgroupPids(cgroupPath(r, lab))))).flat())];
+
+/** The cgroup a state folder's lab lives in, also when its state file is gone (a crashed `up`). */
+const cgroupOfStateDir = (stateDir: string, state: LabState | null): string =>
+  state?.cgroup ?? (stateDir === DEFAULT_STATE_DIR ? DEFAULT_LAB.cgroup : stateDir.split('/').pop() ?? DEFAULT_LAB.cgroup);
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -421,16 +457,18 @@ function signal(pid: number, sig: NodeJS.Signals | number): void {
 export async function stopLab(stateDir = DEFAULT_STATE_DIR): Promise<void> {
   requireRoot();
   const state = await readLabState(stateDir);
+  const lab = cgroupOfStateDir(stateDir, state);
+  const labPidsNow = (): Promise<number[]> => labPids(lab);
   // Polite first: nspawn powers its container off on SIGTERM; orphaned containers get SIGRTMIN+4 on their PID 1.
   for (const host of state?.hosts ?? []) signal(host.pid, 'SIGTERM');
-  for (const init of await containerInits(await labPids())) signal(init, SIGRTMIN_PLUS_4);
-  if (!(await waitUntil(async () => (await labPids()).length === 0, 10_000))) {
+  for (const init of await containerInits(await labPidsNow())) signal(init, SIGRTMIN_PLUS_4);
+  if (!(await waitUntil(async () => (await labPidsNow()).length === 0, 10_000))) {
     await waitUntil(async () => {
-      for (const pid of await labPids()) signal(pid, 'SIGKILL');
-      return (await labPids()).length === 0;
+      for (const pid of await labPidsNow()) signal(pid, 'SIGKILL');
+      return (await labPidsNow()).length === 0;
     }, 5_000);
   }
-  const left = await labPids();
+  const left = await labPidsNow();
   if (left.length > 0) throw new Error(`processes of the lab would not die: ${left.join(' ')}`);
 
   const mountInfo = await readFile('/proc/self/mountinfo', 'utf8');
@@ -443,12 +481,17 @@ export async function stopLab(stateDir = DEFAULT_STATE_DIR): Promise<void> {
     // Lazy unmount only as a fallback: a busy overlay must not keep `down` from finishing.
     if ((await run('umount', [point])).rc !== 0) await must('umount', ['-l', point]);
   }
-  for (const cgroupRoot of CGROUP_ROOTS) await removeCgroup(cgroupPath(cgroupRoot));
-  const names = new Set(state?.hosts.map((h) => h.name) ?? []);
-  for (const entry of await readdir(PROPAGATE_DIR).catch(() => [])) if (names.has(entry) || entry.startsWith('controller-')) {
+  for (const cgroupRoot of CGROUP_ROOTS) {
+    await removeCgroup(cgroupPath(cgroupRoot, lab));
+    await rmdir(join(cgroupRoot, LAB_NAME)).catch(() => undefined); // only when no other lab is left in it
+  }
+  const names = new Set(state?.hosts.map((h) => machineName(lab, h.name)) ?? []);
+  const ownPrefix = lab === DEFAULT_LAB.cgroup ? 'controller-' : `${lab}-`;
+  for (const entry of await readdir(PROPAGATE_DIR).catch(() => [])) if (names.has(entry) || entry.startsWith(ownPrefix)) {
     await rm(join(PROPAGATE_DIR, entry), { recursive: true, force: true });
   }
-  if ((await listLinks(BRIDGE)).includes(BRIDGE)) await must('ip', ['link', 'del', BRIDGE]);
+  const bridge = state?.bridge ?? (lab === DEFAULT_LAB.cgroup ? DEFAULT_LAB.bridge : `kpl-${lab.replace(/^controllers-/, '')}`);
+  if ((await listLinks(bridge)).includes(bridge)) await must('ip', ['link', 'del', bridge]);
   if (state && !state.inventoryPath.startsWith(`${stateDir}/`)) {
     await rm(state.inventoryPath, { force: true });
     await rmdir(dirname(state.inventoryPath)).catch(() => undefined); // the folder too, when `up` made it for this file
@@ -475,7 +518,7 @@ export async function labStatus(stateDir = DEFAULT_STATE_DIR): Promise<{ state: 
       name: h.name,
       address: h.address,
       nspawn: alive(h.pid),
-      processes: (await cgroupPids(cgroupPath(CGROUP_ROOTS[0], h.name))).length,
+      processes: (await cgroupPids(cgroupPath(CGROUP_ROOTS[0], state?.cgroup ?? DEFAULT_LAB.cgroup, h.name))).length,
       ssh: await tcpOpen(h.address, 22),
     })),
   );

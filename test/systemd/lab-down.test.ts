@@ -15,7 +15,10 @@ const lab = (...args: string[]): Promise<{ stdout: string }> => execFileP('node'
 /** `status` exits 3 when a host is not fully up: its output is what matters here. */
 const status = (): Promise<string> => lab('status').then((r) => r.stdout, (error: { stdout: string }) => error.stdout);
 
-const inLab = (pid: number): boolean => readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${LAB_NAME}/`);
+const cgroupOf = (pid: number): string => readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+// The default lab's cgroup; named labs that other tests run at the same time live in `controllers-NAME`.
+const inLab = (pid: number): boolean => cgroupOf(pid).includes(`/${LAB_NAME}/controllers/`);
+const inNamedLab = (pid: number): boolean => cgroupOf(pid).includes(`/${LAB_NAME}/controllers-`);
 
 /** Live (non-zombie) processes in the lab's cgroups, or that are systemd-nspawn. */
 function labProcesses(): number[] {
@@ -25,7 +28,8 @@ function labProcesses(): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (/\) Z /.test(stat)) continue;
-      if (inLab(Number(entry)) || stat.includes('(systemd-nspawn)')) found.push(Number(entry));
+      const pid = Number(entry);
+      if (inLab(pid) || (stat.includes('(systemd-nspawn)') && !inNamedLab(pid))) found.push(pid);
     } catch {
       // the process ended while we looked
     }
@@ -85,7 +89,7 @@ t.test('lab up, status, kill -9 of one nspawn, down: nothing left', async (t) =>
   const namespaces = allNetNamespaces();
   t.same(containerNetns.filter((ns) => namespaces.has(ns)), [], 'no network namespace of a container');
   t.equal((await execFileP('ip', ['netns', 'list'])).stdout, netnsBefore, 'no named network namespace');
-  for (const hierarchy of readdirSync('/sys/fs/cgroup')) t.notOk(existsSync(`/sys/fs/cgroup/${hierarchy}/${LAB_NAME}`), `no cgroup in ${hierarchy}`);
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) t.notOk(existsSync(`/sys/fs/cgroup/${hierarchy}/${LAB_NAME}/controllers`), `no cgroup in ${hierarchy}`);
   const propagate = existsSync('/run/systemd/nspawn/propagate') ? readdirSync('/run/systemd/nspawn/propagate') : [];
   t.same(propagate.filter((name) => name.startsWith('controller-')), [], 'no nspawn propagate folder');
   t.notOk(existsSync(DEFAULT_STATE_DIR), 'no state folder');
