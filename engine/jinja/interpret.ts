@@ -52,6 +52,8 @@ export interface Environment {
 /** Variables as the runner provides them: `undefined` means not defined. Values are already rendered. */
 export interface VariableSource {
   lookup(name: string): unknown;
+  /** Every name it holds, for the varnames lookup. */
+  names?(): string[];
 }
 
 /** One evaluation: its variables and whether it touched unsafe data. */

@@ -111,12 +111,18 @@ export class Scope implements VariableSource {
     }
   }
 
+  /** Every variable name of this scope (a VariableSource may list its own). */
+  names(): string[] {
+    if (!isVariableSource(this.vars)) return Object.keys(this.vars);
+    return this.vars.names?.() ?? [];
+  }
+
   /**
    * A host's variables by name, rendered when read: what the runner puts in `hostvars[host]`. (`vars` itself gives
    * values unrendered, as ansible-core 2.14 does.)
    */
   varsView(rendered = true): LazyMap {
-    const keys = (): string[] => (isVariableSource(this.vars) ? [] : Object.keys(this.vars));
+    const keys = (): string[] => this.names();
     const raw = (k: string): unknown =>
       isVariableSource(this.vars) ? this.vars.lookup(k) : Object.prototype.hasOwnProperty.call(this.vars, k) ? this.vars[k] : undefined;
     return new LazyMap(rendered ? 'HostVarsVars' : 'dict', (k) => (rendered ? this.lookup(k) : raw(k)), keys);
@@ -137,9 +143,7 @@ function needsRender(v: unknown): boolean {
   return false;
 }
 
-/** User-shaped filter and test functions: plain functions of the value and arguments. */
-export type UserFilter = (value: unknown, ...args: unknown[]) => unknown;
-export type UserTest = (value: unknown, ...args: unknown[]) => unknown;
+export type { UserFilter, UserTest } from './plugins.ts';
 
 export interface JinjaOptions {
   /** For template_run_date and now(): fixed in tests. */
@@ -294,7 +298,7 @@ export class Jinja {
     const tree = this.parseTemplateFile(text, file);
     const sourceNewlines = trailingNewlines(text);
     const vars = { ...templateVars(file, this.options.now?.() ?? new Date()), ...extra };
-    const inner = new Scope(this, { lookup: (n: string) => (n in vars ? vars[n] : scope.lookup(n)) }, scope.options);
+    const inner = new Scope(this, { lookup: (n: string) => (n in vars ? vars[n] : scope.lookup(n)), names: () => [...Object.keys(vars), ...scope.names()] }, scope.options);
     const ctx = new EvalContext(this.environment(inner), inner, file);
     try {
       const res = renderNodes(tree, ctx).map(outputText).join('');
@@ -492,9 +496,10 @@ export class Jinja {
       searchPath: (kind) => scope.options.searchPath?.(kind) ?? [process.cwd()],
       basedir: () => scope.options.basedir ?? process.cwd(),
       variable: (n) => scope.lookup(n),
+      variableNames: () => scope.names(),
       renderTemplateFile: (path, extra) => {
         const text = readFileSync(path, 'utf8');
-        const inner = new Scope(this, { lookup: (n: string) => (n in extra ? extra[n] : scope.lookup(n)) }, scope.options);
+        const inner = new Scope(this, { lookup: (n: string) => (n in extra ? extra[n] : scope.lookup(n)), names: () => [...Object.keys(extra), ...scope.names()] }, scope.options);
         return this.renderTemplate(text, path, inner);
       },
     };

@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseIni } from 'ini';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { encrypt as cryptEncrypt } from 'unixcrypt';
+import { pyRegex } from './regex.ts';
 import { JinjaRuntimeError, isPlainObject, isString, num, pyStr, str, tuple } from './values.ts';
 
 /** What a lookup may use from its run: files by search path, variables, template rendering. */
@@ -18,6 +19,8 @@ export interface LookupHost {
   /** The folder relative paths of written files (password) are taken from: the playbook's. */
   basedir(): string;
   variable(name: string): unknown;
+  /** Every variable name of the scope (the varnames lookup). */
+  variableNames(): string[];
   renderTemplateFile(path: string, extraVars: Record<string, unknown>): string;
 }
 
@@ -184,6 +187,19 @@ const lookups: Record<string, LookupFn> = {
       }
       return v;
     }),
+  // ansible.builtin.varnames: the names of variables a regular expression finds (re.search), in the scope's order.
+  varnames: (host, terms) => {
+    const names = host.variableNames();
+    return terms.flatMap((t) => {
+      let re: RegExp;
+      try {
+        re = pyRegex(str(t));
+      } catch (error) {
+        throw new LookupError(`Unable to use "${str(t)}" as a search parameter: ${(error as Error).message}`);
+      }
+      return names.filter((n) => re.test(n));
+    });
+  },
   items: (_host, terms) => terms.flatMap((t) => (Array.isArray(t) ? t : [t])),
   list: (_host, terms) => terms,
   dict: (_host, terms) =>

@@ -6,7 +6,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../core/source.ts';
-import type { UserFilter, UserTest } from './jinja.ts';
+
+/** User-shaped filter and test functions: plain functions of the value and arguments. */
+export type UserFilter = (value: unknown, ...args: unknown[]) => unknown;
+export type UserTest = (value: unknown, ...args: unknown[]) => unknown;
 
 export interface Plugins {
   filters: Record<string, UserFilter>;

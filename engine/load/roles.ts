@@ -2,6 +2,8 @@
 // (its dependencies' tasks, then its own). Also what a play's dynamic includes load at run time. Task lists are parsed
 // by engine/load/tasks.ts; what a play has gathered is passed in (PlayParts), never kept here.
 
+import { language } from '../vars/language.ts';
+import { loadPlugins } from '../jinja/index.ts';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { KPLAY_HOME } from '../home.ts';
@@ -111,6 +113,7 @@ export class RoleLoader implements RoleSource, PlayIncludes {
     parts.keys.add(key);
     await this.registry.loadDir(join(path, 'modules'));
     await this.registry.loadDir(join(path, 'library'));
+    language().addPlugins(await loadPlugins(path));
     const files = this.readRoleFiles(path);
     const instance: RoleInstance = { name, path, defaults: files.defaults, vars: files.vars, params, dependencies: [] };
     const nodes: Node[] = [];

@@ -71,8 +71,12 @@ export interface ModuleContext {
   become?: BecomeOptions;
   /** Resolve a `src:` the way Ansible does: role's files/ or templates/ first, then beside the playbook. */
   findFile(name: string, kind: 'files' | 'templates'): string;
-  /** Evaluate an expression (as in `when:`) over the host's variables; throws on an undefined name. */
+  /** Evaluate a Jinja expression (`debug: var:`) over the host's variables; throws on an undefined name. */
   evaluate(expression: string): unknown;
+  /** One conditional as `when:` reads it (a bool, or a Jinja expression): assert's `that`. */
+  condition(conditional: unknown): boolean;
+  /** Render a Jinja template file's text with the host's variables and Ansible's template settings. */
+  renderTemplate(text: string, file: string, extra?: Record<string, unknown>): string;
   /** Verbose log line (-v). */
   log(message: string): void;
 }

@@ -11,6 +11,7 @@ import { PlayContext, type RunOptions } from './context.ts';
 import type { HostCounts, Reporter } from '../core/events.ts';
 import { HostState } from './host.ts';
 import { PlayRunner } from './play-runner.ts';
+import { onLanguageWarning } from '../vars/language.ts';
 
 export interface RunOutcome {
   exitCode: 0 | 2 | 4;
@@ -57,6 +58,7 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
   const groups = inventory.groupsMap();
   const limit = pLimit(Math.max(1, options.forks));
   reporter.event({ type: 'start', playbook: playbook.path, check: options.check, diff: options.diff });
+  onLanguageWarning((message) => reporter.event({ type: 'warning', message }));
   const touched = new Set<HostState>();
   try {
     for (const play of playbook.plays) {

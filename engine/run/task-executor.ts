@@ -7,7 +7,8 @@ import { displayPath, formatPos, InputError } from '../core/source.ts';
 import { UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
-import { createScope, ExpressionError, renderValue, UndefinedVariableError } from '../vars/expression.ts';
+import { language, renderPlain } from '../vars/language.ts';
+import { markUnsafe, TemplateError } from '../jinja/index.ts';
 import type { PlayContext } from './context.ts';
 import { executePlan } from './execute-plan.ts';
 import type { HostState } from './host.ts';
@@ -24,11 +25,11 @@ import {
 } from './outcome.ts';
 
 /** A task as reports show it; a name with `{{ }}` is rendered with the given variables when it can be. */
-export function taskRef(task: TaskNode, handler = false, vars?: Record<string, unknown>): TaskRef {
+export function taskRef(task: TaskNode, handler = false, vars?: Record<string, unknown>, pc?: PlayContext): TaskRef {
   let name = task.name ?? task.module;
-  if (vars && name.includes('{{')) {
+  if (vars && pc && name.includes('{{')) {
     try {
-      name = String(renderValue(name, createScope(vars).strict));
+      name = String(renderPlain(name, pc.scope(vars, task.scope)));
     } catch {
       // a name that cannot be rendered (a variable set later) is shown as written
     }
@@ -44,7 +45,7 @@ function errorMessage(error: unknown, task: TaskNode): string {
     }
     return error.message;
   }
-  if (error instanceof UndefinedVariableError || error instanceof ExpressionError) {
+  if (error instanceof TemplateError) {
     return `${formatPos({ ...task.pos, file: displayPath(task.pos.file) })}: task "${task.name ?? task.module}": ${error.message}`;
   }
   return error instanceof Error ? error.message : String(error);
@@ -61,7 +62,7 @@ export class TaskExecutor {
     let vars: Record<string, unknown> = {};
     try {
       vars = pc.varsFor(host, task.scope);
-      ref = taskRef(task, handler, vars);
+      ref = taskRef(task, handler, vars, pc);
       pc.reporter.event({ type: 'host_task', host: host.name, task: ref });
       outcome = task.loop ? await this.runLoop(task, host, vars, ref) : await this.runWithRetries(task, host, vars, {});
     } catch (error) {
@@ -73,7 +74,8 @@ export class TaskExecutor {
     count(host.counts, outcome.status, ignored);
     if (outcome.status === 'failed' && !ignored) host.failed = true;
     if (outcome.status === 'unreachable') host.unreachable = true;
-    if (task.register) host.hostFacts[task.register] = outcome.result;
+    // What a host returned is data, never code: its strings are never rendered as templates (Ansible's unsafe).
+    if (task.register) host.hostFacts[task.register] = markUnsafe(outcome.result);
     if (outcome.status === 'changed') this.notify(task, host, vars);
     return outcome.result;
   }
@@ -85,9 +87,9 @@ export class TaskExecutor {
 
   private notify(task: TaskNode, host: HostState, vars: Record<string, unknown>): void {
     if (task.notify.length === 0) return;
-    const scope = createScope(vars).strict;
+    const scope = this.pc.scope(vars, task.scope);
     for (const raw of task.notify) {
-      const name = String(renderValue(raw, scope));
+      const name = String(renderPlain(raw, scope));
       const handlers = this.pc.handlers.filter((h) => h.name === name || h.listen.includes(name));
       if (handlers.length === 0) {
         this.pc.reporter.event({ type: 'warning', host: host.name, message: `notify: no handler named "${name}"` });
@@ -98,7 +100,8 @@ export class TaskExecutor {
 
   private async runLoop(task: TaskNode, host: HostState, vars: Record<string, unknown>, ref: TaskRef): Promise<Outcome> {
     const loop = task.loop!;
-    const items = renderValue(loop.items, createScope(vars).strict);
+    // Items keep their unsafe marks: an item from a host's output is never rendered later.
+    const items = language().renderValue(loop.items, this.pc.scope(vars, task.scope));
     if (!Array.isArray(items)) {
       throw new InputError(loop.pos, `loop takes a list, got ${items === null ? 'null' : typeof items}`);
     }
@@ -113,7 +116,7 @@ export class TaskExecutor {
       } catch (error) {
         outcome = failedOutcome(errorMessage(error, task));
       }
-      const label = loop.label !== undefined ? renderValue(loop.label, createScope({ ...vars, ...itemVars }).strict) : items[i];
+      const label = loop.label !== undefined ? renderPlain(loop.label, this.pc.scope({ ...vars, ...itemVars }, task.scope)) : items[i];
       results.push({ ...outcome.result, [loop.loopVar]: items[i], item: items[i], ansible_loop_var: loop.loopVar });
       outcomes.push(outcome);
       this.report(host, ref, task, outcome, { label });
@@ -128,8 +131,8 @@ export class TaskExecutor {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       outcome = await this.runOnce(new Invocation(this.pc, task, host, vars, itemVars));
       if (!task.until || outcome.status === 'skipped' || outcome.status === 'unreachable') return outcome;
-      const bound = task.register ? { [task.register]: outcome.result } : {};
-      if (conditionsAt(task, task.until, { ...vars, ...itemVars, ...bound })) {
+      const bound = task.register ? { [task.register]: markUnsafe(outcome.result) } : {};
+      if (conditionsAt(task, task.until, this.pc.scope({ ...vars, ...itemVars, ...bound }, task.scope))) {
         outcome.result.attempts = attempt;
         return outcome;
       }
@@ -152,14 +155,19 @@ export class TaskExecutor {
       });
       if (executed.unpredictable) return skippedOutcome('', executed.unpredictable);
       const { plan } = executed;
-      if (plan.facts) Object.assign(task.module === 'setup' || task.module === 'gather_facts' ? host.facts : host.hostFacts, plan.facts);
+      if (plan.facts) {
+        const target = task.module === 'setup' || task.module === 'gather_facts' ? host.facts : host.hostFacts;
+        // Facts from a host are unsafe; set_fact's values are the task's own text, unsafe only where they hold host data.
+        const fromHost = !pc.registry.isBuiltin('set_fact', module);
+        for (const [k, v] of Object.entries(plan.facts)) target[k] = fromHost || inv.unsafeArgs.has(k) ? markUnsafe(v) : v;
+      }
       outcome = planOutcome(executed);
     } catch (error) {
       if (error instanceof UnreachableError) return unreachableOutcome(error.message);
       if (!(error instanceof ModuleError)) throw error;
       outcome = failedOutcome(error.message, error.result);
     }
-    const judged = applyConditions(task, outcome, inv.vars, (conditions, vars) => conditionsAt(task, conditions, vars));
+    const judged = applyConditions(task, outcome, inv.vars, (conditions, vars) => conditionsAt(task, conditions, pc.scope(vars, task.scope)));
     const showDiff = (task.scope.diff ?? pc.options.diff) && judged.result.changed === true;
     return { ...judged, diff: showDiff ? judged.diff : undefined };
   }
