@@ -140,14 +140,14 @@ class Interpreter {
           if (child.typename === 'TemplateData') {
             if (child.value !== '') out.push(String(child.value));
           } else {
-            const v = this.expr(child, frame);
-            if (v instanceof Undefined && !v.lenient) failUndefined(v);
+            const v = this.placed(child, () => this.expr(child, frame));
+            if (v instanceof Undefined && !v.lenient) this.placed(child, () => failUndefined(v));
             out.push(v);
           }
         }
         return;
       case 'If':
-        if (truthy(this.expr(node.cond, frame))) this.block(node.body, frame, out);
+        if (truthy(this.placed(node.cond, () => this.expr(node.cond, frame)))) this.block(node.body, frame, out);
         else this.block(node.else_, frame, out);
         return;
       case 'For':
@@ -567,6 +567,20 @@ class Interpreter {
     }
     if (callee instanceof Callable) return callee.fn(args, kwargs);
     throw this.error(node, `'${pyTypeName(callee)}' object is not callable`);
+  }
+
+  /** Run `fn`; a runtime error without a position gets `node`'s (a template's undefined variable at its line:col). */
+  placed<T>(node: JNode, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      const e = error as JinjaRuntimeError & { line?: number; col?: number };
+      if (error instanceof JinjaRuntimeError && e.line === undefined) {
+        e.line = node.lineno + 1;
+        e.col = node.colno + 1;
+      }
+      throw error;
+    }
   }
 
   error(node: JNode, message: string): JinjaRuntimeError {

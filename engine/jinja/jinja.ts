@@ -316,7 +316,11 @@ export class Jinja {
     try {
       node = parseExpression(expr);
     } catch (error) {
-      if (error instanceof JinjaSyntaxError) throw inputErrorAt(error, at, `expression "${expr}"`);
+      if (error instanceof JinjaSyntaxError) {
+        // The expression is parsed inside `{{ }}`: running into those braces means it ended too soon.
+        const e = error.detail.endsWith('unexpected token: }}') ? new JinjaSyntaxError('Jinja syntax error: unexpected end of expression', error.line, error.col) : error;
+        throw inputErrorAt(e, at, `expression "${expr}"`);
+      }
       throw error;
     }
     this.checkNames(node, (n, msg) => inputErrorAt(new JinjaSyntaxError(msg, n.lineno + 1, n.lineno === 0 ? n.colno - 2 : n.colno + 1), at, `expression "${expr}"`));

@@ -9,7 +9,7 @@ import { conditionHolds, language, renderPlain } from '../vars/language.ts';
 import type { PlayContext } from './context.ts';
 import type { HostState } from './host.ts';
 import { selectedByTags } from './tags.ts';
-import { taskRef, TaskExecutor } from './task-executor.ts';
+import { itemOf, taskRef, TaskExecutor } from './task-executor.ts';
 
 export class PlayRunner {
   private readonly executor: TaskExecutor;
@@ -154,8 +154,8 @@ export class PlayRunner {
       if (!node.scope.when.every((c) => conditionHolds(c.expr, scope))) continue;
       const items = node.loop ? language().renderValue(node.loop.items, scope) : [undefined];
       if (!Array.isArray(items)) throw new InputError(node.loop?.pos ?? node.pos, 'loop takes a list');
-      items.forEach((item, i) => {
-        const itemVars = node.loop ? { [node.loop.loopVar]: item, ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}) } : {};
+      items.forEach((_item, i) => {
+        const itemVars = node.loop ? { [node.loop.loopVar]: itemOf(items, i), ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}) } : {};
         const file = String(renderPlain(node.file, this.pc.scope({ ...vars, ...itemVars }, node.scope)));
         const key = `${file}\0${i}`;
         const list = groups.get(key) ?? [];

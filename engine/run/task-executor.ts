@@ -8,7 +8,7 @@ import { UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
 import { language, renderPlain } from '../vars/language.ts';
-import { markUnsafe, TemplateError } from '../jinja/index.ts';
+import { containsUnsafe, markUnsafe, TemplateError } from '../jinja/index.ts';
 import type { PlayContext } from './context.ts';
 import { executePlan } from './execute-plan.ts';
 import type { HostState } from './host.ts';
@@ -46,9 +46,19 @@ function errorMessage(error: unknown, task: TaskNode): string {
     return error.message;
   }
   if (error instanceof TemplateError) {
+    // An error inside a template file names the file's own line and column; say which task rendered it too.
+    const inFile = /^(\/[^:]+):(\d+):(\d+): ([\s\S]*)$/.exec(error.message);
+    if (inFile) {
+      return `${displayPath(inFile[1])}:${inFile[2]}:${inFile[3]}: ${inFile[4]} (task "${task.name ?? task.module}" at ${displayPath(task.pos.file)}:${task.pos.line})`;
+    }
     return `${formatPos({ ...task.pos, file: displayPath(task.pos.file) })}: task "${task.name ?? task.module}": ${error.message}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A loop item: an item of a list that holds host data is unsafe itself (a string item is never rendered later). */
+export function itemOf(items: unknown[], i: number): unknown {
+  return containsUnsafe(items) ? markUnsafe(items[i]) : items[i];
 }
 
 export class TaskExecutor {
@@ -108,7 +118,7 @@ export class TaskExecutor {
     const outcomes: Outcome[] = [];
     const results: Record<string, unknown>[] = [];
     for (let i = 0; i < items.length; i++) {
-      const itemVars: Record<string, unknown> = { [loop.loopVar]: items[i], ansible_loop_var: loop.loopVar };
+      const itemVars: Record<string, unknown> = { [loop.loopVar]: itemOf(items, i), ansible_loop_var: loop.loopVar };
       if (loop.indexVar) itemVars[loop.indexVar] = i;
       let outcome: Outcome;
       try {

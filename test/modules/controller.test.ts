@@ -31,7 +31,7 @@ t.test('assert passes when every expression holds, and names the first that does
   t.equal((err as ModuleError).message, 'Assertion failed: nodes | length > 2');
   t.match((err as ModuleError).result, { assertion: 'nodes | length > 2', evaluated_to: false });
   await t.rejects(runModule(assertModule, { that: 'port < 10', msg: 'port too high' }, makeContext({ vars })), { message: 'port too high' });
-  await t.rejects(runModule(assertModule, { that: 'missing > 1' }, makeContext({ vars })), { name: 'UndefinedVariableError' });
+  await t.rejects(runModule(assertModule, { that: 'missing > 1' }, makeContext({ vars })), { name: 'TemplateError', message: "'missing' is undefined" });
 });
 
 t.test('set_fact returns facts with their types; cacheable is accepted', async (t) => {
