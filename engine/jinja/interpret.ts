@@ -329,7 +329,7 @@ class Interpreter {
       case 'Symbol':
         return this.symbol(String(node.value), frame);
       case 'Group':
-        if (node.children.length === 1) return this.expr(node.children[0], frame);
+        if (node.children.length === 1 && !(node as JNode & { tuple?: boolean }).tuple) return this.expr(node.children[0], frame);
         return tuple(node.children.map((c) => this.expr(c, frame)));
       case 'Array':
         return node.children.map((c) => this.expr(c, frame));

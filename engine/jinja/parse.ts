@@ -54,8 +54,11 @@ interface ParserProto {
   fail(msg: string, lineno?: number, colno?: number): never;
   parseCompare(): JNode;
   parsePrimary(noPostfix?: boolean): JNode;
-  parseSignature(): JNode;
-  parseAggregate(): JNode;
+  parseSignature(tolerant?: boolean, noParens?: boolean): JNode | null;
+  parseAggregate(): JNode | null;
+  parseExpression(): JNode;
+  skip(type: string): boolean;
+  skipValue(type: string, value: string): boolean;
   parsePostfix(node: JNode): JNode;
   parseIs(): JNode;
 }
@@ -168,11 +171,67 @@ function patchGrammar(): void {
 
   const parser = nj.parser.Parser.prototype;
   const { LookupVal, Literal, FunCall, NodeList } = nj.nodes;
+  const CLOSE = new Set(['right-paren', 'right-bracket', 'right-curly']);
+  const add = (node: JNode, child: JNode): void => (node as JNode & { addChild(c: JNode): void }).addChild(child);
+  // Jinja2 accepts a trailing comma in lists, dicts, tuples and calls (`{'a': 1,}`, `f(x,)`); `(1,)` is a tuple.
+  parser.parseAggregate = function parseAggregate(this: ParserProto): JNode | null {
+    const tok = this.nextToken();
+    const kind = { 'left-paren': nj.nodes.Group, 'left-bracket': nj.nodes.Array, 'left-curly': nj.nodes.Dict }[tok.type];
+    if (!kind) return null;
+    const node = new kind(tok.lineno, tok.colno);
+    while (true) {
+      if (CLOSE.has(this.peekToken().type)) {
+        this.nextToken();
+        break;
+      }
+      if (node.children.length > 0) {
+        if (!this.skip('comma')) this.fail('parseAggregate: expected comma after expression', tok.lineno, tok.colno);
+        if (CLOSE.has(this.peekToken().type)) {
+          this.nextToken();
+          if (node.typename === 'Group') (node as JNode & { tuple?: boolean }).tuple = true;
+          break;
+        }
+      }
+      if (node.typename === 'Dict') {
+        const key = this.parsePrimary();
+        if (!this.skip('colon')) this.fail('parseAggregate: expected colon after dict key', tok.lineno, tok.colno);
+        const value = this.parseExpression();
+        add(node, new nj.nodes.Pair(key.lineno, key.colno, key, value));
+      } else add(node, this.parseExpression());
+    }
+    return node;
+  };
+  parser.parseSignature = function parseSignature(this: ParserProto, tolerant?: boolean, noParens?: boolean): JNode | null {
+    let tok = this.peekToken();
+    if (!noParens && tok.type !== 'left-paren') {
+      if (tolerant) return null;
+      this.fail('expected arguments', tok.lineno, tok.colno);
+    }
+    if (tok.type === 'left-paren') tok = this.nextToken();
+    const args = new nj.nodes.NodeList(tok.lineno, tok.colno);
+    const kwargs = new nj.nodes.KeywordArgs(tok.lineno, tok.colno);
+    let checkComma = false;
+    while (true) {
+      tok = this.peekToken();
+      if (!noParens && tok.type === 'right-paren') {
+        this.nextToken();
+        break;
+      } else if (noParens && tok.type === 'block-end') break;
+      if (checkComma && !this.skip('comma')) this.fail('parseSignature: expected comma after expression', tok.lineno, tok.colno);
+      if (checkComma && !noParens && this.peekToken().type === 'right-paren') continue;
+      const arg = this.parseExpression();
+      if (this.skipValue('operator', '=')) add(kwargs, new nj.nodes.Pair(arg.lineno, arg.colno, arg, this.parseExpression()));
+      else add(args, arg);
+      checkComma = true;
+    }
+    if (kwargs.children.length) add(args, kwargs);
+    return args;
+  };
   parser.parsePostfix = function parsePostfix(this: ParserProto, node: JNode): JNode {
     for (let tok = this.peekToken(); tok; tok = this.peekToken()) {
-      if (tok.type === 'left-paren') node = new FunCall(tok.lineno, tok.colno, node, this.parseSignature());
+      if (tok.type === 'left-paren') node = new FunCall(tok.lineno, tok.colno, node, this.parseSignature() as JNode);
       else if (tok.type === 'left-bracket') {
-        const lookup = this.parseAggregate();
+        const lookup = this.parseAggregate() as JNode;
         if (lookup.children.length > 1) this.fail('invalid index');
         node = new LookupVal(tok.lineno, tok.colno, node, lookup.children[0]);
       } else if (tok.type === 'operator' && tok.value === '.') {
