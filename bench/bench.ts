@@ -19,7 +19,6 @@ import { workloadTasks } from './workload.ts';
 
 /** Fleets from this size on get `--runs-large` runs (Ansible takes minutes per run there). */
 const LARGE = 50;
-const FLEET = { name: 'bench', subnet: '10.253.0.0/16' };
 
 const { values } = parseArgs({
   options: {
@@ -29,8 +28,11 @@ const { values } = parseArgs({
     'skip-round-trips': { type: 'boolean', default: false },
     // `--only kplay`: kplay's runs alone (no Ansible, no floors, no round trips): a quick before/after of an engine change.
     only: { type: 'string' },
+    // `--fleet NAME`: another fleet name, on a free subnet, so two benches (two worktrees) can run side by side.
+    fleet: { type: 'string' },
   },
 });
+const FLEET = values.fleet ? { name: values.fleet } : { name: 'bench', subnet: '10.253.0.0/16' };
 const sizes = values.hosts.split(',').map(Number);
 if (values.only !== undefined && values.only !== 'kplay') throw new Error(`--only: only 'kplay' is supported, got ${values.only}`);
 const kplayOnly = values.only === 'kplay';
