@@ -60,7 +60,7 @@ class UndefinedVariableError extends Error {
   }
 }
 
-/** The host's variables (a plain view) for EJS's `with`: `vars` is the view itself; an unknown name is an error. */
+/** The host's variables (a plain view) for EJS's `with`: `vars` is the view itself, `defined(name)` tests one; an unknown name is an error. */
 function templateScope(vars: Record<string, unknown>): Record<string, unknown> {
   return new Proxy(vars, {
     has: (_target, key) => typeof key === 'string' && !key.startsWith('__') && !EJS_NAMES.has(key) && !GLOBALS.has(key),
@@ -68,6 +68,7 @@ function templateScope(vars: Record<string, unknown>): Record<string, unknown> {
       if (typeof key !== 'string') return undefined;
       if (key in target) return target[key];
       if (key === 'vars') return target;
+      if (key === 'defined') return (name: string) => name in target && target[name] !== undefined;
       throw new UndefinedVariableError(key);
     },
   });
