@@ -11,7 +11,7 @@ import type { ModuleRegistry } from '../modules/registry.ts';
 import type { IncludeRoleNode, IncludeTasksNode, Inherited, Loaded, Node, PlayIncludes, RoleInstance, TaskNode } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { PlayParts } from './play-parts.ts';
-import { resolveTaskFile, TaskParser, varsMap, type RoleSource } from './tasks.ts';
+import { checkTemplates, resolveTaskFile, TaskParser, varsMap, type RoleSource } from './tasks.ts';
 import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject } from './yaml.ts';
 
 /** The kplay checkout's own roles/ folder: shipped roles are found from any working folder. */
@@ -115,6 +115,8 @@ export class RoleLoader implements RoleSource, PlayIncludes {
     await this.registry.loadDir(join(path, 'library'));
     language().addPlugins(await loadPlugins(path));
     const files = this.readRoleFiles(path);
+    // Their Jinja is checked now (syntax, filter and test names), with the role's own plugins known.
+    for (const map of [files.defaults, files.vars]) checkTemplates(map, { pos: posOf(map) ?? pos });
     const instance: RoleInstance = { name, path, defaults: files.defaults, vars: files.vars, params, dependencies: [] };
     const nodes: Node[] = [];
     for (const dep of files.dependencies) {

@@ -3,7 +3,7 @@
 // and a plain view of the variables for modules and EJS templates. No JavaScript is evaluated here.
 
 import { join } from 'node:path';
-import { Jinja, OMIT, Scope, TemplateError, toPlain, type VariableSource } from '../jinja/index.ts';
+import { Jinja, LazyMap, OMIT, Scope, TemplateError, toPlain, type VariableSource } from '../jinja/index.ts';
 
 let current: Jinja | undefined;
 let warningSink: ((message: string) => void) | undefined;
@@ -91,16 +91,27 @@ export function isUndefinedError(error: unknown): boolean {
  * name is simply absent.
  */
 export function plainView(scope: Scope, vars: Record<string, unknown>): Record<string, unknown> {
-  const read = (key: string): unknown => {
-    const v = scope.lookup(key);
-    return v === undefined ? undefined : toPlain(v);
-  };
+  const read = (key: string): unknown => plainLazy(scope.lookup(key));
   return new Proxy(vars, {
     get: (target, key) => (typeof key === 'string' && key in target ? read(key) : undefined),
     getOwnPropertyDescriptor: (target, key) => {
       const d = Reflect.getOwnPropertyDescriptor(target, key);
       return d && typeof key === 'string' ? { ...d, value: read(key) } : d;
     },
+  });
+}
+
+/** A plain value; a lazy map (`hostvars`, a host's variables in it) as a read-only object read on demand. */
+function plainLazy(v: unknown): unknown {
+  if (v === undefined) return undefined;
+  if (!(v instanceof LazyMap)) return toPlain(v);
+  const map = v;
+  return new Proxy(Object.create(null) as Record<string, unknown>, {
+    get: (_target, key) => (typeof key === 'string' ? plainLazy(map.get(key)) : undefined),
+    has: (_target, key) => typeof key === 'string' && map.keys().includes(key),
+    ownKeys: () => map.keys(),
+    getOwnPropertyDescriptor: (_target, key) =>
+      typeof key === 'string' && map.keys().includes(key) ? { value: plainLazy(map.get(key)), enumerable: true, configurable: true } : undefined,
   });
 }
 
