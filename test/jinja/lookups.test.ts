@@ -95,3 +95,13 @@ t.test("users' filter_plugins and test_plugins, in kplay's and Ansible's shapes"
   t.equal(jinja.renderValue("{{ 'ab' is even_length }}", scope), true);
   t.equal(jinja.condition("'abc' is even_length", scope), false);
 });
+
+t.test('varnames: the names of variables a regular expression finds, as ansible.builtin.varnames', async (t) => {
+  const jinja = new Jinja();
+  const scope = jinja.createScope({ kube_apiserver_flags: {}, kube_scheduler_flags: {}, etcd_flags: {}, other: 1 });
+  const render = (text: string): unknown => toPlain(jinja.renderValue(text, scope));
+  t.same(render("{{ query('varnames', '^kube_.+_flags$') }}"), ['kube_apiserver_flags', 'kube_scheduler_flags']);
+  t.same(render("{{ query('varnames', 'flags$', '^oth') }}"), ['kube_apiserver_flags', 'kube_scheduler_flags', 'etcd_flags', 'other']);
+  t.equal(render("{{ lookup('varnames', 'etcd') }}"), 'etcd_flags', 'lookup joins with commas');
+  t.same(render("{{ query('varnames', '^none') }}"), []);
+});
