@@ -91,9 +91,49 @@ interface NunjucksInternals {
 }
 
 const nj = nunjucks as unknown as NunjucksInternals;
-// Adds slices (`x[1:3]`) to the parser; its runtime half is unused here.
+patchAggregate();
+// Adds slices (`x[1:3]`) to the parser (around patchAggregate's parseAggregate); its runtime half is unused here.
 nj.installJinjaCompat();
 patchGrammar();
+
+/**
+ * Jinja2 accepts a trailing comma in lists, dicts and tuples (`{'a': 1,}`; `(1,)` is a tuple). Installed before
+ * nunjucks's Jinja compatibility, which wraps this parseAggregate to add slices (`x[1:3]`).
+ */
+function patchAggregate(): void {
+  const parser = nj.parser.Parser.prototype;
+  const CLOSE = new Set(['right-paren', 'right-bracket', 'right-curly']);
+  const add = (node: JNode, child: JNode): void => (node as JNode & { addChild(c: JNode): void }).addChild(child);
+  // Jinja2 accepts a trailing comma in lists, dicts, tuples and calls (`{'a': 1,}`, `f(x,)`); `(1,)` is a tuple.
+  parser.parseAggregate = function parseAggregate(this: ParserProto): JNode | null {
+    const tok = this.nextToken();
+    const kind = { 'left-paren': nj.nodes.Group, 'left-bracket': nj.nodes.Array, 'left-curly': nj.nodes.Dict }[tok.type];
+    if (!kind) return null;
+    const node = new kind(tok.lineno, tok.colno);
+    while (true) {
+      if (CLOSE.has(this.peekToken().type)) {
+        this.nextToken();
+        break;
+      }
+      if (node.children.length > 0) {
+        if (!this.skip('comma')) this.fail('parseAggregate: expected comma after expression', tok.lineno, tok.colno);
+        if (CLOSE.has(this.peekToken().type)) {
+          this.nextToken();
+          if (node.typename === 'Group') (node as JNode & { tuple?: boolean }).tuple = true;
+          break;
+        }
+      }
+      if (node.typename === 'Dict') {
+        const key = this.parsePrimary();
+        if (!this.skip('colon')) this.fail('parseAggregate: expected colon after dict key', tok.lineno, tok.colno);
+        const value = this.parseExpression();
+        add(node, new nj.nodes.Pair(key.lineno, key.colno, key, value));
+      } else add(node, this.parseExpression());
+    }
+    return node;
+  };
+}
+
 
 /**
  * Where nunjucks's grammar is not Jinja2's: string escapes as Python reads them (`'\w'` keeps its backslash),
@@ -171,36 +211,7 @@ function patchGrammar(): void {
 
   const parser = nj.parser.Parser.prototype;
   const { LookupVal, Literal, FunCall, NodeList } = nj.nodes;
-  const CLOSE = new Set(['right-paren', 'right-bracket', 'right-curly']);
   const add = (node: JNode, child: JNode): void => (node as JNode & { addChild(c: JNode): void }).addChild(child);
-  // Jinja2 accepts a trailing comma in lists, dicts, tuples and calls (`{'a': 1,}`, `f(x,)`); `(1,)` is a tuple.
-  parser.parseAggregate = function parseAggregate(this: ParserProto): JNode | null {
-    const tok = this.nextToken();
-    const kind = { 'left-paren': nj.nodes.Group, 'left-bracket': nj.nodes.Array, 'left-curly': nj.nodes.Dict }[tok.type];
-    if (!kind) return null;
-    const node = new kind(tok.lineno, tok.colno);
-    while (true) {
-      if (CLOSE.has(this.peekToken().type)) {
-        this.nextToken();
-        break;
-      }
-      if (node.children.length > 0) {
-        if (!this.skip('comma')) this.fail('parseAggregate: expected comma after expression', tok.lineno, tok.colno);
-        if (CLOSE.has(this.peekToken().type)) {
-          this.nextToken();
-          if (node.typename === 'Group') (node as JNode & { tuple?: boolean }).tuple = true;
-          break;
-        }
-      }
-      if (node.typename === 'Dict') {
-        const key = this.parsePrimary();
-        if (!this.skip('colon')) this.fail('parseAggregate: expected colon after dict key', tok.lineno, tok.colno);
-        const value = this.parseExpression();
-        add(node, new nj.nodes.Pair(key.lineno, key.colno, key, value));
-      } else add(node, this.parseExpression());
-    }
-    return node;
-  };
   parser.parseSignature = function parseSignature(this: ParserProto, tolerant?: boolean, noParens?: boolean): JNode | null {
     let tok = this.peekToken();
     if (!noParens && tok.type !== 'left-paren') {
