@@ -3,7 +3,7 @@
 // Only the forms the workload uses are understood; anything else is an error, so the two cannot drift apart silently.
 
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import ejs from 'ejs';
 import { parse } from 'yaml';
 import { shellQuote } from '../engine/core/shell.ts';
@@ -13,12 +13,16 @@ export const PLAYBOOK = join(WORKLOAD_DIR, 'playbook.yml');
 /** The folder the workload writes in; the bench empties it on every host before cold and --check runs. */
 export const WORKLOAD_ROOT = '/srv/kbench';
 
-/** -e values per tool: the only difference between the two runs is which template files they render. */
-/** Absolute, so a playbook written elsewhere (the round-trip count's) finds them too. */
+/**
+ * -e values per tool: both render the same Jinja templates. (Absolute, so a playbook written elsewhere, the round-trip
+ * count's, finds them too.) The EJS twins in templates-ejs/ are only the bench's own reference rendering: what a
+ * template must produce is computed without either tool's Jinja.
+ */
 export const TEMPLATE_VARS = {
-  kplay: { template_dir: join(WORKLOAD_DIR, 'templates-ejs'), template_ext: 'ejs' },
+  kplay: { template_dir: join(WORKLOAD_DIR, 'templates-jinja'), template_ext: 'j2' },
   ansible: { template_dir: join(WORKLOAD_DIR, 'templates-jinja'), template_ext: 'j2' },
 } as const;
+const REFERENCE_TEMPLATES = join(WORKLOAD_DIR, 'templates-ejs');
 
 /** One path the workload leaves on a host. `content` undefined for directories; `mode` undefined when not set. */
 export interface ExpectedEntry {
@@ -69,7 +73,8 @@ function taskOnHost(module: string, args: Args, vars: Record<string, unknown>, h
       return writeFile(args.dest, interpolate(args.content, vars));
     case 'template': {
       const src = resolve(WORKLOAD_DIR, interpolate(args.src, vars));
-      const content = ejs.render(readFileSync(src, 'utf8'), vars, { escape: String });
+      const reference = join(REFERENCE_TEMPLATES, basename(src).replace(/\.j2$/, '.ejs'));
+      const content = ejs.render(readFileSync(reference, 'utf8'), vars, { escape: String });
       return writeFile(args.dest, content);
     }
     case 'command': {

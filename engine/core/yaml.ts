@@ -13,6 +13,8 @@ interface Positions {
   self: SourcePos;
   keys: Map<string | number, SourcePos>;
   values: Map<string | number, SourcePos>;
+  /** Characters before a scalar value's text on its line: 1 for a quoted scalar (Jinja error columns). */
+  quotes: Map<string | number, number>;
 }
 
 // Positions of every map and list a file produced: plain JS values for the loaders, positions on the side.
@@ -27,6 +29,11 @@ export function posOf(container: object, key?: string | number, which: 'key' | '
   return (which === 'key' ? p.keys.get(key) : p.values.get(key)) ?? p.self;
 }
 
+/** 1 when the value at `key` is a quoted scalar, else 0 (its text starts right at its position). */
+export function quoteOf(container: object, key: string | number): number {
+  return positions.get(container)?.quotes.get(key) ?? 0;
+}
+
 /** Give `to` (a map built from `from`'s entries) the same key positions. */
 export function sharePositions(from: object, to: object): void {
   const p = positions.get(from);
@@ -36,12 +43,26 @@ export function sharePositions(from: object, to: object): void {
 /** A path as users see it in messages: relative to the working folder when inside it. */
 export { displayPath };
 
-function toValue(node: unknown, doc: Document, lines: LineCounter, file: string, seen: Set<Node>): YamlValue {
+function toValue(node: unknown, doc: Document, lines: LineCounter, file: string, seen: Set<Node>, text: string): YamlValue {
   const at = (n: { range?: [number, number, number] | null } | null | undefined): SourcePos => {
     const offset = n?.range?.[0] ?? 0;
     const { line, col } = lines.linePos(offset);
     return { file, line, col };
   };
+  // A value's position: a block scalar's (| or >) is its first content line, where its text starts.
+  const valueAt = (n: Node | null | undefined): SourcePos => {
+    if (isScalar(n) && (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED') && n.range) {
+      const nl = text.indexOf('\n', n.range[0]);
+      if (nl >= 0) {
+        let i = nl + 1;
+        while (text[i] === ' ') i++;
+        const { line, col } = lines.linePos(i);
+        return { file, line, col };
+      }
+    }
+    return at(n);
+  };
+  const quoteIn = (n: Node | null | undefined): number => (isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE') ? 1 : 0);
   if (node === null || node === undefined) return null;
   if (isAlias(node)) {
     const target = node.resolve(doc);
@@ -49,7 +70,7 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
     if (seen.has(target)) throw new InputError(at(node), `alias *${node.source} refers to itself`);
     seen.add(target);
     try {
-      return toValue(target, doc, lines, file, seen);
+      return toValue(target, doc, lines, file, seen, text);
     } finally {
       seen.delete(target);
     }
@@ -66,26 +87,27 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
   }
   if (isSeq(node)) {
     const list: YamlValue[] = [];
-    const info: Positions = { self: at(node), keys: new Map(), values: new Map() };
+    const info: Positions = { self: at(node), keys: new Map(), values: new Map(), quotes: new Map() };
     node.items.forEach((item, i) => {
-      const p = at(item as Node);
+      const p = valueAt(item as Node);
       info.keys.set(i, p);
       info.values.set(i, p);
-      list.push(toValue(item, doc, lines, file, seen));
+      info.quotes.set(i, quoteIn(item as Node));
+      list.push(toValue(item, doc, lines, file, seen, text));
     });
     positions.set(list, info);
     return list;
   }
   if (isMap(node)) {
     const obj: YamlObject = {};
-    const info: Positions = { self: at(node), keys: new Map(), values: new Map() };
+    const info: Positions = { self: at(node), keys: new Map(), values: new Map(), quotes: new Map() };
     const merged: YamlObject[] = [];
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
       const isMerge = isScalar(keyNode) && (keyNode.value === '<<' || typeof keyNode.value === 'symbol');
-      const rawKey = keyNode === null ? null : toValue(keyNode, doc, lines, file, seen);
+      const rawKey = keyNode === null ? null : toValue(keyNode, doc, lines, file, seen, text);
       if (isMerge) {
-        const source = toValue(pair.value, doc, lines, file, seen);
+        const source = toValue(pair.value, doc, lines, file, seen, text);
         for (const m of Array.isArray(source) ? source : [source]) {
           if (m === null || typeof m !== 'object' || Array.isArray(m)) {
             throw new InputError(at(pair.value as Node), 'a merge key (<<) takes a map or a list of maps');
@@ -99,8 +121,9 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
         throw new InputError(at(keyNode), `duplicate key "${key}"`);
       }
       info.keys.set(key, at(keyNode));
-      info.values.set(key, at((pair.value as Node | null) ?? keyNode));
-      obj[key] = toValue(pair.value, doc, lines, file, seen);
+      info.values.set(key, valueAt((pair.value as Node | null) ?? keyNode));
+      info.quotes.set(key, quoteIn(pair.value as Node | null));
+      obj[key] = toValue(pair.value, doc, lines, file, seen, text);
     }
     for (const m of merged) {
       const mp = positions.get(m);
@@ -110,6 +133,7 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
         if (mp) {
           info.keys.set(k, mp.keys.get(k) ?? mp.self);
           info.values.set(k, mp.values.get(k) ?? mp.self);
+          info.quotes.set(k, mp.quotes.get(k) ?? 0);
         }
       }
     }
@@ -182,7 +206,7 @@ export function parseYaml(text: string, file: string): YamlValue[] {
       const { line, col } = lines.linePos(offset);
       throw new InputError({ file, line, col }, `YAML syntax error: ${message}`);
     }
-    out.push(toValue(doc.contents, doc, lines, file, new Set()));
+    out.push(toValue(doc.contents, doc, lines, file, new Set(), text));
   }
   return out;
 }

@@ -11,14 +11,15 @@ import { isGiven } from '../core/given.ts';
 
 export type Phase = 'load' | 'run';
 
-/** Ansible's placeholder that removes an argument: `mode: "{{ m ?? omit }}"`. */
-export const OMIT = '__kplay_omit_placeholder__';
+/** Ansible's placeholder that removes an argument: `mode: "{{ m | default(omit) }}"`. */
+export { OMIT } from '../jinja/index.ts';
+import { OMIT } from '../jinja/index.ts';
 
 const TRUE = new Set(['yes', 'on', 'true', '1', 'y', 't']);
 const FALSE = new Set(['no', 'off', 'false', '0', 'n', 'f']);
 
 export function isTemplated(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('{{');
+  if (typeof value === 'string') return value.includes('{{') || value.includes('{%');
   if (Array.isArray(value)) return value.some(isTemplated);
   if (value !== null && typeof value === 'object') return Object.values(value).some(isTemplated);
   return false;

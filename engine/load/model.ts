@@ -34,7 +34,8 @@ export interface Inherited {
 }
 
 export interface Condition {
-  expr: string;
+  /** As written: a YAML boolean, or text (a bare Jinja expression, or one with `{{ }}`). */
+  expr: string | boolean;
   pos: SourcePos;
 }
 
@@ -50,7 +51,7 @@ export interface TaskNode extends NodeBase {
   module: string;
   /** Raw arguments (may hold `{{ }}`), after free-form and k=v parsing. */
   args: Record<string, unknown>;
-  argPos: Record<string, { key: SourcePos; value: SourcePos }>;
+  argPos: Record<string, { key: SourcePos; value: SourcePos; quote?: number }>;
   loop?: { items: unknown; pos: SourcePos; loopVar: string; indexVar?: string; label?: string };
   register?: string;
   notify: string[];

@@ -1,5 +1,7 @@
 // A playbook file → plays, with roles resolved and every task checked, before any host is touched.
 
+import { language, newRunLanguage } from '../vars/language.ts';
+import { loadPlugins } from '../jinja/index.ts';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ModuleRegistry } from '../modules/registry.ts';
@@ -8,8 +10,8 @@ import { RoleLoader, roleEntry } from './roles.ts';
 import type { Inherited, Node, Play, Playbook } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
-import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
 import { didYouMean } from './suggest.ts';
+import { displayPath, isObject, loadYamlFile, posOf, quoteOf, sharePositions, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
 
 const PLAY_KEYWORDS = new Set([
   'name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'become',
@@ -37,6 +39,8 @@ function fail(pos: SourcePos | undefined, message: string): never {
 export async function loadPlaybook(path: string, options: LoadOptions): Promise<Playbook> {
   const absolute = resolve(path);
   if (!existsSync(absolute)) throw new InputError(undefined, `playbook not found: ${path}`);
+  // One language per run: users' filter and test plugins register in it as their folders load.
+  newRunLanguage();
   return { path: absolute, plays: await loadPlays(absolute, options, []) };
 }
 
@@ -47,6 +51,7 @@ async function loadPlays(path: string, options: LoadOptions, stack: string[]): P
   const baseDir = dirname(path);
   await options.registry.loadDir(join(baseDir, 'modules'));
   await options.registry.loadDir(join(baseDir, 'library'));
+  language().addPlugins(await loadPlugins(baseDir));
   const ctx = new RoleLoader(options.registry, baseDir, options.rolesPath ?? []);
   const plays: Play[] = [];
   for (let i = 0; i < data.length; i++) {
@@ -98,7 +103,7 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
   sharePositions(obj, keywords);
   const scope = ctx.tasks.scopeFor(keywords, base);
   const vars = varsMap(obj, 'vars');
-  checkTemplates(vars, posOf(obj, 'vars', 'value') ?? pos);
+  checkTemplates(vars, { pos: posOf(obj, 'vars', 'value') ?? pos, quote: quoteOf(obj, 'vars') });
   const varsFilesRaw = obj.vars_files ?? [];
   const varsFilesList = Array.isArray(varsFilesRaw) ? varsFilesRaw : [varsFilesRaw];
   const varsFiles = varsFilesList.map((f, i) => {

@@ -2,6 +2,8 @@
 // (its dependencies' tasks, then its own). Also what a play's dynamic includes load at run time. Task lists are parsed
 // by engine/load/tasks.ts; what a play has gathered is passed in (PlayParts), never kept here.
 
+import { language } from '../vars/language.ts';
+import { loadPlugins } from '../jinja/index.ts';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { KPLAY_HOME } from '../home.ts';
@@ -9,7 +11,7 @@ import type { ModuleRegistry } from '../modules/registry.ts';
 import type { IncludeRoleNode, IncludeTasksNode, Inherited, Loaded, Node, PlayIncludes, RoleInstance, TaskNode } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { PlayParts } from './play-parts.ts';
-import { resolveTaskFile, TaskParser, varsMap, type RoleSource } from './tasks.ts';
+import { checkTemplates, resolveTaskFile, TaskParser, varsMap, type RoleSource } from './tasks.ts';
 import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, type YamlObject } from '../core/yaml.ts';
 
 /** The kplay checkout's own roles/ folder: shipped roles are found from any working folder. */
@@ -111,7 +113,10 @@ export class RoleLoader implements RoleSource, PlayIncludes {
     parts.keys.add(key);
     await this.registry.loadDir(join(path, 'modules'));
     await this.registry.loadDir(join(path, 'library'));
+    language().addPlugins(await loadPlugins(path));
     const files = this.readRoleFiles(path);
+    // Their Jinja is checked now (syntax, filter and test names), with the role's own plugins known.
+    for (const map of [files.defaults, files.vars]) checkTemplates(map, { pos: posOf(map) ?? pos });
     const instance: RoleInstance = { name, path, defaults: files.defaults, vars: files.vars, params, dependencies: [] };
     const nodes: Node[] = [];
     for (const dep of files.dependencies) {

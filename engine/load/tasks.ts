@@ -2,7 +2,8 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { checkExpression } from '../vars/expression.ts';
+import { language } from '../vars/language.ts';
+import type { TextAt } from '../jinja/index.ts';
 import { checkArgs, isTemplated } from './args.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Condition, Inherited, Node, TaskNode } from './model.ts';
@@ -10,7 +11,7 @@ import type { PlayParts } from './play-parts.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { didYouMean } from './suggest.ts';
 import { checkTemplateSource } from './template-source.ts';
-import { displayPath, isObject, loadYamlFile, posOf, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
+import { displayPath, isObject, loadYamlFile, posOf, quoteOf, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
 
 /** Keywords any task, block or include may carry (Ansible's names). */
 const COMMON = [
@@ -79,34 +80,28 @@ function conditions(container: YamlObject, key: string): Condition[] | undefined
   const list = Array.isArray(value) ? value : [value];
   return list.map((item, i) => {
     const itemPos = (Array.isArray(value) ? posOf(value, i) : pos) ?? pos;
-    if (typeof item === 'boolean') return { expr: String(item), pos: itemPos };
+    if (typeof item === 'boolean') return { expr: item, pos: itemPos };
+    if (typeof item === 'number') return { expr: String(item), pos: itemPos };
     if (typeof item !== 'string') fail(itemPos, `"${key}" takes an expression, got ${typeName(item)}`);
-    const expr = item.replace(/^\s*\{\{([\s\S]*)\}\}\s*$/, '$1').trim();
-    try {
-      checkExpression(expr);
-    } catch (error) {
-      fail(itemPos, (error as Error).message);
-    }
-    return { expr, pos: itemPos };
+    checkCondition(item, { pos: itemPos, quote: Array.isArray(value) ? quoteOf(value, i) : quoteOf(container, key) });
+    return { expr: item, pos: itemPos };
   });
 }
 
-/** Check the syntax of every `{{ }}` inside a value (the names are known only at run time). */
-export function checkTemplates(value: unknown, pos: SourcePos): void {
+/** A bare conditional (or one holding `{{ }}`): Jinja syntax and names, at its place in the YAML. */
+export function checkCondition(item: string, at: TextAt): void {
+  if (item.includes('{{') || item.includes('{%')) language().checkValue(item, at);
+  else language().checkExpression(item, at);
+}
+
+/** Check the Jinja of every string inside a value (syntax, filter, test and lookup names), at its YAML place. */
+export function checkTemplates(value: unknown, at: TextAt): void {
   if (typeof value === 'string') {
-    // Left alone, a Jinja statement would be written out as literal text.
-    if (/\{%[\s\S]*?%\}/.test(value)) fail(pos, '"{% %}" is Jinja; use a JavaScript expression in {{ }} or a template (.ejs)');
-    for (const match of value.matchAll(/\{\{([\s\S]*?)\}\}/g)) {
-      try {
-        checkExpression(match[1].trim());
-      } catch (error) {
-        fail(pos, (error as Error).message);
-      }
-    }
+    language().checkValue(value, at);
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkTemplates(v, posOf(value, i) ?? pos));
+    value.forEach((v, i) => checkTemplates(v, { pos: posOf(value, i) ?? at.pos, quote: quoteOf(value, i) }));
   } else if (isObject(value)) {
-    for (const [k, v] of Object.entries(value)) checkTemplates(v, posOf(value, k, 'value') ?? pos);
+    for (const [k, v] of Object.entries(value)) checkTemplates(v, { pos: posOf(value, k, 'value') ?? at.pos, quote: quoteOf(value, k) });
   }
 }
 
@@ -188,7 +183,7 @@ function loopOf(obj: YamlObject, pos: SourcePos): TaskNode['loop'] {
   if (!Array.isArray(items) && typeof items !== 'string') {
     fail(itemsPos, `"${key}" takes a list or an expression that gives one, got ${typeName(items)}`);
   }
-  checkTemplates(items, itemsPos);
+  checkTemplates(items, { pos: itemsPos, quote: quoteOf(obj, key) });
   const control = obj.loop_control ?? {};
   if (!isObject(control)) fail(posOf(obj, 'loop_control', 'value'), '"loop_control" takes a map');
   for (const k of Object.keys(control)) {
@@ -366,12 +361,13 @@ export class TaskParser {
       if (isObject(source)) {
         for (const [k, v] of Object.entries(source)) {
           args[k] = v;
-          argPos[k] = { key: posOf(source, k) as SourcePos, value: posOf(source, k, 'value') as SourcePos };
+          argPos[k] = { key: posOf(source, k) as SourcePos, value: posOf(source, k, 'value') as SourcePos, quote: quoteOf(source, k) };
         }
       } else if (typeof source === 'string') {
         const { pairs, rest } = splitKeyValues(source);
         const freeForm = module.spec.freeForm;
         const valuePos = posOf(obj, sourceKey, 'value') as SourcePos;
+        const quote = quoteOf(obj, sourceKey);
         const at = (offset: number): SourcePos => ({ ...valuePos, col: valuePos.col + offset });
         const restWords: string[] = rest.map(([w]) => w);
         for (const [k, v, offset] of pairs) {
@@ -380,14 +376,14 @@ export class TaskParser {
             continue;
           }
           args[k] = v;
-          argPos[k] = { key: at(offset), value: at(offset + k.length + 1) };
+          argPos[k] = { key: at(offset), value: at(offset + k.length + 1), quote };
         }
         if (restWords.length > 0) {
           if (!freeForm) fail(at(rest[0]?.[1] ?? 0), `${moduleName} takes key=value arguments, not free text: "${restWords[0]}"`);
           const text = source.slice(rest[0]?.[1] ?? 0).trim();
           // Keep the free-form text as written, minus the module's own key=value options.
           args[freeForm] = pairs.reduce((acc, [k, v]) => (module.spec.args[k] ? acc.replace(`${k}=${v}`, '').replace(/\s+$/, '') : acc), text).trim();
-          argPos[freeForm] = { key: valuePos, value: valuePos };
+          argPos[freeForm] = { key: valuePos, value: at(rest[0]?.[1] ?? 0), quote };
         }
       } else if (module.spec.freeForm && (typeof source === 'number' || typeof source === 'boolean')) {
         args[module.spec.freeForm] = String(source);
@@ -401,7 +397,16 @@ export class TaskParser {
       take(obj.args, 'args');
     }
     checkArgs(module, args, (key, which = 'key') => (key ? argPos[key]?.[which] : modulePos) ?? modulePos, 'load');
-    for (const [k, v] of Object.entries(args)) checkTemplates(v, argPos[k]?.value ?? modulePos);
+    for (const [k, v] of Object.entries(args)) {
+      const at = { pos: argPos[k]?.value ?? modulePos, quote: argPos[k]?.quote ?? 0 };
+      // assert's `that` lines are bare conditionals, as `when:` items are.
+      if (k === 'that' && this.ctx.registry.isBuiltin('assert', module)) {
+        const lines = Array.isArray(v) ? v : [v];
+        lines.forEach((line, i) => {
+          if (typeof line === 'string') checkCondition(line, Array.isArray(v) ? { pos: posOf(v, i) ?? at.pos, quote: quoteOf(v, i) } : at);
+        });
+      } else checkTemplates(v, at);
+    }
     const register = str(obj, 'register');
     if (register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(register)) {
       fail(posOf(obj, 'register', 'value'), `"${register}" is not a valid variable name for register`);

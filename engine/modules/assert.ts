@@ -24,12 +24,10 @@ export default defineModule<AssertArgs>({
   async plan(args, ctx) {
     const conditions = Array.isArray(args.that) ? (args.that as unknown[]) : [args.that];
     for (const condition of conditions) {
-      // A condition written as a YAML boolean or number is its own value.
-      const expression = typeof condition === 'string' ? condition.replace(/^\s*\{\{([\s\S]*)\}\}\s*$/, '$1').trim() : undefined;
-      const value = expression === undefined ? condition : ctx.evaluate(expression);
-      if (!value) {
-        const msg = args.fail_msg ?? `Assertion failed: ${String(expression ?? condition)}`;
-        throw new ModuleError(msg, { assertion: expression ?? condition, evaluated_to: false, msg });
+      // Each line as Ansible's _check_conditional reads it (a YAML boolean is its own value).
+      if (!ctx.condition(condition)) {
+        const msg = args.fail_msg ?? `Assertion failed: ${String(condition)}`;
+        throw new ModuleError(msg, { assertion: condition, evaluated_to: false, msg });
       }
     }
     return { changed: false, msg: args.quiet ? undefined : args.success_msg, result: { msg: args.success_msg } };

@@ -73,8 +73,12 @@ export interface ModuleContext {
   become?: BecomeOptions;
   /** Resolve a `src:` the way Ansible does: the role's files/, templates/ or vars/ first, then beside the playbook. */
   findFile(name: string, kind: 'files' | 'templates' | 'vars'): string;
-  /** Evaluate an expression (as in `when:`) over the host's variables; throws on an undefined name. */
+  /** Evaluate a Jinja expression (`debug: var:`) over the host's variables; throws on an undefined name. */
   evaluate(expression: string): unknown;
+  /** One conditional as `when:` reads it (a bool, or a Jinja expression): assert's `that`. */
+  condition(conditional: unknown): boolean;
+  /** Render a Jinja template file's text with the host's variables and Ansible's template settings. */
+  renderTemplate(text: string, file: string, extra?: Record<string, unknown>): string;
   /**
    * Drop the host's connection and open a new one (after a reboot broke it); later tasks use the new one too.
    * Rejects while the host cannot be reached, so a module may call it until it succeeds.

@@ -1,6 +1,6 @@
 // debug: print a message or a variable's value.
 
-import { UndefinedVariableError } from '../vars/expression.ts';
+import { isUndefinedError } from '../vars/language.ts';
 import { defineModule } from './contract.ts';
 
 interface DebugArgs {
@@ -34,7 +34,7 @@ export default defineModule<DebugArgs>({
       value = ctx.evaluate(args.var);
     } catch (error) {
       // As Ansible: showing an undefined variable is not an error.
-      if (!(error instanceof UndefinedVariableError)) throw error;
+      if (!isUndefinedError(error)) throw error;
       value = 'VARIABLE IS NOT DEFINED!';
     }
     return { changed: false, msg: `${args.var}: ${JSON.stringify(value, null, 2)}`, result: { [args.var]: value } };

@@ -50,7 +50,11 @@ exit $rc
 /** The manifest text, from the controller file, the rendered template, or the inline definition. */
 async function manifest(args: KubectlApplyArgs, ctx: ModuleContext): Promise<string> {
   if (args.src !== undefined) return readFile(ctx.findFile(args.src, 'files'), 'utf8');
-  if (args.template !== undefined) return renderTemplateFile(ctx.findFile(args.template, 'templates'), ctx.vars as Record<string, unknown>);
+  if (args.template !== undefined) {
+    const path = ctx.findFile(args.template, 'templates');
+    if (path.endsWith('.ejs')) return renderTemplateFile(path, ctx.vars as Record<string, unknown>);
+    return ctx.renderTemplate(await readFile(path, 'utf8'), path);
+  }
   const definition = args.definition;
   if (typeof definition === 'string') return definition;
   if (Array.isArray(definition)) return definition.map((doc) => stringify(doc)).join('---\n');
@@ -154,7 +158,7 @@ export default defineModule<KubectlApplyArgs>({
   spec: {
     args: {
       src: { type: 'path', description: 'A manifest file on the controller: files/ of the role, or beside the playbook.' },
-      template: { type: 'path', description: 'An EJS manifest: templates/ of the role, or beside the playbook; rendered with the host variables.' },
+      template: { type: 'path', description: 'A Jinja (or .ejs) manifest: templates/ of the role, or beside the playbook; rendered with the host variables.' },
       definition: { type: 'raw', description: 'The objects inline: a map, a list of maps, or YAML text (several documents allowed).' },
       kubeconfig: { type: 'path', description: 'Kubeconfig on the host; without it kubectl finds its own ($KUBECONFIG, ~/.kube/config).' },
       kubectl: { type: 'str', default: 'kubectl', description: 'The kubectl binary on the host.' },

@@ -1,5 +1,6 @@
-// template: render an EJS file from the controller (templates/ of the role, or beside the playbook) with the host's
-// variables, then place it exactly as copy does. Result `checksum` is the sha256 of the rendered text.
+// template: render a file from the controller (templates/ of the role, or beside the playbook) with the host's
+// variables, then place it exactly as copy does: Jinja with Ansible's settings, or EJS for a `.ejs` file. Result
+// `checksum` is the sha256 of the rendered text.
 
 import { readFile } from 'node:fs/promises';
 import { renderTemplate } from '../vars/template.ts';
@@ -15,7 +16,7 @@ export default defineModule<TemplateArgs>({
   name: 'template',
   spec: {
     args: {
-      src: { type: 'path', required: true, description: 'An EJS file: templates/ of the role, or beside the playbook.' },
+      src: { type: 'path', required: true, description: 'A Jinja file (.j2), or EJS (.ejs): templates/ of the role, or beside the playbook.' },
       dest: { type: 'path', required: true },
       mode: { type: 'mode' },
       owner: { type: 'str' },
@@ -28,13 +29,19 @@ export default defineModule<TemplateArgs>({
   async plan(given, ctx) {
     const args = omitNulls(given);
     const src = ctx.findFile(args.src, 'templates');
-    // Ansible's template_* variables over the host's own (a prototype link: the host's are not copied or read).
-    const vars = Object.assign(Object.create(ctx.vars) as Record<string, unknown>, {
-      template_path: src,
-      template_destpath: args.dest,
-      template_host: ctx.hostName,
-    });
-    const text = renderTemplate(await readFile(src, 'utf8'), src, vars);
+    const source = await readFile(src, 'utf8');
+    let text: string;
+    if (src.endsWith('.ejs')) {
+      // Ansible's template_* variables over the host's own (a prototype link: the host's are not copied or read).
+      const vars = Object.assign(Object.create(ctx.vars) as Record<string, unknown>, {
+        template_path: src,
+        template_destpath: args.dest,
+        template_host: ctx.hostName,
+      });
+      text = renderTemplate(source, src, vars);
+    } else {
+      text = ctx.renderTemplate(source, src, { template_destpath: args.dest });
+    }
     return placeFile({ ...args, content: Buffer.from(text), result: { src } }, ctx);
   },
 });

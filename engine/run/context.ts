@@ -7,8 +7,8 @@ import type { Inherited, Loaded, Play, RoleInstance, TaskNode } from '../load/mo
 import { loadVarsFile } from '../load/vars-file.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Masker } from '../core/mask.ts';
-import { OMIT } from '../load/args.ts';
-import { createScope, renderValue } from '../vars/expression.ts';
+import { LazyMap, OMIT, type Scope } from '../jinja/index.ts';
+import { renderPlain, scopeOf } from '../vars/language.ts';
 import { mergeLayers } from '../vars/scope.ts';
 import type { ConnectionPool } from './connections.ts';
 import type { Reporter } from '../core/events.ts';
@@ -34,7 +34,7 @@ export class PlayContext {
   /** Set by any_errors_fatal, max_fail_percentage or end_play: later tasks and batches do not run. */
   aborted = false;
   private readonly varsFiles = new Map<string, Record<string, unknown>>();
-  private hostvarsView?: Record<string, unknown>;
+  private hostvarsView?: LazyMap;
 
   constructor(
     readonly play: Play,
@@ -65,22 +65,29 @@ export class PlayContext {
     for (const r of loaded.roles) if (!this.roles.includes(r)) this.roles.push(r);
   }
 
-  /** Ansible's `hostvars`: every host's variables, read live (facts gathered later show up). */
-  private hostvars(): Record<string, unknown> {
+  /** Ansible's `hostvars`: every host's variables, read live (facts gathered later show up), rendered when read. */
+  private hostvars(): LazyMap {
     if (this.hostvarsView) return this.hostvarsView;
-    // No prototype: the lazy renderer leaves such objects alone instead of reading every host's variables.
-    const view: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    for (const [name, state] of this.allHosts) {
-      Object.defineProperty(view, name, { enumerable: true, get: () => createScope(this.varsFor(state, this.play.scope, false)).view });
-    }
-    this.hostvarsView = view;
-    return view;
+    this.hostvarsView = new LazyMap(
+      'hostvars',
+      (name) => {
+        const state = this.allHosts.get(name);
+        return state ? this.scope(this.varsFor(state, this.play.scope, false), this.play.scope).varsView() : undefined;
+      },
+      () => [...this.allHosts.keys()],
+    );
+    return this.hostvarsView;
+  }
+
+  /** The variables of a host for a task as Jinja reads them: lazy, with the role's and playbook's search path. */
+  scope(vars: Record<string, unknown>, inherited?: Inherited): Scope {
+    return scopeOf(vars, { roleDir: inherited?.role?.path, playbookDir: this.play.baseDir });
   }
 
   private playVarsFiles(base: Record<string, unknown>): Record<string, unknown> {
     const merged: Record<string, unknown> = {};
     for (const file of this.play.varsFiles) {
-      const name = String(renderValue(file.path, createScope(base).strict));
+      const name = String(renderPlain(file.path, this.scope(base)));
       const path = resolve(this.play.baseDir, name);
       let data = this.varsFiles.get(path);
       if (!data) {

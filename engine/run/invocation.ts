@@ -7,10 +7,10 @@ import { displayPath, InputError, type SourcePos } from '../core/source.ts';
 import type { BecomeOptions, Connection, ExecOptions } from '../connection/connection.ts';
 import { forMode } from '../connection/planned.ts';
 import { findFile } from '../load/find-file.ts';
-import { OMIT } from '../load/args.ts';
 import type { Condition, TaskNode } from '../load/model.ts';
 import type { Module, ModuleContext } from '../modules/contract.ts';
-import { conditionsHold, createScope, evaluate, ExpressionError, renderValue, UndefinedVariableError } from '../vars/expression.ts';
+import { containsUnsafe, OMIT, TemplateError, toPlain, type Scope } from '../jinja/index.ts';
+import { conditionHolds, dropOmit, evaluatePlain, language, plainView, renderPlain } from '../vars/language.ts';
 import { ConnectionPool } from './connections.ts';
 import type { PlayContext } from './context.ts';
 import type { HostState } from './host.ts';
@@ -20,7 +20,7 @@ export function at<T>(task: TaskNode, pos: SourcePos | undefined, fn: () => T): 
   try {
     return fn();
   } catch (error) {
-    if (error instanceof UndefinedVariableError || error instanceof ExpressionError) {
+    if (error instanceof TemplateError) {
       const where = pos ?? task.pos;
       throw new InputError({ ...where, file: displayPath(where.file) }, `task "${task.name ?? task.module}": ${error.message}`);
     }
@@ -28,10 +28,9 @@ export function at<T>(task: TaskNode, pos: SourcePos | undefined, fn: () => T): 
   }
 }
 
-/** Every condition of a list holds over `vars`; an error is reported at the condition's own position. */
-export function conditionsAt(task: TaskNode, conditions: readonly Condition[], vars: Record<string, unknown>): boolean {
-  const scope = createScope(vars).strict;
-  return conditions.every((c) => at(task, c.pos, () => conditionsHold([c.expr], scope)));
+/** Every condition of a list holds over `scope`; an error is reported at the condition's own position. */
+export function conditionsAt(task: TaskNode, conditions: readonly Condition[], scope: Scope): boolean {
+  return conditions.every((c) => at(task, c.pos, () => conditionHolds(c.expr, scope)));
 }
 
 /** A connection that adds a task's `environment:` and `timeout:` to every command. */
@@ -51,7 +50,9 @@ function withExecDefaults(conn: Connection, defaults: Pick<ExecOptions, 'env' | 
 /** One task on one host with one loop item's variables: what its module needs to plan. */
 export class Invocation {
   readonly vars: Record<string, unknown>;
-  private readonly scope: ReturnType<typeof createScope>;
+  readonly scope: Scope;
+  /** Arguments whose rendered value holds data from a host (set_fact keeps such facts unsafe). */
+  readonly unsafeArgs = new Set<string>();
   /** --check for this task: the run's, unless the task says check_mode. */
   readonly check: boolean;
 
@@ -63,20 +64,30 @@ export class Invocation {
     itemVars: Record<string, unknown>,
   ) {
     this.vars = { ...hostVars, ...itemVars };
-    this.scope = createScope(this.vars);
+    this.scope = pc.scope(this.vars, task.scope);
     this.check = task.scope.checkMode ?? pc.options.check;
   }
 
   whenHolds(): boolean {
-    return conditionsAt(this.task, this.task.scope.when, this.vars);
+    return conditionsAt(this.task, this.task.scope.when, this.scope);
   }
 
-  /** The task's arguments rendered with the host's variables; `omit` leaves an argument out. */
+  /**
+   * The task's arguments rendered with the host's variables, as plain values; `omit` leaves an argument (or a list
+   * item, or a map entry inside one) out. assert's `that` stays as written: each line is a conditional.
+   */
   renderArgs(): Record<string, unknown> {
     const rendered: Record<string, unknown> = {};
+    const assertThat = this.task.module === 'assert' && this.pc.registry.isBuiltin('assert', this.pc.registry.get('assert') as Module);
     for (const [key, value] of Object.entries(this.task.args)) {
-      const v = at(this.task, this.task.argPos[key]?.value, () => renderValue(value, this.scope.strict));
-      if (v !== OMIT) rendered[key] = v;
+      if (assertThat && key === 'that') {
+        rendered[key] = value;
+        continue;
+      }
+      const v = at(this.task, this.task.argPos[key]?.value, () => language().renderValue(value, this.scope));
+      if (v === OMIT) continue;
+      if (containsUnsafe(v)) this.unsafeArgs.add(key);
+      rendered[key] = at(this.task, this.task.argPos[key]?.value, () => dropOmit(toPlain(v)));
     }
     return rendered;
   }
@@ -86,30 +97,32 @@ export class Invocation {
 
   async context(module: Module): Promise<ModuleContext> {
     const { pc, task, host } = this;
-    const strict = this.scope.strict;
-    const delegate = task.scope.delegateTo === undefined ? undefined : String(renderValue(task.scope.delegateTo, strict));
+    const scope = this.scope;
+    const delegate = task.scope.delegateTo === undefined ? undefined : String(renderPlain(task.scope.delegateTo, scope));
     let conn = forMode(module.controllerOnly ? pc.pool.controller() : await this.connectionFor(delegate ?? host.name), this.check);
     if (task.scope.environment || task.timeout) {
-      const env = (task.scope.environment ? renderValue(task.scope.environment, strict) : {}) as Record<string, unknown>;
+      const env = (task.scope.environment ? renderPlain(task.scope.environment, scope) : {}) as Record<string, unknown>;
       conn = withExecDefaults(conn, {
         env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
         timeoutMs: task.timeout ? task.timeout * 1000 : undefined,
       });
     }
     const become: BecomeOptions | undefined = task.scope.become
-      ? { user: String(renderValue(task.scope.becomeUser ?? 'root', strict)), password: pc.options.becomePassword }
+      ? { user: String(renderPlain(task.scope.becomeUser ?? 'root', scope)), password: pc.options.becomePassword }
       : undefined;
     const controller = forMode(pc.pool.controller(), this.check);
     return {
       conn,
       controller,
       hostName: host.name,
-      vars: this.scope.view,
+      vars: plainView(scope, this.vars),
       diff: pc.options.diff,
       become,
       // A `src:` an earlier task of this --check run makes on the controller counts as there.
       findFile: (name, kind) => findFile(name, kind, task, pc.play.baseDir, (path) => (controller.planned?.(path)?.state ?? 'absent') !== 'absent'),
-      evaluate: (expr) => evaluate(expr, strict),
+      evaluate: (expr) => evaluatePlain(expr, scope),
+      condition: (conditional) => conditionHolds(conditional, scope),
+      renderTemplate: (text, file, extra) => language().renderTemplate(text, file, scope, extra),
       reconnect: async () => {
         await pc.pool.forget(delegate ?? host.name);
         return forMode(await this.connectionFor(delegate ?? host.name), this.check);
@@ -130,9 +143,9 @@ export class Invocation {
         : ConnectionPool.isLocal(hostName, {})
           ? { ansible_connection: 'local' }
           : { ansible_host: hostName };
-      const view = createScope(vars).view;
+      const scope = pc.scope(vars);
       const connVars: Record<string, unknown> = {};
-      for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = view[key];
+      for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = toPlain(scope.lookup(key));
       if (pc.options.verbosity >= 3) pc.reporter.event({ type: 'connection', host: hostName, message: describeConnection(hostName, connVars) });
       return connVars;
     });

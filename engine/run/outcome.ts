@@ -7,6 +7,7 @@ import type { FileDiff } from '../core/effects.ts';
 import type { RunEvent, TaskRef, TaskStatus } from '../core/events.ts';
 import type { Condition, TaskNode } from '../load/model.ts';
 import type { Executed } from './execute-plan.ts';
+import { markUnsafe } from '../jinja/index.ts';
 
 export interface Outcome {
   status: TaskStatus;
@@ -45,17 +46,20 @@ export function planOutcome({ plan, applied }: Executed): Outcome {
 export function applyConditions(task: TaskNode, outcome: Outcome, vars: Record<string, unknown>, holds: Judge): Outcome {
   if (!task.changedWhen && !task.failedWhen) return outcome;
   const moduleFailed = outcome.status === 'failed';
-  const bound = { ...vars, ...(task.register ? { [task.register]: outcome.result } : {}), ...outcome.result };
+  // The result is the host's data: unsafe, under its register name and as bare names (rc, stdout...).
+  const result = markUnsafe(outcome.result);
+  const bare = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, markUnsafe(v)]));
+  const bound = { ...vars, ...(task.register ? { [task.register]: result } : {}), ...bare };
   const failed = task.failedWhen ? holds(task.failedWhen, bound) : moduleFailed;
   if (moduleFailed && failed) return outcome;
   const changedBefore = moduleFailed ? outcome.result.changed === true : outcome.status === 'changed';
   const changed = task.changedWhen ? holds(task.changedWhen, bound) : changedBefore;
-  const result: Record<string, unknown> = { ...outcome.result, changed };
-  if (failed) result.failed = true;
-  else if (moduleFailed) result.failed = false;
+  const judged: Record<string, unknown> = { ...outcome.result, changed };
+  if (failed) judged.failed = true;
+  else if (moduleFailed) judged.failed = false;
   const status: TaskStatus = failed ? 'failed' : changed ? 'changed' : 'ok';
-  const msg = failed ? String(result.msg ?? 'failed_when condition is true') : moduleFailed ? undefined : outcome.msg;
-  return { status, result, msg, diff: moduleFailed ? undefined : outcome.diff };
+  const msg = failed ? String(judged.msg ?? 'failed_when condition is true') : moduleFailed ? undefined : outcome.msg;
+  return { status, result: judged, msg, diff: moduleFailed ? undefined : outcome.diff };
 }
 
 /** A loop's outcome: its worst item (all skipped is skipped), every item's result under `results`. */

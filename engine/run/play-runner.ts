@@ -5,12 +5,12 @@ import pLimit from 'p-limit';
 import type { BlockNode, IncludeRoleNode, IncludeTasksNode, Inherited, MetaNode, Node, TaskNode } from '../load/model.ts';
 import { count } from '../core/counts.ts';
 import { InputError } from '../core/source.ts';
-import { conditionsHold, createScope, renderValue } from '../vars/expression.ts';
+import { conditionHolds, language, renderPlain } from '../vars/language.ts';
 import type { PlayContext } from './context.ts';
 import type { HostState } from './host.ts';
 import { announceReads } from './read-ahead.ts';
 import { selectedByTags } from './tags.ts';
-import { taskRef, TaskExecutor } from './task-executor.ts';
+import { itemOf, taskRef, TaskExecutor } from './task-executor.ts';
 
 export class PlayRunner {
   private readonly executor: TaskExecutor;
@@ -73,7 +73,7 @@ export class PlayRunner {
     const pc = this.pc;
     if (!handler && !selectedByTags(task.scope.tags, pc.options)) return;
     const firstVars = task.name?.includes('{{') ? this.safeVars(hosts[0], task) : undefined;
-    pc.reporter.event({ type: 'task', task: taskRef(task, handler, firstVars), hosts: hosts.map((h) => h.name) });
+    pc.reporter.event({ type: 'task', task: taskRef(task, handler, firstVars, pc), hosts: hosts.map((h) => h.name) });
     const failedBefore = new Set(hosts.filter((h) => h.failed || h.unreachable));
     if (task.scope.runOnce) {
       const [first, ...rest] = hosts;
@@ -85,7 +85,7 @@ export class PlayRunner {
         if (first.failed || first.unreachable) {
           h.failed = true;
           count(h.counts, 'failed', false);
-          pc.reporter.event({ type: 'result', host: h.name, task: taskRef(task, handler, firstVars), status: 'failed', msg: `run_once task failed on ${first.name}` });
+          pc.reporter.event({ type: 'result', host: h.name, task: taskRef(task, handler, firstVars, pc), status: 'failed', msg: `run_once task failed on ${first.name}` });
         }
       }
     } else {
@@ -140,7 +140,8 @@ export class PlayRunner {
   private whenHolds(scope: Inherited, host: HostState): boolean {
     if (scope.when.length === 0) return true;
     try {
-      return conditionsHold(scope.when.map((c) => c.expr), createScope(this.pc.varsFor(host, scope)).strict);
+      const vars = this.pc.scope(this.pc.varsFor(host, scope), scope);
+      return scope.when.every((c) => conditionHolds(c.expr, vars));
     } catch {
       return true; // the block's first task reports the error with its position
     }
@@ -151,13 +152,13 @@ export class PlayRunner {
     const groups = new Map<string, { hosts: HostState[]; vars: Record<string, unknown> }[]>();
     for (const host of hosts) {
       const vars = this.pc.varsFor(host, node.scope);
-      const scope = createScope(vars).strict;
-      if (node.scope.when.length > 0 && !conditionsHold(node.scope.when.map((c) => c.expr), scope)) continue;
-      const items = node.loop ? renderValue(node.loop.items, scope) : [undefined];
+      const scope = this.pc.scope(vars, node.scope);
+      if (!node.scope.when.every((c) => conditionHolds(c.expr, scope))) continue;
+      const items = node.loop ? language().renderValue(node.loop.items, scope) : [undefined];
       if (!Array.isArray(items)) throw new InputError(node.loop?.pos ?? node.pos, 'loop takes a list');
-      items.forEach((item, i) => {
-        const itemVars = node.loop ? { [node.loop.loopVar]: item, ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}) } : {};
-        const file = String(renderValue(node.file, createScope({ ...vars, ...itemVars }).strict));
+      items.forEach((_item, i) => {
+        const itemVars = node.loop ? { [node.loop.loopVar]: itemOf(items, i), ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}) } : {};
+        const file = String(renderPlain(node.file, this.pc.scope({ ...vars, ...itemVars }, node.scope)));
         const key = `${file}\0${i}`;
         const list = groups.get(key) ?? [];
         list.push({ hosts: [host], vars: itemVars });
@@ -177,9 +178,9 @@ export class PlayRunner {
   private async runIncludeRole(node: IncludeRoleNode, hosts: HostState[]): Promise<void> {
     const byRole = new Map<string, HostState[]>();
     for (const host of hosts) {
-      const scope = createScope(this.pc.varsFor(host, node.scope)).strict;
-      if (node.scope.when.length > 0 && !conditionsHold(node.scope.when.map((c) => c.expr), scope)) continue;
-      const role = String(renderValue(node.role, scope));
+      const scope = this.pc.scope(this.pc.varsFor(host, node.scope), node.scope);
+      if (!node.scope.when.every((c) => conditionHolds(c.expr, scope))) continue;
+      const role = String(renderPlain(node.role, scope));
       byRole.set(role, [...(byRole.get(role) ?? []), host]);
     }
     for (const [role, roleHosts] of byRole) {

@@ -5,7 +5,7 @@
 
 import type { Node, TaskNode } from '../load/model.ts';
 import type { ReadAhead } from '../connection/read-ahead.ts';
-import { createScope, renderValue } from '../vars/expression.ts';
+import { renderPlain } from '../vars/language.ts';
 import type { PlayContext } from './context.ts';
 import type { HostState } from './host.ts';
 
@@ -46,7 +46,7 @@ export function announceReads(pc: PlayContext, nodes: Node[], hosts: HostState[]
         const raw = args.map((a) => task.args[a]).find((v) => v !== undefined);
         if (typeof raw !== 'string') continue;
         try {
-          const path = raw.includes('{{') || raw.includes('{%') ? String(renderValue(raw, createScope(pc.varsFor(host, task.scope)).strict)) : raw;
+          const path = raw.includes('{{') || raw.includes('{%') ? String(renderPlain(raw, pc.scope(pc.varsFor(host, task.scope), task.scope))) : raw;
           if (path.startsWith('/') && !/[*?[]/.test(path)) reads.push({ path, checksum });
         } catch {
           // a variable an earlier task sets: the task reads it itself

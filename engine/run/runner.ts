@@ -12,6 +12,7 @@ import type { HostCounts, Reporter } from '../core/events.ts';
 import { HostState } from './host.ts';
 import { PlayRunner } from './play-runner.ts';
 import { countTasks } from './count-tasks.ts';
+import { onLanguageWarning } from '../vars/language.ts';
 
 export interface RunOutcome {
   exitCode: 0 | 2 | 4;
@@ -58,6 +59,7 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
   const groups = inventory.groupsMap();
   const limit = pLimit(Math.max(1, options.forks));
   reporter.event({ type: 'start', playbook: playbook.path, check: options.check, diff: options.diff });
+  onLanguageWarning((message) => reporter.event({ type: 'warning', message }));
   const touched = new Set<HostState>();
   try {
     for (const play of playbook.plays) {

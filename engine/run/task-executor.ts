@@ -9,7 +9,8 @@ import { displayPath, formatPos, InputError } from '../core/source.ts';
 import { UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
-import { createScope, ExpressionError, renderValue, UndefinedVariableError } from '../vars/expression.ts';
+import { language, renderPlain } from '../vars/language.ts';
+import { containsUnsafe, markUnsafe, TemplateError } from '../jinja/index.ts';
 import type { PlayContext } from './context.ts';
 import { executePlan } from './execute-plan.ts';
 import type { HostState } from './host.ts';
@@ -27,11 +28,11 @@ import {
 } from './outcome.ts';
 
 /** A task as reports show it; a name with `{{ }}` is rendered with the given variables when it can be. */
-export function taskRef(task: TaskNode, handler = false, vars?: Record<string, unknown>): TaskRef {
+export function taskRef(task: TaskNode, handler = false, vars?: Record<string, unknown>, pc?: PlayContext): TaskRef {
   let name = task.name ?? task.module;
-  if (vars && name.includes('{{')) {
+  if (vars && pc && name.includes('{{')) {
     try {
-      name = String(renderValue(name, createScope(vars).strict));
+      name = String(renderPlain(name, pc.scope(vars, task.scope)));
     } catch {
       // a name that cannot be rendered (a variable set later) is shown as written
     }
@@ -47,10 +48,20 @@ function errorMessage(error: unknown, task: TaskNode, verbosity = 0): string {
     }
     return error.message;
   }
-  if (error instanceof UndefinedVariableError || error instanceof ExpressionError) {
+  if (error instanceof TemplateError) {
+    // An error inside a template file names the file's own line and column; say which task rendered it too.
+    const inFile = /^(\/[^:]+):(\d+):(\d+): ([\s\S]*)$/.exec(error.message);
+    if (inFile) {
+      return `${displayPath(inFile[1])}:${inFile[2]}:${inFile[3]}: ${inFile[4]} (task "${task.name ?? task.module}" at ${displayPath(task.pos.file)}:${task.pos.line})`;
+    }
     return `${formatPos({ ...task.pos, file: displayPath(task.pos.file) })}: task "${task.name ?? task.module}": ${error.message}`;
   }
   return error instanceof Error ? crashMessage(error, verbosity) : String(error);
+}
+
+/** A loop item: an item of a list that holds host data is unsafe itself (a string item is never rendered later). */
+export function itemOf(items: unknown[], i: number): unknown {
+  return containsUnsafe(items) ? markUnsafe(items[i]) : items[i];
 }
 
 export class TaskExecutor {
@@ -64,7 +75,7 @@ export class TaskExecutor {
     let vars: Record<string, unknown> = {};
     try {
       vars = pc.varsFor(host, task.scope);
-      ref = taskRef(task, handler, vars);
+      ref = taskRef(task, handler, vars, pc);
       pc.reporter.event({ type: 'host_task', host: host.name, task: ref });
       outcome = task.loop ? await this.runLoop(task, host, vars, ref) : await this.runWithRetries(task, host, vars, {});
     } catch (error) {
@@ -76,7 +87,8 @@ export class TaskExecutor {
     count(host.counts, outcome.status, ignored);
     if (outcome.status === 'failed' && !ignored) host.failed = true;
     if (outcome.status === 'unreachable') host.unreachable = true;
-    if (task.register) host.hostFacts[task.register] = outcome.result;
+    // What a host returned is data, never code: its strings are never rendered as templates (Ansible's unsafe).
+    if (task.register) host.hostFacts[task.register] = markUnsafe(outcome.result);
     if (outcome.status === 'changed') this.notify(task, host, vars);
     return outcome.result;
   }
@@ -88,9 +100,9 @@ export class TaskExecutor {
 
   private notify(task: TaskNode, host: HostState, vars: Record<string, unknown>): void {
     if (task.notify.length === 0) return;
-    const scope = createScope(vars).strict;
+    const scope = this.pc.scope(vars, task.scope);
     for (const raw of task.notify) {
-      const name = String(renderValue(raw, scope));
+      const name = String(renderPlain(raw, scope));
       const handlers = this.pc.handlers.filter((h) => h.name === name || h.listen.includes(name));
       if (handlers.length === 0) {
         this.pc.reporter.event({ type: 'warning', host: host.name, message: `notify: no handler named "${name}"` });
@@ -101,14 +113,15 @@ export class TaskExecutor {
 
   private async runLoop(task: TaskNode, host: HostState, vars: Record<string, unknown>, ref: TaskRef): Promise<Outcome> {
     const loop = task.loop!;
-    const items = renderValue(loop.items, createScope(vars).strict);
+    // Items keep their unsafe marks: an item from a host's output is never rendered later.
+    const items = language().renderValue(loop.items, this.pc.scope(vars, task.scope));
     if (!Array.isArray(items)) {
       throw new InputError(loop.pos, `loop takes a list, got ${items === null ? 'null' : typeof items}`);
     }
     const outcomes: Outcome[] = [];
     const results: Record<string, unknown>[] = [];
     for (let i = 0; i < items.length; i++) {
-      const itemVars: Record<string, unknown> = { [loop.loopVar]: items[i], ansible_loop_var: loop.loopVar };
+      const itemVars: Record<string, unknown> = { [loop.loopVar]: itemOf(items, i), ansible_loop_var: loop.loopVar };
       if (loop.indexVar) itemVars[loop.indexVar] = i;
       let outcome: Outcome;
       try {
@@ -116,7 +129,7 @@ export class TaskExecutor {
       } catch (error) {
         outcome = failedOutcome(errorMessage(error, task, this.pc.options.verbosity));
       }
-      const label = loop.label !== undefined ? renderValue(loop.label, createScope({ ...vars, ...itemVars }).strict) : items[i];
+      const label = loop.label !== undefined ? renderPlain(loop.label, this.pc.scope({ ...vars, ...itemVars }, task.scope)) : items[i];
       results.push({ ...outcome.result, [loop.loopVar]: items[i], item: items[i], ansible_loop_var: loop.loopVar });
       outcomes.push(outcome);
       this.report(host, ref, task, outcome, { label });
@@ -131,8 +144,8 @@ export class TaskExecutor {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       outcome = await this.runOnce(new Invocation(this.pc, task, host, vars, itemVars));
       if (!task.until || outcome.status === 'skipped' || outcome.status === 'unreachable') return outcome;
-      const bound = task.register ? { [task.register]: outcome.result } : {};
-      if (conditionsAt(task, task.until, { ...vars, ...itemVars, ...bound })) {
+      const bound = task.register ? { [task.register]: markUnsafe(outcome.result) } : {};
+      if (conditionsAt(task, task.until, this.pc.scope({ ...vars, ...itemVars, ...bound }, task.scope))) {
         outcome.result.attempts = attempt;
         return outcome;
       }
@@ -161,14 +174,19 @@ export class TaskExecutor {
       const { plan } = executed;
       // The module found nothing to do by its own rule (unarchive's `creates`): skipped, as Ansible reports it.
       if (plan.skipped) return { status: 'skipped', result: { ...plan.result, skipped: true, changed: false, msg: plan.skipped }, msg: plan.skipped };
-      if (plan.facts) addFacts(host, plan.facts);
+      if (plan.facts) {
+        // Facts from a host are unsafe; set_fact's and include_vars' values are the playbook's own text, unsafe only
+        // where they hold host data.
+        const own = pc.registry.isBuiltin('set_fact', module) || pc.registry.isBuiltin('include_vars', module);
+        addFacts(host, plan.facts, (key, value) => (!own || inv.unsafeArgs.has(key) ? markUnsafe(value) : value));
+      }
       outcome = planOutcome(executed);
     } catch (error) {
       if (error instanceof UnreachableError) return unreachableOutcome(error.message);
       if (!(error instanceof ModuleError)) throw error;
       outcome = failedOutcome(error.message, error.result);
     }
-    const judged = applyConditions(task, outcome, inv.vars, (conditions, vars) => conditionsAt(task, conditions, vars));
+    const judged = applyConditions(task, outcome, inv.vars, (conditions, vars) => conditionsAt(task, conditions, pc.scope(vars, task.scope)));
     const showDiff = (task.scope.diff ?? pc.options.diff) && judged.result.changed === true;
     return { ...judged, diff: showDiff ? judged.diff : undefined };
   }
@@ -186,12 +204,13 @@ export class TaskExecutor {
  * Facts a module found on the host (setup, getent, service_facts, hostname) carry an `ansible_facts` map: they join
  * the gathered facts, merged into what is there (as Ansible does). Others (set_fact, include_vars) are host variables.
  */
-function addFacts(host: HostState, facts: Record<string, unknown>): void {
-  const found = facts.ansible_facts;
+function addFacts(host: HostState, facts: Record<string, unknown>, mark: (key: string, value: unknown) => unknown): void {
+  const marked = Object.fromEntries(Object.entries(facts).map(([k, v]) => [k, mark(k, v)]));
+  const found = marked.ansible_facts;
   if (!isMap(found)) {
-    Object.assign(host.hostFacts, facts);
+    Object.assign(host.hostFacts, marked);
     return;
   }
   const before = host.facts.ansible_facts;
-  Object.assign(host.facts, facts, { ansible_facts: { ...(isMap(before) ? before : {}), ...found } });
+  Object.assign(host.facts, marked, { ansible_facts: { ...(isMap(before) ? before : {}), ...found } });
 }

@@ -1,4 +1,5 @@
-// EJS templates (`.ejs`), rendered on the controller with the host's variables in scope.
+// EJS templates (`.ejs`), rendered on the controller with a plain view of the host's variables in scope. (Any other
+// template is Jinja: engine/jinja/.)
 //
 // Templates make config files, not HTML: `<%= x %>` prints the value as it is (no HTML escaping); plain objects and
 // arrays print as JSON. An undefined variable is an error naming file:line:col, never an empty string.
@@ -8,7 +9,6 @@ import { Script } from 'node:vm';
 import ejs from 'ejs';
 import { InputError } from '../core/source.ts';
 import { displayPath } from '../core/source.ts';
-import { UndefinedVariableError, scopeProxy } from './expression.ts';
 
 type Render = (vars: Record<string, unknown>) => string;
 
@@ -47,14 +47,30 @@ export function checkTemplate(text: string, file: string): void {
 // Names EJS's generated code uses inside its `with (locals)`: they must not be looked up as variables.
 const EJS_NAMES = new Set(['escapeFn', 'include', 'rethrow', 'locals']);
 
-/**
- * The same scope as `{{ }}` expressions (helpers, `vars`, `defined()`, lazy `{{ }}` in values, an error for an
- * undefined name), minus EJS's own names.
- */
+// Names that resolve to JavaScript's own globals rather than to variables.
+const GLOBALS = new Set([
+  'undefined', 'NaN', 'Infinity', 'Math', 'JSON', 'String', 'Number', 'Boolean', 'Array', 'Object', 'Date',
+  'RegExp', 'parseInt', 'parseFloat', 'isNaN', 'encodeURIComponent', 'decodeURIComponent', 'Set', 'Map',
+]);
+
+class UndefinedVariableError extends Error {
+  constructor(readonly variable: string) {
+    super(`undefined variable "${variable}"`);
+    this.name = 'UndefinedVariableError';
+  }
+}
+
+/** The host's variables (a plain view) for EJS's `with`: `vars` is the view itself, `defined(name)` tests one; an unknown name is an error. */
 function templateScope(vars: Record<string, unknown>): Record<string, unknown> {
-  const scope = scopeProxy(vars);
-  return new Proxy(scope, {
-    has: (target, key) => typeof key === 'string' && !key.startsWith('__') && !EJS_NAMES.has(key) && key in target,
+  return new Proxy(vars, {
+    has: (_target, key) => typeof key === 'string' && !key.startsWith('__') && !EJS_NAMES.has(key) && !GLOBALS.has(key),
+    get: (target, key) => {
+      if (typeof key !== 'string') return undefined;
+      if (key in target) return target[key];
+      if (key === 'vars') return target;
+      if (key === 'defined') return (name: string) => name in target && target[name] !== undefined;
+      throw new UndefinedVariableError(key);
+    },
   });
 }
 

@@ -18,7 +18,7 @@ const PLAYBOOK = `
       notify: [count]
     - name: maybe fail
       fail: msg=asked
-      when: vars.fail_now ?? false
+      when: fail_now | default(false)
   handlers:
     - name: count
       shell: echo run >> {{ playbook_dir }}/handler-runs

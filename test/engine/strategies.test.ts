@@ -77,7 +77,7 @@ t.test('the free strategy lets each host run ahead; linear waits for all hosts a
   strategy: ${strategy}
   tasks:
     - name: slow on h1
-      command: "sleep {{ inventory_hostname == 'h1' ? 1 : 0 }}"
+      command: "sleep {{ 1 if inventory_hostname == 'h1' else 0 }}"
     - name: next
       debug: msg=next
 `;

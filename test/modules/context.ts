@@ -8,7 +8,7 @@ import type { Connection } from '../../engine/connection/connection.ts';
 import { overlay } from '../../engine/connection/planned.ts';
 import type { Module, ModuleContext, Plan } from '../../engine/modules/contract.ts';
 import { executePlan } from '../../engine/run/execute-plan.ts';
-import { evaluate, scopeProxy } from '../../engine/vars/expression.ts';
+import { conditionHolds, evaluatePlain, language, scopeOf } from '../../engine/vars/language.ts';
 
 export interface ContextOptions {
   /** Folder holding files/ and templates/ for `src:`. */
@@ -37,7 +37,9 @@ export function makeContext(options: ContextOptions = {}): TestContext {
     checkMode,
     diff: options.diff ?? true,
     findFile: (name, kind) => (isAbsolute(name) ? name : join(options.root ?? '.', kind, name)),
-    evaluate: (expression) => evaluate(expression, scopeProxy(vars)),
+    evaluate: (expression) => evaluatePlain(expression, scopeOf(vars, { playbookDir: options.root })),
+    condition: (conditional) => conditionHolds(conditional, scopeOf(vars, { playbookDir: options.root })),
+    renderTemplate: (text, file, extra) => language().renderTemplate(text, file, scopeOf(vars, { playbookDir: options.root }), extra),
     log: () => undefined,
   };
 }

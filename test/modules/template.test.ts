@@ -56,3 +56,23 @@ t.test('renderTemplateFile reads the file; a missing file is an InputError', asy
   t.equal(renderTemplateFile(`${dir}/f.ejs`, vars), 'p=6443');
   t.throws(() => renderTemplateFile(`${dir}/none.ejs`, vars), InputError);
 });
+
+t.test('a .j2 template is Jinja with Ansible settings: trim_blocks, the trailing newline kept, template_* variables', async (t) => {
+  const dir = t.testdir({
+    role: {
+      templates: {
+        'api.conf.j2': 'name={{ cluster.name }}\nport={{ port }}\n# {{ template_destpath | basename }}\n{% for p in peers %}\npeer={{ p }}\n{% endfor %}\n{{ peers | length }} peers\n',
+        'bad.j2': 'one\nx = {{ missing }}\n',
+      },
+    },
+  });
+  const expected = 'name=lab\nport=6443\n# api.conf\npeer=10.0.0.1\npeer=10.0.0.2\n2 peers\n';
+  const ctx = makeContext({ root: `${dir}/role`, vars });
+  const first = await runModule(template, { src: 'api.conf.j2', dest: `${dir}/api.conf` }, ctx);
+  t.equal(first.changed, true);
+  t.equal(readFileSync(`${dir}/api.conf`, 'utf8'), expected);
+  t.equal((await runModule(template, { src: 'api.conf.j2', dest: `${dir}/api.conf` }, ctx)).changed, false, 'the second run changes nothing');
+  const err = await runModule(template, { src: 'bad.j2', dest: `${dir}/bad.conf` }, ctx).catch((e: unknown) => e);
+  t.match((err as Error).message, /bad\.j2:2:8: 'missing' is undefined$/, 'an undefined variable at the template line:col');
+  t.notOk(snapshot(dir).includes('bad.conf'), 'nothing written');
+});

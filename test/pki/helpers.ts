@@ -24,6 +24,12 @@ export function context(options: { check?: boolean } = {}): TestContext {
     evaluate: () => {
       throw new Error('no expressions in module tests');
     },
+    condition: () => {
+      throw new Error('no conditions in module tests');
+    },
+    renderTemplate: () => {
+      throw new Error('no templates in PKI module tests');
+    },
     log: () => undefined,
   };
 }

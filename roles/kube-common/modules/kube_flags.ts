@@ -45,8 +45,9 @@ export default defineModule<KubeFlagsArgs>({
       return {
         changed: false,
         msg: [`${rendered.lines.length} flags for ${args.component}${args.version ? ` ${args.version}` : ''}`, ...rendered.warnings].join('; '),
-        result: { lines: rendered.lines, values: rendered.values, warnings: rendered.warnings },
-        facts: { [fact]: { lines: rendered.lines, values: rendered.values } },
+        result: { lines: rendered.lines, flag_values: rendered.values, warnings: rendered.warnings },
+        // `flag_values`, not `values`: in Jinja `x.values` is the dict's method.
+        facts: { [fact]: { lines: rendered.lines, flag_values: rendered.values } },
       };
     } catch (error) {
       if (error instanceof FlagError) throw new ModuleError(error.message);
