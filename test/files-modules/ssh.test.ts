@@ -30,7 +30,7 @@ const PLAY = `- hosts: all
     - copy: { content: "{{ found.matched }}", dest: ${ROOT}/matched }
     - slurp: { src: ${ROOT}/app.ini }
       register: ini
-    - copy: { content: "{{ b64decode(ini.content) }}", dest: ${ROOT}/ini-copy }
+    - copy: { content: "{{ ini.content | b64decode }}", dest: ${ROOT}/ini-copy }
     - fetch: { src: ${ROOT}/app.ini, dest: fetched }
     - tempfile: { path: /tmp, suffix: .kplay }
 `;

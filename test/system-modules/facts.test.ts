@@ -41,7 +41,7 @@ t.test('setup and service_facts have the shapes of Ansible 2.14', async (t) => {
       '    - service_facts:',
       '    - copy:',
       '        dest: /root/kplay-facts.json',
-      '        content: "{{ JSON.stringify(ansible_facts) }}"',
+      '        content: "{{ ansible_facts | to_json }}"',
       '',
     ].join('\n'),
   });
