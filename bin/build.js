@@ -1,7 +1,7 @@
 // Bundles engine/cli.ts and what it imports into ES modules with esbuild: into dist/ when the package is packed
 // (`node bin/build.js`, npm's prepack), or into node_modules/.cache/kplay of a clone on first use.
 
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -25,28 +25,37 @@ export async function buildBundle(home, outdir) {
   });
 }
 
-/** The clone's bundle in node_modules/.cache/kplay, built again when a source is newer; returns its cli.js. */
+/**
+ * The clone's bundle in node_modules/.cache/kplay, built again when a source is newer; returns its cli.js. Each build
+ * goes into a folder of its own that is never renamed while runs may load chunks from it (they load them lazily), and
+ * `current` names the newest one; folders of earlier builds are removed once they are an hour old.
+ */
 export async function cachedBundle(home, sourcesTime) {
   const cache = join(home, 'node_modules', '.cache', 'kplay');
-  const bundle = join(cache, 'current', 'cli.js');
-  if (existsSync(bundle) && statSync(bundle).mtimeMs >= sourcesTime) return bundle;
-  const tmp = join(cache, `build-${process.pid}`);
-  mkdirSync(tmp, { recursive: true });
-  await buildBundle(home, tmp);
-  // Swap whole folders: a concurrent run sees the old bundle or the new one, never half of one.
-  const old = join(cache, `old-${process.pid}`);
-  try {
-    renameSync(join(cache, 'current'), old);
-  } catch {
-    // none yet, or another run is swapping it now
+  const pointer = join(cache, 'current');
+  const named = (() => {
+    try {
+      return join(cache, readFileSync(pointer, 'utf8').trim(), 'cli.js');
+    } catch {
+      return undefined;
+    }
+  })();
+  if (named && existsSync(named) && statSync(named).mtimeMs >= sourcesTime) return named;
+  const name = `bundle-${Date.now()}-${process.pid}`;
+  mkdirSync(join(cache, name), { recursive: true });
+  await buildBundle(home, join(cache, name));
+  // Point at it atomically: a concurrent run reads the old name or the new one, never half of one.
+  const tmp = join(cache, `current-${process.pid}`);
+  writeFileSync(tmp, `${name}\n`);
+  if (existsSync(pointer) && statSync(pointer).isDirectory()) rmSync(pointer, { recursive: true, force: true }); // an older layout
+  renameSync(tmp, pointer);
+  for (const entry of readdirSync(cache)) {
+    const path = join(cache, entry);
+    if (entry.startsWith('bundle-') && entry !== name && Date.now() - statSync(path).mtimeMs > 3_600_000) {
+      rmSync(path, { recursive: true, force: true });
+    }
   }
-  try {
-    renameSync(tmp, join(cache, 'current'));
-  } catch {
-    return join(tmp, 'cli.js'); // another run put its bundle there first: use ours
-  }
-  rmSync(old, { recursive: true, force: true });
-  return bundle;
+  return join(cache, name, 'cli.js');
 }
 
 // `node bin/build.js`: the bundle to pack, in dist/ (npm's prepack); `--clean` removes it again (postpack), so a
