@@ -11,6 +11,7 @@
 // nothing else changes (Ansible then reports changed=false but still updates it; kplay only writes in apply()).
 
 import { shellQuote } from '../core/shell.ts';
+import { SOURCES_DIR, SOURCES_LIST, UPDATE_STAMP } from './apt-paths.ts';
 import { ModuleError, defineModule, type FileEffect, type ModuleContext, type Plan } from './contract.ts';
 
 export interface AptArgs {
@@ -57,10 +58,7 @@ export const APT_DEFAULTS = {
 } as const satisfies Partial<AptArgs>;
 
 const ENV = 'export DEBIAN_FRONTEND=noninteractive DEBIAN_PRIORITY=critical LANG=C.UTF-8 LC_ALL=C.UTF-8 LC_MESSAGES=C.UTF-8';
-const STAMP = '/var/lib/apt/periodic/update-success-stamp';
 const LISTS = '/var/lib/apt/lists';
-const SOURCE_DIRS = ['/etc/apt/sources.list.d'];
-const SOURCE_LIST = '/etc/apt/sources.list';
 // Reads must not leave a package cache behind.
 const READ_OPTS = '-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=';
 const MARK = '@@kplay@@';
@@ -163,7 +161,7 @@ function commonFlags(args: AptArgs): string[] {
 async function plannedSources(ctx: ModuleContext): Promise<{ path: string; content: string | null }[]> {
   const overlay = ctx.conn;
   if (typeof overlay.plannedUnder !== 'function') return [];
-  const paths = [...SOURCE_DIRS.flatMap((d) => overlay.plannedUnder!(d)), ...overlay.plannedUnder(SOURCE_LIST)];
+  const paths = [...overlay.plannedUnder(SOURCES_DIR), ...overlay.plannedUnder(SOURCES_LIST)];
   return Promise.all(
     [...new Set(paths)].map(async (path) => ({ path, content: (await ctx.conn.get(path, { become: ctx.become }))?.toString() ?? null })),
   );
@@ -174,10 +172,10 @@ function sourcesScript(planned: { path: string; content: string | null }[]): str
   if (planned.length === 0) return 'SRC=""';
   const lines = [
     'mkdir -p "$T/etc/sources.list.d"',
-    `cp -a /etc/apt/sources.list.d/. "$T/etc/sources.list.d/" 2>/dev/null; cp -a ${SOURCE_LIST} "$T/etc/sources.list" 2>/dev/null || : > "$T/etc/sources.list"`,
+    `cp -a ${SOURCES_DIR}/. "$T/etc/sources.list.d/" 2>/dev/null; cp -a ${SOURCES_LIST} "$T/etc/sources.list" 2>/dev/null || : > "$T/etc/sources.list"`,
   ];
   for (const { path, content } of planned) {
-    const target = path === SOURCE_LIST ? '"$T/etc/sources.list"' : `"$T/etc/sources.list.d/"${shellQuote(path.split('/').pop() ?? '')}`;
+    const target = path === SOURCES_LIST ? '"$T/etc/sources.list"' : `"$T/etc/sources.list.d/"${shellQuote(path.split('/').pop() ?? '')}`;
     lines.push(
       content === null ? `rm -f ${target}` : `printf %s ${shellQuote(Buffer.from(content).toString('base64'))} | base64 -d > ${target}`,
     );
@@ -207,7 +205,7 @@ export async function planApt(given: Partial<AptArgs>, ctx: ModuleContext): Prom
   const wantCache = args.update_cache === true || args.cache_valid_time > 0;
   const deb = args.deb;
   const read = [
-    `echo ${MARK}time; date +%s; stat -c %Y ${STAMP} 2>/dev/null || stat -c %Y ${LISTS} 2>/dev/null || echo 0`,
+    `echo ${MARK}time; date +%s; stat -c %Y ${UPDATE_STAMP} 2>/dev/null || stat -c %Y ${LISTS} 2>/dev/null || echo 0`,
     `echo ${MARK}dpkg; dpkg-query -W -f='\${binary:Package}\\t\${Version}\\t\${db:Status-Status}\\t\${Architecture}\\n' ${names.map(shellQuote).join(' ')} 2>/dev/null`,
     'true',
   ];
@@ -240,7 +238,7 @@ export async function planApt(given: Partial<AptArgs>, ctx: ModuleContext): Prom
   }
   const overlay = ctx.conn;
   // An earlier task of a --check run would update the cache (apt_repository): plan on fresh lists too.
-  const stampPlanned = (overlay.plannedUnder?.(STAMP) ?? []).length > 0;
+  const stampPlanned = (overlay.plannedUnder?.(UPDATE_STAMP) ?? []).length > 0;
 
   // The deb: on the host, else on the controller (sent over stdin to a scratch file in the simulation and the run).
   let debBytes: Buffer | undefined;
@@ -374,7 +372,7 @@ export async function planApt(given: Partial<AptArgs>, ctx: ModuleContext): Prom
 /** The real run: one shell with the update (when due) and one apt-get; then the cache's time, as Ansible reports it. */
 async function runApt(ctx: ModuleContext, lines: string[], stdin: Buffer | undefined, what: string, cacheTime: number): Promise<Record<string, unknown>> {
   const body = lines.filter((l) => l !== '').join('\n');
-  const script = `(\nset -e\n${body}\n)\nrc=$?\necho ${MARK}time\nstat -c %Y ${STAMP} 2>/dev/null || stat -c %Y ${LISTS} 2>/dev/null\nexit $rc`;
+  const script = `(\nset -e\n${body}\n)\nrc=$?\necho ${MARK}time\nstat -c %Y ${UPDATE_STAMP} 2>/dev/null || stat -c %Y ${LISTS} 2>/dev/null\nexit $rc`;
   const r = await ctx.conn.exec(script, { become: ctx.become, stdin });
   const at = r.stdout.lastIndexOf(`${MARK}time\n`);
   const stdout = at >= 0 ? r.stdout.slice(0, at) : r.stdout;

@@ -7,6 +7,7 @@
 // after a change.
 
 import { posix } from 'node:path';
+import { SOURCES_DIR, SOURCES_LIST, UPDATE_STAMP } from './apt-paths.ts';
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule, type FileDiff, type FileEffect, type ModuleContext } from './contract.ts';
 
@@ -23,11 +24,8 @@ interface AptRepositoryArgs {
   install_python_apt: boolean;
 }
 
-const SOURCES_LIST = '/etc/apt/sources.list';
-const SOURCES_DIR = '/etc/apt/sources.list.d';
 const VALID_TYPES = new Set(['deb', 'deb-src']);
 const MARK = '@@kplay-file@@';
-const UPDATE_STAMP = '/var/lib/apt/periodic/update-success-stamp';
 
 interface Line {
   valid: boolean;
