@@ -73,6 +73,9 @@ export interface TemplateFileInfo {
   managed?: string;
 }
 
+/** Ansible's SINGLE_VAR: a text that is only `{{ name }}`. */
+const SINGLE_VAR = /^\{\{\s*(\w*)\s*\}\}$/;
+
 function hasTemplate(s: string): boolean {
   return s.includes('{{') || s.includes('{%') || s.includes('{#');
 }
@@ -109,6 +112,12 @@ export class Scope implements VariableSource {
     } finally {
       this.rendering.delete(name);
     }
+  }
+
+  /** A variable as written, not rendered (undefined when there is none). */
+  raw(name: string): unknown {
+    if (isVariableSource(this.vars)) return this.vars.lookup(name);
+    return Object.prototype.hasOwnProperty.call(this.vars, name) ? this.vars[name] : undefined;
   }
 
   /** Every variable name of this scope (a VariableSource may list its own). */
@@ -208,6 +217,13 @@ export class Jinja {
   }
 
   private renderString(text: string, scope: Scope): unknown {
+    // Templar's single-variable shortcut: `{{ name }}` whose variable is a number, bool or None as written (not
+    // itself a template) is that value, not its text.
+    const only = SINGLE_VAR.exec(text);
+    if (only) {
+      const raw = scope.raw(only[1]);
+      if (raw === null || typeof raw === 'number' || typeof raw === 'boolean' || raw instanceof PyFloat) return raw;
+    }
     const tree = this.parse(text);
     const ctx = this.context(scope);
     let result: unknown;

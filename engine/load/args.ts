@@ -95,8 +95,10 @@ export function checkArgs(
     throw new InputError(pos, `${module.name}: ${message}`);
   };
   for (const [key, value] of Object.entries(raw)) {
-    if (value === OMIT || (!isGiven(value) && phase === 'run')) continue; // null is "not given", as in Ansible
+    if (value === OMIT) continue;
     const name = canonicalName(module, key);
+    // null is "not given", as in Ansible, except for set_fact's names and arguments that take it as a value.
+    if (!isGiven(value) && phase === 'run' && !(name ? module.spec.args[name]?.keepNull : module.spec.anyArgs)) continue;
     if (!name) {
       if (module.spec.anyArgs) {
         out[key] = value;

@@ -20,6 +20,8 @@ export interface ArgSpec {
   elements?: ArgType;
   /** The value is a secret: never printed, never in a diff. */
   noLog?: boolean;
+  /** null is a value (debug's `msg: "{{ none }}"` prints null), not "not given". */
+  keepNull?: boolean;
   description?: string;
 }
 

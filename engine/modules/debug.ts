@@ -14,7 +14,7 @@ export default defineModule<DebugArgs>({
   controllerOnly: true,
   spec: {
     args: {
-      msg: { type: 'raw', description: 'Any value; default "Hello world!".' },
+      msg: { type: 'raw', keepNull: true, description: 'Any value; default "Hello world!".' },
       var: { type: 'str', description: 'A variable name or expression to show.' },
       verbosity: { type: 'int', default: 0, description: 'Show only at this -v level or above (ansible_verbosity).' },
     },
@@ -26,8 +26,8 @@ export default defineModule<DebugArgs>({
       return { changed: false, msg: 'Verbosity threshold not met.', result: { skipped_reason: 'Verbosity threshold not met.' } };
     }
     if (args.var === undefined) {
-      const msg = args.msg ?? 'Hello world!';
-      return { changed: false, msg: typeof msg === 'string' ? msg : JSON.stringify(msg, null, 2), result: { msg } };
+      const msg = args.msg === undefined ? 'Hello world!' : args.msg;
+      return { changed: false, msg: typeof msg === 'string' ? msg : JSON.stringify(msg, null, 2) ?? 'null', result: { msg } };
     }
     let value: unknown;
     try {

@@ -9,7 +9,7 @@ import { displayPath, formatPos, InputError } from '../core/source.ts';
 import { UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
-import { language, renderPlain } from '../vars/language.ts';
+import { isUndefinedError, language, renderPlain } from '../vars/language.ts';
 import { containsUnsafe, markUnsafe, TemplateError } from '../jinja/index.ts';
 import type { PlayContext } from './context.ts';
 import { executePlan } from './execute-plan.ts';
@@ -114,7 +114,24 @@ export class TaskExecutor {
   private async runLoop(task: TaskNode, host: HostState, vars: Record<string, unknown>, ref: TaskRef): Promise<Outcome> {
     const loop = task.loop!;
     // Items keep their unsafe marks: an item from a host's output is never rendered later.
-    const items = language().renderValue(loop.items, this.pc.scope(vars, task.scope));
+    const scope = this.pc.scope(vars, task.scope);
+    let items: unknown;
+    try {
+      items = language().renderValue(loop.items, scope);
+    } catch (error) {
+      // As ansible-core 2.14: an undefined loop keeps its error, `when` is evaluated without the item, and a false
+      // `when` skips the task (one that fails or holds raises the loop's error).
+      if (isUndefinedError(error) && task.scope.when.length > 0) {
+        let holds = true;
+        try {
+          holds = conditionsAt(task, task.scope.when, scope);
+        } catch {
+          throw error;
+        }
+        if (!holds) return skippedOutcome('Conditional result was False');
+      }
+      throw error;
+    }
     if (!Array.isArray(items)) {
       throw new InputError(loop.pos, `loop takes a list, got ${items === null ? 'null' : typeof items}`);
     }
