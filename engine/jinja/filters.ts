@@ -2,12 +2,14 @@
 // Each filter receives the evaluation context, the input value and Python-style positional and keyword arguments.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { PyRandom } from './pyrandom.ts';
 import { homedir } from 'node:os';
 import { basename, extname, relative, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { encrypt as cryptEncrypt } from 'unixcrypt';
 import ipaddr from 'ipaddr.js';
-import { parse as parseYaml, parseAllDocuments, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { PYYAML } from '../core/yaml.ts';
 import type { EvalContext, FilterFn } from './interpret.ts';
 import { getItem } from './interpret.ts';
 import { pyMethod } from './methods.ts';
@@ -197,17 +199,13 @@ function humanToBytes(text: string, defaultUnit: unknown, isBits: boolean): numb
   return Math.round(n * 1024 ** UNITS[unit]);
 }
 
-/** Python's random.Random(seed) is Mersenne Twister; kplay seeds its own generator (deliberate difference). */
-function seededRandom(seed: unknown): () => number {
-  if (seed === undefined || seed === null) return Math.random;
-  let h = createHash('sha256').update(pyStr(seed)).digest().readUInt32LE(0);
-  return () => {
-    h = (h + 0x6d2b79f5) >>> 0;
-    let t = h;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Python's random.Random(seed) for a filter's `seed` (None: an unseeded generator, as SystemRandom). */
+function seededRandom(seed: unknown): PyRandom {
+  if (seed === undefined || seed === null) return new PyRandom();
+  if (isString(seed)) return new PyRandom(str(seed));
+  if (seed instanceof PyFloat) return new PyRandom(seed.value, true);
+  if (typeof seed === 'number' || typeof seed === 'boolean') return new PyRandom(seed);
+  fail(`The only supported seed types are: None, int, float, str, bytes, and bytearray.`);
 }
 
 function saltChars(n: number): string {
@@ -266,20 +264,6 @@ function shlexQuote(s: string): string {
   if (/^[\w@%+=:,./-]+$/.test(s)) return s; // ASCII only, as shlex
   return "'" + s.replace(/'/g, `'"'"'`) + "'";
 }
-
-/** PyYAML's SafeLoader booleans (yes/no/on/off/true/false, not y/n) over YAML 1.1. */
-const PYYAML = {
-  version: '1.1' as const,
-  customTags: (tags: unknown[]): unknown[] =>
-    tags.map((t) => {
-      const tag = t as { tag?: string; test?: RegExp; default?: boolean };
-      if (tag.tag === 'tag:yaml.org,2002:bool' && tag.test) {
-        const yes = tag.test.test('true');
-        return { ...tag, test: yes ? /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/ : /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/ };
-      }
-      return t;
-    }),
-} as unknown as ParseOptions & DocumentOptions & SchemaOptions;
 
 function parseCidr(v: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
   try {
@@ -661,17 +645,20 @@ const filters: Record<string, FilterFn> = {
   pprint: (_c, v) => pyRepr(v),
   random: (_c, v, a, k) => {
     const rnd = seededRandom(arg(a, k, 2, 'seed', null));
-    if (typeof v !== 'number' && (arg(a, k, 0, 'start', null) !== null || arg(a, k, 1, 'step', null) !== null)) fail('start and step can only be used with integer values');
-    if (typeof v === 'number') {
-      const start = num(arg(a, k, 0, 'start', 0));
-      const step = num(arg(a, k, 1, 'step', 1));
-      const count = Math.ceil((v - start) / step);
-      if (count <= 0) fail('empty range for randrange()');
-      return start + Math.floor(rnd() * count) * step;
+    if (typeof v !== 'number' && (truthy(arg(a, k, 0, 'start', null)) || truthy(arg(a, k, 1, 'step', null)))) fail('start and step can only be used with integer values');
+    try {
+      if (typeof v === 'number' && Number.isInteger(v)) {
+        // Ansible: `if not start: start = 0`, `if not step: step = 1`.
+        const start = num(arg(a, k, 0, 'start', 0) || 0);
+        const step = num(arg(a, k, 1, 'step', 1) || 1);
+        return rnd.randrange(start, v, step);
+      }
+      if (typeof v === 'number' || v instanceof PyFloat || v === null || typeof v === 'boolean') fail('random can only be used on sequences and integers');
+      return rnd.choice(seq(v, 'random'));
+    } catch (error) {
+      if (error instanceof RangeError) fail(error.message);
+      throw error;
     }
-    const items = seq(v, 'random');
-    if (items.length === 0) fail('Cannot choose from an empty sequence');
-    return items[Math.floor(rnd() * items.length)];
   },
   reject: (c, v, a, k) => {
     const t = testCaller(c, a, k);
@@ -951,12 +938,9 @@ const filters: Record<string, FilterFn> = {
   shuffle: (_c, v, a, k) => {
     if (!Array.isArray(v) && !isString(v)) return v;
     const items = [...seq(v, 'shuffle')];
-    const rnd = seededRandom(arg(a, k, 0, 'seed', null));
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [items[i], items[j]] = [items[j], items[i]];
-    }
-    return items;
+    // Ansible seeds only a truthy seed (`if seed:`).
+    const seed = arg(a, k, 0, 'seed', null);
+    return seededRandom(truthy(seed) ? seed : null).shuffle(items);
   },
   split: (_c, v, a, k) => {
     const sep = arg(a, k, 0, 'seperator', arg(a, k, 0, 'separator', null));
