@@ -13,7 +13,7 @@ import type { Node, Playbook } from './load/model.ts';
 import { loadPlaybook } from './load/playbook.ts';
 import { InputError } from './core/source.ts';
 import { splitKeyValues } from './load/tasks.ts';
-import { isObject, loadYamlFile, typeName } from './core/yaml.ts';
+import { isObject, loadYamlFile, PYYAML, typeName } from './core/yaml.ts';
 import { ModuleRegistry } from './modules/registry.ts';
 import { createReporter, PROGRESS_MODES, type Progress } from './report/create.ts';
 import { reportInputError } from './report/input-error.ts';
@@ -72,7 +72,7 @@ function parseExtraVars(values: string[], cwd: string): Record<string, unknown> 
       if (!isObject(data)) throw new UsageError(`-e ${value}: the file must hold a map of variables, got ${typeName(data)}`);
       Object.assign(out, data);
     } else if (/^\s*[{[]/.test(value)) {
-      const data = parseYamlText(value) as unknown;
+      const data = parseYamlText(value, PYYAML) as unknown;
       if (!isObject(data)) throw new UsageError(`-e: expected a map of variables`);
       Object.assign(out, data);
     } else {

@@ -1,10 +1,99 @@
 // YAML parsing that keeps where every value came from, so any later error can name file:line:col.
 //
-// Files are read as YAML 1.1 (as Ansible's PyYAML does): `mode: 0644` is octal 420 and `yes`/`no` are booleans.
+// Files are read as YAML 1.1 exactly as Ansible's PyYAML resolves plain scalars (PYYAML below): `mode: 0644` is
+// octal 420, `yes`/`on` are booleans, `1e3` and `e1` stay text.
 
 import { readFileSync } from 'node:fs';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type YAMLError } from 'yaml';
+import {
+  LineCounter,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  type Document,
+  type DocumentOptions,
+  type Node,
+  type ParseOptions,
+  type ScalarTag,
+  type SchemaOptions,
+  type Tags,
+  type YAMLError,
+} from 'yaml';
 import { displayPath, InputError, type SourcePos } from './source.ts';
+
+// ----- PyYAML's implicit resolvers (yaml/resolver.py) and SafeConstructor's conversions, as yaml library tags -----
+
+const INT = 'tag:yaml.org,2002:int';
+const FLOAT = 'tag:yaml.org,2002:float';
+const BOOL = 'tag:yaml.org,2002:bool';
+
+/** `1:30` → 90: PyYAML's base-60 numbers. */
+function sexagesimal(text: string): number {
+  return text.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
+}
+
+function pyInt(source: string): number {
+  let v = source.replace(/_/g, '');
+  const sign = v[0] === '-' ? -1 : 1;
+  if (v[0] === '-' || v[0] === '+') v = v.slice(1);
+  if (v === '0') return 0;
+  if (v.startsWith('0b')) return sign * parseInt(v.slice(2), 2);
+  if (v.startsWith('0x')) return sign * parseInt(v.slice(2), 16);
+  if (v[0] === '0') return sign * parseInt(v, 8);
+  if (v.includes(':')) return sign * sexagesimal(v);
+  return sign * Number(v);
+}
+
+function pyFloat(source: string): number {
+  let v = source.replace(/_/g, '').toLowerCase();
+  const sign = v[0] === '-' ? -1 : 1;
+  if (v[0] === '-' || v[0] === '+') v = v.slice(1);
+  if (v === '.inf') return sign * Infinity;
+  if (v === '.nan') return NaN;
+  if (v.includes(':')) return sign * sexagesimal(v);
+  return sign * Number(v);
+}
+
+const scalarTag = (tag: string, test: RegExp, resolve: (s: string) => unknown, identify: (v: unknown) => boolean): ScalarTag => ({
+  tag,
+  test,
+  resolve,
+  identify,
+  default: true,
+});
+
+const PYYAML_TAGS: ScalarTag[] = [
+  scalarTag(BOOL, /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/, () => true, (v) => v === true),
+  scalarTag(BOOL, /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/, () => false, (v) => v === false),
+  scalarTag(
+    INT,
+    /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/,
+    pyInt,
+    (v) => Number.isInteger(v),
+  ),
+  scalarTag(
+    FLOAT,
+    /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
+    pyFloat,
+    (v) => typeof v === 'number',
+  ),
+];
+
+/**
+ * Parse options that make the yaml library resolve plain scalars as PyYAML's SafeLoader does (Ansible's loader):
+ * its YAML 1.1 schema with PyYAML's own booleans (not y/n), ints (`0755` octal, `0o755` and `09` text, `1:30`
+ * base 60) and floats (a dot required: `1e3` is text, `1.0e+3` a float; `e1`, `.`, `-.5` text). Timestamps stay
+ * the text written (PyYAML makes dates; Ansible prints them as that text).
+ */
+export const PYYAML: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  customTags: (tags: Tags): Tags => [
+    // The library's implicit scalar resolvers for these types go; explicit tags (`!!int "3"`) still resolve.
+    ...tags.filter((t) => typeof t === 'string' || ![BOOL, INT, FLOAT, 'tag:yaml.org,2002:timestamp'].includes(t.tag) || !('test' in t) || !t.test),
+    ...PYYAML_TAGS,
+  ],
+};
 
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 export type YamlObject = { [key: string]: YamlValue };
@@ -77,8 +166,6 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
   }
   if (isScalar(node)) {
     const v = node.value;
-    // YAML 1.1 reads a bare y/n as a boolean; PyYAML (and so Ansible) keeps them strings.
-    if (typeof v === 'boolean' && /^[yYnN]$/.test(node.source ?? '')) return String(node.source);
     if (v === undefined || v === null) return null;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
     if (typeof v === 'bigint') return Number(v);
@@ -194,7 +281,7 @@ function openingBracket(text: string, end: number, open: string, close: string):
 /** Parse YAML text into plain values with positions; a syntax error becomes an InputError at its line and column. */
 export function parseYaml(text: string, file: string): YamlValue[] {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', merge: true, prettyErrors: false, uniqueKeys: false });
+  const docs = parseAllDocuments(text, { ...PYYAML, lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: false });
   if (!Array.isArray(docs)) {
     // An empty stream
     return [];

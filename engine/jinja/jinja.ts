@@ -639,7 +639,9 @@ function literalNode(n: JNode): unknown {
 
 /** Would repr(v) read back by literal_eval give v? (Not when it holds functions, undefined values, namespaces.) */
 function literalRoundTrip(v: unknown): boolean {
-  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof PyFloat || v instanceof UnsafeText) return true;
+  // inf and nan print as names literal_eval does not read back.
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || v instanceof PyFloat || v instanceof UnsafeText) return true;
   if (Array.isArray(v)) return v.every(literalRoundTrip);
   if (isPlainObject(v)) return Object.values(v).every(literalRoundTrip);
   return false;
