@@ -125,13 +125,15 @@ export class RoleLoader implements RoleSource, PlayIncludes {
       const depInstance = parts.roles.find((r) => r.name === dep.name);
       if (depInstance) instance.dependencies.push(depInstance);
     }
+    // A role's handlers join the play once: with tasks_from too (as Ansible), unless an earlier load of it did.
+    const handlersKnown = tasksFrom !== 'main' && parts.roles.some((r) => r.path === path);
     parts.roles.push(instance);
     const scope: Inherited = { ...inherited, role: instance };
     const tasksFile = yamlIn(join(path, 'tasks'), tasksFrom);
     if (!tasksFile && tasksFrom !== 'main') throw new InputError(pos, `role "${name}" has no tasks/${tasksFrom}.yml`);
     if (tasksFile) nodes.push(...(await this.tasks.loadFile(tasksFile, scope, pos, parts)));
     const handlersFile = yamlIn(join(path, 'handlers'), 'main');
-    if (handlersFile && tasksFrom === 'main') parts.handlers.push(...(await this.loadHandlers(handlersFile, scope, parts)));
+    if (handlersFile && !handlersKnown) parts.handlers.push(...(await this.loadHandlers(handlersFile, scope, parts)));
     return nodes;
   }
 
