@@ -7,7 +7,8 @@ import { homedir } from 'node:os';
 import { basename, extname, relative, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { encrypt as cryptEncrypt } from 'unixcrypt';
-import ipaddr from 'ipaddr.js';
+import type { IPv4, IPv6 } from 'ipaddr.js';
+import { lazy } from './lazy.ts';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { PYYAML } from '../core/yaml.ts';
 import type { EvalContext, FilterFn } from './interpret.ts';
@@ -38,6 +39,8 @@ import {
   truthy,
   tuple,
 } from './values.ts';
+
+const ip = lazy<typeof import('ipaddr.js')>('ipaddr.js');
 
 type Args = unknown[];
 type Kw = Record<string, unknown>;
@@ -137,7 +140,7 @@ function hashOf(data: string, algo: string): string {
   try {
     return createHash(name).update(data, 'utf8').digest('hex');
   } catch {
-    fail(`hash: unsupported algorithm '${algo}'`);
+    fail(`unsupported hash type ${algo}`); // hashlib.new's message, as Ansible passes it on
   }
 }
 
@@ -265,10 +268,10 @@ function shlexQuote(s: string): string {
   return "'" + s.replace(/'/g, `'"'"'`) + "'";
 }
 
-function parseCidr(v: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
+function parseCidr(v: string): [IPv4 | IPv6, number] | undefined {
   try {
-    if (v.includes('/')) return ipaddr.parseCIDR(v);
-    const a = ipaddr.parse(v);
+    if (v.includes('/')) return ip().parseCIDR(v);
+    const a = ip().parse(v);
     return [a, a.kind() === 'ipv4' ? 32 : 128];
   } catch {
     return undefined;
@@ -291,9 +294,9 @@ function ipFilter(value: unknown, query: unknown, version?: 4 | 6): unknown {
       case 'address':
         return text;
       case 'network':
-        return ipaddr.IPv4.isValid(text) || addr.kind() === 'ipv6' ? networkOf(addr, prefix) : false;
+        return ip().IPv4.isValid(text) || addr.kind() === 'ipv6' ? networkOf(addr, prefix) : false;
       case 'netmask':
-        return addr.kind() === 'ipv4' ? ipaddr.IPv4.subnetMaskFromPrefixLength(prefix).toString() : ipaddr.IPv6.subnetMaskFromPrefixLength(prefix).toString();
+        return addr.kind() === 'ipv4' ? ip().IPv4.subnetMaskFromPrefixLength(prefix).toString() : ip().IPv6.subnetMaskFromPrefixLength(prefix).toString();
       case 'prefix':
         return prefix;
       case 'host':
@@ -314,18 +317,18 @@ function ipFilter(value: unknown, query: unknown, version?: 4 | 6): unknown {
         return `${networkOf(addr, prefix)}/${prefix}`;
       case 'broadcast': {
         if (addr.kind() !== 'ipv4') return false;
-        return ipaddr.IPv4.broadcastAddressFromCIDR(`${text}/${prefix}`).toString();
+        return ip().IPv4.broadcastAddressFromCIDR(`${text}/${prefix}`).toString();
       }
       default:
         if (/^-?\d+$/.test(q)) {
-          const base = ipaddr.parse(networkOf(addr, prefix)).toByteArray();
+          const base = ip().parse(networkOf(addr, prefix)).toByteArray();
           let n = BigInt(Number(q));
           for (let i = base.length - 1; i >= 0 && n !== 0n; i--) {
             const s = BigInt(base[i]) + n;
             base[i] = Number(((s % 256n) + 256n) % 256n);
             n = s >= 0n ? s / 256n : -1n;
           }
-          return `${ipaddr.fromByteArray(base).toString()}/${prefix}`;
+          return `${ip().fromByteArray(base).toString()}/${prefix}`;
         }
         fail(`ipaddr: unknown filter type: ${q}`);
     }
@@ -334,13 +337,13 @@ function ipFilter(value: unknown, query: unknown, version?: 4 | 6): unknown {
   return one(value);
 }
 
-function networkOf(addr: ipaddr.IPv4 | ipaddr.IPv6, prefix: number): string {
+function networkOf(addr: IPv4 | IPv6, prefix: number): string {
   const bytes = addr.toByteArray();
   for (let i = 0; i < bytes.length; i++) {
     const bits = Math.max(0, Math.min(8, prefix - i * 8));
     bytes[i] &= (0xff << (8 - bits)) & 0xff;
   }
-  return ipaddr.fromByteArray(bytes).toString();
+  return ip().fromByteArray(bytes).toString();
 }
 
 /** Jinja's `select`/`reject` apply a named test; `map` a named filter or an attribute. */
@@ -490,27 +493,37 @@ function groupby(value: unknown, args: Args, kw: Kw): unknown[] {
   return groups;
 }
 
+/** Ansible's subelements, with its messages. */
 function subelements(value: unknown, args: Args, kw: Kw): unknown[] {
-  const path = str(arg(args, kw, 0, 'subelements'));
+  const spec = arg(args, kw, 0, 'subelements');
   const skipMissing = truthy(arg(args, kw, 1, 'skip_missing', false));
-  const items = isPlainObject(value) ? Object.values(value) : seq(value, 'subelements');
+  let items: unknown[];
+  if (isPlainObject(value)) items = Object.values(value);
+  else if (Array.isArray(value)) items = value;
+  else fail('obj must be a list of dicts or a nested dict');
+  let path: unknown[];
+  if (Array.isArray(spec)) path = spec;
+  else if (isString(spec)) path = str(spec).split('.');
+  else fail('subelements must be a list or a string');
   const out: unknown[] = [];
   for (const item of items) {
-    let v: unknown = item;
-    let missing = false;
-    for (const p of path.split('.')) {
-      if (isPlainObject(v) && p in v) v = v[p];
-      else {
-        missing = true;
-        break;
+    let values: unknown = item;
+    let last: unknown = '';
+    for (const key of path) {
+      last = key;
+      if (!isPlainObject(values)) fail(`the key ${pyStr(key)} should point to a dictionary, got '${pyStr(values)}'`);
+      const k = pyStr(key);
+      if (!(k in values)) {
+        if (skipMissing) {
+          values = [];
+          break;
+        }
+        fail(`could not find ${pyRepr(key)} key in iterated item ${pyRepr(values)}`);
       }
+      values = values[k];
     }
-    if (missing) {
-      if (skipMissing) continue;
-      fail(`could not find '${path}' key in iterated item '${pyRepr(item)}'`);
-    }
-    if (!Array.isArray(v)) fail(`the key ${path} should point to a list, got '${pyRepr(v)}'`);
-    for (const sub of v) out.push(tuple([item, sub]));
+    if (!Array.isArray(values)) fail(`the key ${pyRepr(last)} should point to a list, got ${pyRepr(values)}`);
+    for (const sub of values) out.push(tuple([item, sub]));
   }
   return out;
 }
@@ -844,9 +857,12 @@ const filters: Record<string, FilterFn> = {
     const kn = str(arg(a, k, 0, 'key_name', 'key'));
     const vn = str(arg(a, k, 1, 'value_name', 'value'));
     const out: Record<string, unknown> = {};
-    for (const item of seq(v, 'items2dict')) {
-      if (!isPlainObject(item)) fail(`items2dict requires a list of dictionaries, got ${pyTypeName(item)}`);
-      if (!(kn in item) || !(vn in item)) fail(`items2dict requires each dictionary to have '${kn}' and '${vn}' keys`);
+    if (!Array.isArray(v)) fail(`items2dict requires a list, got <class '${pyTypeName(v)}'> instead.`);
+    for (const item of v) {
+      if (!isPlainObject(item)) fail(`items2dict requires a list of dictionaries, got ${pyRepr(v)} instead.`);
+      if (!(kn in item) || !(vn in item)) {
+        fail(`items2dict requires each dictionary in the list to contain the keys '${kn}' and '${vn}', got ${pyRepr(v)} instead.`);
+      }
       out[pyStrOut(item[kn])] = item[vn];
     }
     return out;
@@ -867,11 +883,14 @@ const filters: Record<string, FilterFn> = {
     const scheme = str(arg(a, k, 0, 'hashtype', 'sha512'));
     const salt = arg(a, k, 1, 'salt', null);
     const rounds = arg(a, k, 2, 'rounds', null);
-    const id = scheme === 'sha512' ? '6' : scheme === 'sha256' ? '5' : fail(`password_hash: unsupported hash type '${scheme}' (sha512, sha256)`);
+    const id = scheme === 'sha512' ? '6' : scheme === 'sha256' ? '5' : fail(`crypt.crypt does not support '${scheme}' algorithm`);
+    const saltSize = arg(a, k, 3, 'salt_size', null);
+    if (saltSize !== null && typeof saltSize !== 'number') fail(`salt_size must be an integer, got ${pyRepr(saltSize)}`);
     const r = rounds === null ? '' : `rounds=${num(rounds)}$`;
     return cryptEncrypt(str(v), `$${id}$${r}${salt === null ? saltChars(16) : str(salt)}`);
   },
   path_join: (_c, v) => {
+    if (!Array.isArray(v) && !isString(v)) fail(`|path_join expects string or sequence, got <class '${pyTypeName(v)}'> instead.`);
     const parts = Array.isArray(v) ? v.map(str) : [str(v)];
     return parts.reduce((acc, p) => (p.startsWith('/') ? p : acc === '' || acc.endsWith('/') ? acc + p : `${acc}/${p}`), '');
   },
@@ -1037,6 +1056,7 @@ function pyPercent(fmt: string, values: unknown): string {
 }
 
 import { pyPercentFormat as percentFormat } from './methods.ts';
+
 
 /** The string a value becomes through Jinja's `string` filter (Python str(); None is 'None'). */
 function pyStrOut(v: unknown): string {

@@ -6,11 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse as parseIni } from 'ini';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { lazy } from './lazy.ts';
 import { encrypt as cryptEncrypt } from 'unixcrypt';
 import { pyRegex } from './regex.ts';
 import { JinjaRuntimeError, isPlainObject, isString, num, pyStr, str, tuple } from './values.ts';
+
+const ini = lazy<typeof import('ini')>('ini');
+const csv = lazy<typeof import('csv-parse/sync')>('csv-parse/sync');
 
 /** What a lookup may use from its run: files by search path, variables, template rendering. */
 export interface LookupHost {
@@ -249,7 +251,7 @@ const lookups: Record<string, LookupFn> = {
       const file = opts.file ?? 'ansible.ini';
       const text = readFileSync(mustFind(host, 'files', file, 'ini'), 'utf8');
       const type = opts.type ?? 'ini';
-      const data = parseIni(type === 'properties' ? `[java_properties]\n${text}` : text) as Record<string, unknown>;
+      const data = ini().parse(type === 'properties' ? `[java_properties]\n${text}` : text) as Record<string, unknown>;
       const section = data[type === 'properties' ? 'java_properties' : (opts.section ?? 'global')];
       if (!isPlainObject(section)) throw new LookupError(`section '${opts.section ?? 'global'}' not found in ${file}`);
       if (opts.re === 'True' || opts.re === 'true') {
@@ -265,7 +267,7 @@ const lookups: Record<string, LookupFn> = {
       for (const [k, v] of Object.entries(kw)) opts[k] = pyStr(v);
       const file = opts.file ?? 'ansible.csv';
       const delimiter = opts.delimiter === undefined || opts.delimiter === 'TAB' || opts.delimiter === '\\t' ? '\t' : opts.delimiter;
-      const rows = parseCsv(readFileSync(mustFind(host, 'files', file, 'csvfile'), 'utf8'), { delimiter, relax_column_count: true }) as string[][];
+      const rows = csv().parse(readFileSync(mustFind(host, 'files', file, 'csvfile'), 'utf8'), { delimiter, relax_column_count: true }) as string[][];
       const col = Number(opts.col ?? 1);
       const row = rows.find((r) => r[0] === head);
       return row ? row[col] : (opts.default ?? null);

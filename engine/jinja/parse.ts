@@ -4,7 +4,13 @@
 // Also refuses JavaScript that is not Jinja (`===`, `&&`, `!x`...) with the Jinja way to write it, and turns parse
 // errors into InputError at the file, line and column of the text itself.
 
-import nunjucks from 'nunjucks';
+// Only nunjucks's lexer, parser and nodes (and its Jinja compatibility patch of the parser): its compiler,
+// runtime, environment and loaders are never used, so they are not loaded (start-up cost).
+import lexer from 'nunjucks/src/lexer.js';
+import parser from 'nunjucks/src/parser.js';
+import nodes from 'nunjucks/src/nodes.js';
+import lib from 'nunjucks/src/lib.js';
+import installJinjaCompat from 'nunjucks/src/jinja-compat.js';
 import { InputError, type SourcePos } from '../core/source.ts';
 
 /** A node of nunjucks's tree. Fields depend on `typename` (see nunjucks/src/nodes.js). */
@@ -44,6 +50,9 @@ interface Token {
   lineno: number;
   colno: number;
 }
+
+/** Jinja2's float_re and integer_re (decimal), at the start of the text. */
+const JINJA_NUMBER = /^(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)?(?![\w])/;
 
 /** The parts of nunjucks's lexer and parser that Jinja2's grammar needs adjusted. */
 interface ParserProto {
@@ -87,13 +96,20 @@ interface NunjucksInternals {
   parser: { parse(src: string, extensions: unknown, opts: { trimBlocks: boolean; lstripBlocks: boolean }): JNode; Parser: { prototype: ParserProto } };
   lexer: { lex(src: string, opts: object): TokenizerProto };
   nodes: Record<string, NodeClass>;
-  installJinjaCompat(): void;
 }
 
-const nj = nunjucks as unknown as NunjucksInternals;
+const nj = { lexer, parser, nodes } as unknown as NunjucksInternals;
 patchAggregate();
-// Adds slices (`x[1:3]`) to the parser (around patchAggregate's parseAggregate); its runtime half is unused here.
-nj.installJinjaCompat();
+// Adds slices (`x[1:3]`) to the parser (around patchAggregate's parseAggregate). Its runtime and compiler halves
+// patch stand-ins: kplay has neither.
+(installJinjaCompat as (this: object) => void).call({
+  lexer,
+  parser,
+  nodes,
+  lib,
+  runtime: { contextOrFrameLookup: (): undefined => undefined, memberLookup: (): undefined => undefined },
+  compiler: { Compiler: class {} },
+});
 patchGrammar();
 
 /**
@@ -195,6 +211,16 @@ function patchGrammar(): void {
       this.forward();
       this.braces = (this.braces ?? 1) - 1;
       return tok;
+    }
+    // Jinja's number literals that nunjucks's lexer splits or reads as names: exponents (`1e3`, `1.5e-3`) and
+    // underscores (`1_000`).
+    if (this.in_code && /[0-9]/.test(this.str[this.index] ?? '') && !/[\w.]/.test(this.str[this.index - 1] ?? '')) {
+      const m = JINJA_NUMBER.exec(this.str.slice(this.index, this.index + 80));
+      if (m && /[eE_]/.test(m[0])) {
+        const number = { type: /[.eE]/.test(m[0]) ? 'float' : 'int', value: m[0].replace(/_/g, ''), lineno: this.lineno, colno: this.colno };
+        for (let i = 0; i < m[0].length; i++) this.forward();
+        return number;
+      }
     }
     const tok = nextToken.call(this);
     if (tok) {
@@ -398,7 +424,8 @@ function annotate(root: JNode, text: string): JNode {
       if (node.typename === 'LookupVal') node.bracket = text[at(node)] === '[';
       if (node.typename === 'Literal' && typeof node.value === 'number' && Number.isInteger(node.value)) {
         const m = /^[0-9_.eE+-]+/.exec(text.slice(at(node)));
-        if (m && /[.eE]/.test(m[0])) node.float = true;
+        // After a `.` it is an index (`x.0.1`), never a float: Jinja's float_re has the same (?<!\.).
+        if (m && /[.eE]/.test(m[0]) && text[at(node) - 1] !== '.') node.float = true;
       }
     }
     for (const [k, v] of Object.entries(node)) {

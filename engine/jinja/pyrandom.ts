@@ -4,7 +4,10 @@
 // getrandbits / _randbelow / randrange / choice / shuffle on top.
 
 import { createHash, randomBytes } from 'node:crypto';
-import MersenneTwister from 'mersenne-twister';
+import type MersenneTwister from 'mersenne-twister';
+import { lazy } from './lazy.ts';
+
+const mersenne = lazy<typeof MersenneTwister>('mersenne-twister');
 
 const MASK32 = 0xffffffffn;
 
@@ -79,7 +82,7 @@ export class PyRandom {
   constructor(seed?: string | number | bigint | boolean, float = false) {
     const n = seed === undefined ? BigInt(`0x${randomBytes(32).toString('hex')}`) : seedInteger(seed, float);
     const key = words(n < 0n ? -n : n);
-    this.mt = new MersenneTwister(0);
+    this.mt = new (mersenne())(0);
     this.mt.init_by_array(key, key.length);
   }
 

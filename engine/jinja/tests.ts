@@ -18,7 +18,6 @@ import {
   pyCompare,
   pyContains,
   pyEq,
-  pyTypeName,
   str,
   truthy,
 } from './values.ts';
@@ -80,7 +79,8 @@ function pep440Compare(a: string, b: string): number {
   return 0;
 }
 
-function versionCompare(value: unknown, version: unknown, operator: unknown, strict: boolean, type: unknown): boolean {
+function versionCompare(value: unknown, version: unknown, operator: unknown, strictArg: unknown, type: unknown): boolean {
+  const strict = truthy(strictArg ?? false);
   const ops: Record<string, (c: number) => boolean> = {
     '==': (c) => c === 0, '=': (c) => c === 0, eq: (c) => c === 0,
     '<': (c) => c < 0, lt: (c) => c < 0, '<=': (c) => c <= 0, le: (c) => c <= 0,
@@ -93,7 +93,8 @@ function versionCompare(value: unknown, version: unknown, operator: unknown, str
   const b = str(defined(version) === null ? '' : version);
   if (!a) fail('Input version value cannot be empty');
   if (!b) fail('Version parameter to compare against cannot be empty');
-  if (strict && type !== null && type !== undefined) fail('Cannot specify both strict and version_type');
+  // Ansible refuses both when strict is given at all (even False).
+  if (strictArg !== null && strictArg !== undefined && type !== null && type !== undefined) fail("Cannot specify both 'strict' and 'version_type'");
   const kind = type === null || type === undefined ? (strict ? 'strict' : 'loose') : str(type);
   if (!['loose', 'strict', 'semver', 'semantic', 'pep440'].includes(kind)) fail(`Invalid version type (${kind}). Must be one of loose, strict, semver, semantic, pep440`);
   let c: number;
@@ -118,12 +119,13 @@ function versionCompare(value: unknown, version: unknown, operator: unknown, str
 }
 
 function regexTest(value: unknown, pattern: unknown, ignorecase: unknown, multiline: unknown, mode: 'match' | 'search' | 'fullmatch'): boolean {
-  if (!isString(defined(value))) fail(`expected string or bytes-like object, got '${pyTypeName(value)}'`);
+  // Ansible's regex test reads the value as text first (to_text): a dict is searched in its repr.
+  const text = str(defined(value));
   const re = pyRegex(str(pattern), { ignorecase: truthy(ignorecase ?? false), multiline: truthy(multiline ?? false) });
-  const m = re.exec(str(value));
+  const m = re.exec(text);
   if (!m) return false;
   if (mode === 'match') return m.index === 0;
-  if (mode === 'fullmatch') return m.index === 0 && m[0].length === str(value).length;
+  if (mode === 'fullmatch') return m.index === 0 && m[0].length === text.length;
   return true;
 }
 
@@ -192,7 +194,7 @@ const tests: Record<string, TestFn> = {
   }),
   truthy: (_c, v, a, k) => (truthy(arg(a, k, 0, 'convert_bool', false)) ? boolish(v) : truthy(defined(v))),
   falsy: (_c, v, a, k) => !(truthy(arg(a, k, 0, 'convert_bool', false)) ? boolish(v) : truthy(defined(v))),
-  version: (_c, v, a, k) => versionCompare(v, arg(a, k, 0, 'version'), arg(a, k, 1, 'operator', 'eq'), truthy(arg(a, k, 2, 'strict', false)), arg(a, k, 3, 'version_type', null)),
+  version: (_c, v, a, k) => versionCompare(v, arg(a, k, 0, 'version'), arg(a, k, 1, 'operator', 'eq'), arg(a, k, 2, 'strict', null), arg(a, k, 3, 'version_type', null)),
   match: (_c, v, a, k) => regexTest(v, arg(a, k, 0, 'pattern'), arg(a, k, 1, 'ignorecase', false), arg(a, k, 2, 'multiline', false), 'match'),
   search: (_c, v, a, k) => regexTest(v, arg(a, k, 0, 'pattern'), arg(a, k, 1, 'ignorecase', false), arg(a, k, 2, 'multiline', false), 'search'),
   regex: (_c, v, a, k) =>
