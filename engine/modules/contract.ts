@@ -5,6 +5,7 @@
 
 import type { BecomeOptions, Connection } from '../connection/connection.ts';
 import type { FileDiff, FileEffect } from '../core/effects.ts';
+import type { ProgressInfo } from '../core/events.ts';
 
 export type { FileDiff, FileEffect } from '../core/effects.ts';
 
@@ -51,6 +52,8 @@ export interface Plan {
    * with this reason, unless the task says `check_mode: false`.
    */
   unpredictable?: string;
+  /** Printed as warnings for the host (get_url without a checksum), as Ansible prints a module's `warnings`. */
+  warnings?: string[];
   /** The module decided not to act (unarchive's `creates` exists): the task is reported skipped with this reason. */
   skipped?: string;
   /** The only step that writes. Called only when `changed` and not in --check. May return more result values. */
@@ -86,6 +89,8 @@ export interface ModuleContext {
   reconnect?(): Promise<Connection>;
   /** Verbose log line (-v). */
   log(message: string): void;
+  /** How far a long step has got (a download's bytes), for the live view; absent where nobody watches. */
+  progress?(info: ProgressInfo): void;
 }
 
 export interface Module<A extends object = object> {
