@@ -46,4 +46,37 @@ t.test('live progress: a download\'s bytes and a wait\'s countdown', async (t) =
   const left = seen.flatMap((l) => /wait for the API \d+:\d\d (\d)s left$/.exec(l)?.[1] ?? []).map(Number);
   t.ok(new Set(left).size >= 2, `the wait counts down (${[...new Set(left)].join(', ')} s left)`);
   t.ok(left.every((s) => s <= 4), 'from its timeout');
+  t.ok(
+    seen.some((l) => /PLAY \[all\] {2}task 2\/2 \[wait for the API\] 0:0\d {2}run 0:\d\d$/.test(l)),
+    'the header: task N of M, the time on the task and on the whole run',
+  );
+});
+
+t.test('--progress and KPLAY_PROGRESS choose the view, in a terminal or not; the option wins', async (t) => {
+  const cwd = t.testdir({
+    'inventory.yml': 'all:\n  hosts:\n    a:\n      ansible_connection: local\n',
+    'play.yml': '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: nap\n      command: sleep 0.5\n',
+  });
+  const args = ['run', 'play.yml', '-i', 'inventory.yml'];
+  const frames = (output: string): number => output.split(FRAME_END).length - 1;
+  const pty = { cols: 100, rows: 30, cwd };
+  const live = await runInPty(args, pty);
+  t.ok(frames(live.output) > 0, 'a terminal: the live view by default');
+  t.notMatch(live.output, /^changed: \[a\]/m);
+  for (const [what, run] of [
+    ['--progress plain', await runInPty([...args, '--progress', 'plain'], pty)],
+    ['KPLAY_PROGRESS=plain', await runInPty(args, { ...pty, env: { KPLAY_PROGRESS: 'plain' } })],
+    ['the option over the variable', await runInPty([...args, '--progress', 'plain'], { ...pty, env: { KPLAY_PROGRESS: 'live' } })],
+  ] as const) {
+    t.equal(frames(run.output), 0, `${what}: no live frames in a terminal`);
+    t.match(run.output.replace(/\u001b\[\d+m/g, ''), /^changed: \[a\]\r?$/m, `${what}: Ansible-like lines`);
+  }
+  for (const [what, run] of [
+    ['--progress live', await runInPty([...args, '--progress', 'live'], { ...pty, piped: true })],
+    ['KPLAY_PROGRESS=live', await runInPty(args, { ...pty, piped: true, env: { KPLAY_PROGRESS: 'live' } })],
+  ] as const) {
+    t.ok(frames(run.output) > 0, `${what}: the live view although piped`);
+  }
+  const piped = await runInPty(args, { ...pty, piped: true });
+  t.equal(frames(piped.output), 0, 'piped: plain lines by default');
 });
