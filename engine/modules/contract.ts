@@ -21,6 +21,9 @@ export interface ArgSpec {
   elements?: ArgType;
   /** The value is a secret: never printed, never in a diff. */
   noLog?: boolean;
+  /** The value's own rule (get_url's checksum format): what is wrong with it, or undefined. Checked at load time for a
+   * literal value (so the mistake is reported at its file:line:col before any host is touched), else at run time. */
+  check?: (value: unknown) => string | undefined;
   description?: string;
 }
 

@@ -256,6 +256,14 @@ export default defineModule<GetUrlArgs>({
       checksum: {
         type: 'str',
         default: '',
+        check: (value) => {
+          try {
+            parseChecksum(String(value));
+            return undefined;
+          } catch (error) {
+            return (error as Error).message.replace(/^checksum: /, '');
+          }
+        },
         description:
           '"<algorithm>:<hex>" (md5, sha1, sha224, sha256, sha384, sha512), or "<algorithm>:<URL of a sums file>" (the line naming the ' +
           'downloaded file, or its only digest). A download with another digest fails and leaves dest as it was. Without one the ' +
@@ -296,7 +304,7 @@ export default defineModule<GetUrlArgs>({
     const remote = host.remote;
     const same = isFile && (hex !== undefined ? host.digest === hex : remote !== undefined && (remote.sha1 === undefined || remote.sha1 === remote.local));
     if (same) {
-      const done: Record<string, unknown> = { ...result, size: st.size };
+      const done: Record<string, unknown> = { ...result, size: st.size, uid: st.uid, gid: st.gid };
       if (remote) {
         Object.assign(done, { checksum_dest: remote.local, checksum_src: remote.sha1 ?? null, status_code: remote.status });
         done.msg = remote.sha1 === undefined ? 'HTTP Error 304: Not Modified' : `OK (${st.size ?? 0} bytes)`;
