@@ -225,6 +225,11 @@ t.test('without curl, wget downloads', async (t) => {
   t.same(readFileSync(`${dir}/out/e`), BINARY);
   await t.rejects(runModule(getUrl, { url: `${server.url}/broken`, dest: `${dir}/out/b`, checksum: `sha256:${sha('x')}` }, makeContext({ conn })), /sha256 of/);
   t.same(readdirSync(`${dir}/out`), ['e']);
+  // No checksum: the warm comparison hashes what wget fetches; headers need curl.
+  const plain = { url: `${server.url}/tool`, dest: `${dir}/out/t` };
+  t.equal((await runModule(getUrl, plain, makeContext({ conn }))).changed, true);
+  t.equal((await runModule(getUrl, plain, makeContext({ conn }))).changed, false);
+  await t.rejects(runModule(getUrl, { ...plain, dest: `${dir}/out/h`, headers: { A: 'b' } }, makeContext({ conn })), { message: /headers and url_username\/url_password need curl on the host/ });
 });
 
 t.test('through the CLI: the unverified download warns in text and in JSON; the password is printed nowhere', async (t) => {
