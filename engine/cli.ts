@@ -223,6 +223,7 @@ export async function main(argv: string[]): Promise<number> {
       check: values.check ?? false,
       diff: values.diff ?? false,
       limit: shardLimit(values.shard, resolveLimit(values.limit, inventory, cwd), inventory),
+      limitText: [values.limit && `--limit ${values.limit}`, values.shard && `--shard ${values.shard}`].filter(Boolean).join(' '),
       tags: splitList(values.tags),
       skipTags: splitList(values['skip-tags']),
       extraVars: parseExtraVars(values['extra-vars'] ?? [], cwd),

@@ -16,6 +16,8 @@ export interface ExecOptions {
   become?: BecomeOptions;
   /** Kill the command and fail after this many milliseconds. */
   timeoutMs?: number;
+  /** Sees the command's stderr as it comes (a download's progress meter); the result still holds all of it. */
+  onStderr?: (chunk: string) => void;
 }
 
 export interface ExecResult {

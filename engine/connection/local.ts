@@ -60,7 +60,10 @@ export class LocalConnection implements Connection {
             }, options.timeoutMs)
           : undefined;
       child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.stderr.on('data', (d: Buffer) => {
+        err.push(d);
+        options.onStderr?.(d.toString());
+      });
       child.on('error', reject);
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);

@@ -346,10 +346,10 @@ export class SshConnection implements Connection {
       if (password !== undefined) stdin = Buffer.concat([Buffer.from(`${password}\n`), Buffer.from(stdin ?? '')]);
     }
     // Always /bin/sh, whatever the login shell and its rc files are.
-    return this.runChannel(`exec /bin/sh -c ${shellQuote(script)}`, stdin, timeoutMs, command);
+    return this.runChannel(`exec /bin/sh -c ${shellQuote(script)}`, stdin, timeoutMs, command, options.onStderr);
   }
 
-  private runChannel(remote: string, stdin: string | Buffer | undefined, timeoutMs: number | undefined, label: string): Promise<ExecResult> {
+  private runChannel(remote: string, stdin: string | Buffer | undefined, timeoutMs: number | undefined, label: string, onStderr?: (chunk: string) => void): Promise<ExecResult> {
     return this.sessions(() =>
       this.guarded<ExecResult>((resolve, reject) => {
         this.startCommand(remote, (error: Error | undefined, channel: ClientChannel) => {
@@ -368,7 +368,10 @@ export class SshConnection implements Connection {
                   reject(new Error(`command timed out after ${timeoutMs} ms on ${this.hostName}: ${label.slice(0, 200)}`));
                 }, timeoutMs);
           channel.on('data', (d: Buffer) => out.push(d));
-          channel.stderr.on('data', (d: Buffer) => err.push(d));
+          channel.stderr.on('data', (d: Buffer) => {
+            err.push(d);
+            onStderr?.(d.toString());
+          });
           channel.on('exit', (code: number | null, signal?: string) => {
             rc = code ?? 128 + ((signal && (constants.signals as Record<string, number>)[`SIG${signal}`]) || 1);
           });

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, basename } from 'node:path';
 import { userInfo, hostname } from 'node:os';
-import { InputError } from '../core/source.ts';
+import { formatPos, InputError } from '../core/source.ts';
 import { BUILTIN_FILTERS } from './filters.ts';
 import { BUILTIN_TESTS } from './tests.ts';
 import { BUILTIN_LOOKUPS, LookupError, type LookupFn, type LookupHost } from './lookups.ts';
@@ -167,6 +167,8 @@ export class Jinja {
   private readonly tests = new Map<string, TestFn>(Object.entries(BUILTIN_TESTS));
   private readonly lookups = new Map<string, LookupFn>(Object.entries(BUILTIN_LOOKUPS));
   private readonly templateTexts = new Map<string, string>();
+  /** Plugin files that did not load: a name no filter or test has may be in one, so its error is the one to show. */
+  private readonly brokenPlugins: InputError[] = [];
 
   constructor(readonly options: JinjaOptions = {}) {}
 
@@ -174,6 +176,7 @@ export class Jinja {
 
   /** Add users' filters and tests (filter_plugins/, test_plugins/): names resolve from then on, also at load time. */
   addPlugins(plugins: Plugins): void {
+    this.brokenPlugins.push(...(plugins.broken ?? []));
     for (const [name, fn] of Object.entries(plugins.filters)) {
       this.filters.set(name, (ctx, value, args, kwargs) => unwrapResult(fn(value, ...args, ...(Object.keys(kwargs).length ? [kwargs] : []))));
     }
@@ -374,17 +377,24 @@ export class Jinja {
     }
   }
 
+  /** An unknown filter or test while a plugin file is broken: that file's error, at its own line, naming the use. */
+  private unknownName(error: InputError, what: string): InputError {
+    const broken = this.brokenPlugins[0];
+    if (!broken) return error;
+    return new InputError(broken.pos, `${broken.detail} (the ${what} used at ${error.pos ? formatPos(error.pos) : 'an expression'} may be defined there)`);
+  }
+
   private checkNames(root: JNode, err: (n: JNode, message: string) => InputError): void {
     const walk = (n: unknown): void => {
       if (!n || typeof n !== 'object') return;
       const node = n as JNode;
       if (node.typename === 'Filter') {
         const name = stripCollection(String(node.name.value));
-        if (!this.filters.has(name)) throw err(node.name, `no filter named '${name}'`);
+        if (!this.filters.has(name)) throw this.unknownName(err(node.name, `no filter named '${name}'`), `filter '${name}'`);
       } else if (node.typename === 'Is') {
         const t = node.right.typename === 'FunCall' ? node.right.name : node.right;
         const name = t.typename === 'Symbol' ? String(t.value) : t.typename === 'Literal' ? (t.value === null ? 'none' : String(t.value)) : '';
-        if (name && !this.tests.has(stripCollection(name))) throw err(t, `no test named '${stripCollection(name)}'`);
+        if (name && !this.tests.has(stripCollection(name))) throw this.unknownName(err(t, `no test named '${stripCollection(name)}'`), `test '${stripCollection(name)}'`);
       } else if (node.typename === 'FunCall' && node.name.typename === 'Symbol' && ['lookup', 'query', 'q'].includes(String(node.name.value))) {
         const first = node.args.children[0];
         if (first && first.typename === 'Literal' && typeof first.value === 'string' && !this.lookups.has(stripCollection(first.value))) {

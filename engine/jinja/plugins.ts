@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../core/source.ts';
+import { loadError } from '../core/load-error.ts';
 
 /** User-shaped filter and test functions: plain functions of the value and arguments. */
 export type UserFilter = (value: unknown, ...args: unknown[]) => unknown;
@@ -14,6 +15,8 @@ export type UserTest = (value: unknown, ...args: unknown[]) => unknown;
 export interface Plugins {
   filters: Record<string, UserFilter>;
   tests: Record<string, UserTest>;
+  /** Files that did not load (at their file:line:col): reported only if an expression needs a name none defines. */
+  broken?: InputError[];
 }
 
 let tsLoader: Promise<void> | undefined;
@@ -85,7 +88,8 @@ export async function loadPlugins(dir: string): Promise<Plugins> {
         if (ext === '.ts') await typescriptLoader();
         mod = (await import(pathToFileURL(path).href)) as Table;
       } catch (error) {
-        throw new InputError({ file: path, line: 1, col: 1 }, `cannot load plugin: ${(error as Error).message}`);
+        (plugins.broken ??= []).push(loadError(error, path, 'plugin'));
+        continue;
       }
       Object.assign(plugins.filters, functionsOf(exported(mod, 'filters'), path, 'filters'));
       Object.assign(plugins.tests, functionsOf(exported(mod, 'tests'), path, 'tests'));

@@ -124,6 +124,8 @@ export function checkArgs(
     if (spec.choices && coerced !== null && !spec.choices.includes(coerced as string)) {
       fail(at(key, 'value'), `argument "${key}" must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(value)}`);
     }
+    const problem = coerced === null ? undefined : spec.check?.(coerced);
+    if (problem !== undefined) fail(at(key, 'value'), `argument "${key}": ${problem}`);
     out[name!] = phase === 'load' ? value : coerced;
   }
   for (const [name, spec] of Object.entries(module.spec.args)) {

@@ -288,6 +288,10 @@ export class TaskParser {
       }
       return [{ kind: 'meta', name, pos, scope: mergeScope(inherited, obj), action: action as (typeof META_ACTIONS)[number] }];
     }
+    // A user's module is imported when a task first uses it (a broken one fails only the playbooks that do).
+    for (const key of Object.keys(obj)) {
+      if (!TASK_KEYWORDS.has(key) && this.ctx.registry.has(key)) await this.ctx.registry.prepare(key, posOf(obj, key));
+    }
     return [this.parseTask(obj, inherited)];
   }
 

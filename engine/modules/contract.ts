@@ -5,6 +5,7 @@
 
 import type { BecomeOptions, Connection } from '../connection/connection.ts';
 import type { FileDiff, FileEffect } from '../core/effects.ts';
+import type { ProgressInfo } from '../core/events.ts';
 
 export type { FileDiff, FileEffect } from '../core/effects.ts';
 
@@ -22,6 +23,9 @@ export interface ArgSpec {
   noLog?: boolean;
   /** null is a value (debug's `msg: "{{ none }}"` prints null), not "not given". */
   keepNull?: boolean;
+  /** The value's own rule (get_url's checksum format): what is wrong with it, or undefined. Checked at load time for a
+   * literal value (so the mistake is reported at its file:line:col before any host is touched), else at run time. */
+  check?: (value: unknown) => string | undefined;
   description?: string;
 }
 
@@ -53,6 +57,8 @@ export interface Plan {
    * with this reason, unless the task says `check_mode: false`.
    */
   unpredictable?: string;
+  /** Printed as warnings for the host (get_url without a checksum), as Ansible prints a module's `warnings`. */
+  warnings?: string[];
   /** The module decided not to act (unarchive's `creates` exists): the task is reported skipped with this reason. */
   skipped?: string;
   /** The only step that writes. Called only when `changed` and not in --check. May return more result values. */
@@ -88,6 +94,8 @@ export interface ModuleContext {
   reconnect?(): Promise<Connection>;
   /** Verbose log line (-v). */
   log(message: string): void;
+  /** How far a long step has got (a download's bytes), for the live view; absent where nobody watches. */
+  progress?(info: ProgressInfo): void;
 }
 
 export interface Module<A extends object = object> {

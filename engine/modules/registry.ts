@@ -6,7 +6,8 @@ import { basename, extname, join } from 'node:path';
 import { register as registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { KPLAY_HOME } from '../home.ts';
-import { displayPath, InputError } from '../core/source.ts';
+import { displayPath, formatPos, InputError, type SourcePos } from '../core/source.ts';
+import { loadError } from '../core/load-error.ts';
 import { builtinModules } from './builtin.ts';
 import type { Module } from './contract.ts';
 
@@ -41,42 +42,63 @@ function isModule(value: unknown): value is Module {
 
 export class ModuleRegistry {
   private readonly modules = new Map<string, Module>();
+  /** Users' module files found but not imported yet: a file is imported only when a task uses its name, so one
+   * broken file in a `modules/` folder fails only the playbooks that use it. */
+  private readonly pending = new Map<string, string>();
   private readonly loadedDirs = new Set<string>();
 
   constructor() {
     for (const [name, module] of Object.entries(builtinModules)) this.modules.set(name, module as Module);
   }
 
-  /** Load every `.ts`/`.js` module in `dir` (if it exists). A user module may replace a built-in of the same name. */
+  /** Note every `.ts`/`.js` module in `dir` (if it exists). A user module may replace a built-in of the same name. */
   async loadDir(dir: string): Promise<void> {
     if (this.loadedDirs.has(dir) || !existsSync(dir)) return;
     this.loadedDirs.add(dir);
     for (const file of readdirSync(dir).sort()) {
       const ext = extname(file);
       if ((ext !== '.ts' && ext !== '.js' && ext !== '.mjs') || file.endsWith('.d.ts')) continue;
-      const path = join(dir, file);
-      let exported: unknown;
-      try {
-        await userModuleLoader();
-        const imported = (await import(pathToFileURL(path).href)) as { default?: unknown };
-        exported = imported.default;
-      } catch (error) {
-        throw new InputError({ file: displayPath(path), line: 1, col: 1 }, `cannot load module: ${(error as Error).message}`);
-      }
-      if (!isModule(exported)) {
-        throw new InputError(
-          { file: displayPath(path), line: 1, col: 1 },
-          'a module file must `export default` an object with `spec: { args }` and `plan(args, ctx)`',
-        );
-      }
-      const name = basename(file, ext);
-      this.modules.set(name, { ...exported, name });
+      this.pending.set(basename(file, ext), join(dir, file));
     }
   }
 
-  get(name: string): Module | undefined {
+  /**
+   * Import the user's module of this name if it is not yet: before a task that uses it is checked. A file that does
+   * not load is reported at its own file:line:col (a syntax error, or what its top level threw), naming the task.
+   */
+  async prepare(name: string, usedAt?: SourcePos): Promise<void> {
+    const short = this.shortName(name);
+    const path = this.pending.get(short);
+    if (path === undefined) return;
+    this.pending.delete(short);
+    let exported: unknown;
+    try {
+      await userModuleLoader();
+      const imported = (await import(pathToFileURL(path).href)) as { default?: unknown };
+      exported = imported.default;
+    } catch (error) {
+      const failure = loadError(error, path, 'module');
+      throw new InputError(failure.pos, `${failure.detail}${usedAt ? ` (used by the task at ${formatPos(usedAt)})` : ''}`);
+    }
+    if (!isModule(exported)) {
+      throw new InputError(
+        { file: displayPath(path), line: 1, col: 1 },
+        'a module file must `export default` an object with `spec: { args }` and `plan(args, ctx)`',
+      );
+    }
+    this.modules.set(short, { ...exported, name: short });
+  }
+
+  private shortName(name: string): string {
     let short = name;
     for (const prefix of PREFIXES) if (short.startsWith(prefix)) short = short.slice(prefix.length);
+    return short;
+  }
+
+  /** A module by name; a user's module must have been prepare()d (the loader does it for every task). */
+  get(name: string): Module | undefined {
+    const short = this.shortName(name);
+    if (this.pending.has(short)) throw new Error(`module ${short} used before it was loaded`);
     return this.modules.get(short) ?? this.modules.get(ALIASES[short] ?? '');
   }
 
@@ -86,10 +108,10 @@ export class ModuleRegistry {
   }
 
   has(name: string): boolean {
-    return this.get(name) !== undefined;
+    return this.pending.has(this.shortName(name)) || this.get(name) !== undefined;
   }
 
   names(): string[] {
-    return [...this.modules.keys()].sort();
+    return [...new Set([...this.modules.keys(), ...this.pending.keys()])].sort();
   }
 }

@@ -19,6 +19,8 @@ export interface RunOptions {
   diff: boolean;
   /** Host names the run is limited to (already resolved from --limit), or undefined for no limit. */
   limit?: Set<string>;
+  /** What --limit (or --shard) said, for messages. */
+  limitText?: string;
   tags: string[];
   skipTags: string[];
   extraVars: Record<string, unknown>;

@@ -86,10 +86,18 @@ async function runPlay(
   limit: ReturnType<typeof pLimit>,
   touched: Set<HostState>,
 ): Promise<void> {
-  const names = parts.inventory.select(play.hosts).filter((n) => !options.limit || options.limit.has(n));
+  const matched = parts.inventory.select(play.hosts);
+  const names = matched.filter((n) => !options.limit || options.limit.has(n));
   parts.reporter.event({ type: 'play', name: play.name, hosts: names, tasks: countTasks(play, options) });
   if (names.length === 0) {
-    parts.reporter.event({ type: 'warning', message: `play "${play.name}": no hosts matched "${play.hosts}"` });
+    // Name what left no host: the play's pattern, or the limit (which may match no host at all).
+    const why =
+      matched.length === 0 || !options.limit
+        ? `no hosts matched "${play.hosts}"`
+        : options.limit.size === 0
+          ? `${options.limitText || '--limit'} matches no host of the inventory`
+          : `${options.limitText || '--limit'} leaves none of the ${matched.length} hosts of "${play.hosts}"`;
+    parts.reporter.event({ type: 'warning', message: `play "${play.name}": ${why}` });
     return;
   }
   // As in Ansible, a host that failed or was unreachable in an earlier play takes no part in later ones.

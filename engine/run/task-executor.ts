@@ -4,7 +4,7 @@
 import { crashMessage } from './crash.ts';
 import { startProgress } from './progress.ts';
 import { count } from '../core/counts.ts';
-import type { TaskRef } from '../core/events.ts';
+import type { ProgressInfo, TaskRef } from '../core/events.ts';
 import { displayPath, formatPos, InputError } from '../core/source.ts';
 import { UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
@@ -178,7 +178,9 @@ export class TaskExecutor {
     const module = pc.registry.get(task.module) as Module;
     let outcome: Outcome;
     try {
-      const executed = await executePlan(module, inv.renderArgs(), () => inv.context(module), {
+      // A module's progress (get_url's bytes) goes to the live view as the task's.
+      const context = async () => ({ ...(await inv.context(module)), progress: (progress: ProgressInfo) => pc.reporter.event({ type: 'progress', host: host.name, task: taskRef(task), progress }) });
+      const executed = await executePlan(module, inv.renderArgs(), context, {
         check: inv.check,
         argPos: inv.argPos,
         onArgs: (args) => {
@@ -189,6 +191,7 @@ export class TaskExecutor {
       });
       if (executed.unpredictable) return skippedOutcome('', executed.unpredictable);
       const { plan } = executed;
+      for (const message of plan.warnings ?? []) pc.reporter.event({ type: 'warning', host: host.name, message });
       // The module found nothing to do by its own rule (unarchive's `creates`): skipped, as Ansible reports it.
       if (plan.skipped) return { status: 'skipped', result: { ...plan.result, skipped: true, changed: false, msg: plan.skipped }, msg: plan.skipped };
       if (plan.facts) {

@@ -75,3 +75,16 @@ t.test('--progress none: only the end', async (t) => {
   const env = await kplay(['run', 'site.yml'], { cwd, env: { KPLAY_PROGRESS: 'none' } });
   t.equal(env.stdout, r.stdout, 'KPLAY_PROGRESS does the same');
 });
+
+t.test('--limit that leaves a play no host: the warning names the limit, not the play\'s pattern', async (t) => {
+  const cwd = t.testdir({
+    'inventory.yml': 'all:\n  hosts:\n    web1:\n      ansible_connection: local\n    db1:\n      ansible_connection: local\n  children:\n    db:\n      hosts:\n        db1:\n',
+    'site.yml': '- hosts: web1\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n',
+  });
+  const none = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '--limit', 'nosuchhost'], { cwd });
+  t.match(none.stdout + none.stderr, '[WARNING]: play "web1": --limit nosuchhost matches no host of the inventory');
+  const other = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '--limit', 'db'], { cwd });
+  t.match(other.stdout + other.stderr, '[WARNING]: play "web1": --limit db leaves none of the 1 hosts of "web1"');
+  const pattern = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '--limit', 'db'], { cwd: t.testdir({ 'inventory.yml': 'all:\n  hosts:\n    db1:\n      ansible_connection: local\n', 'site.yml': '- hosts: web9\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n' }) });
+  t.match(pattern.stdout + pattern.stderr, '[WARNING]: play "web9": no hosts matched "web9"', 'the play\'s own pattern matches nothing: it is named');
+});

@@ -4,6 +4,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { kplay } from '../helpers/kplay.ts';
+import { labFleet } from '../ssh/fixture.ts';
 
 const PLAYBOOK = '- hosts: localhost\n  gather_facts: true\n  tasks:\n    - set_fact:\n        answer: 42\n';
 
@@ -46,4 +47,20 @@ t.test('-vvv: how kplay connects, once per host, without secrets', async (t) => 
   t.notMatch(vvv.stdout, 's3cret-pass');
   const v = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '-v'], { cwd });
   t.notMatch(v.stdout, 'ESTABLISH', 'not below -vvv');
+});
+
+t.test('-vvv over SSH: user, address, port, key and known_hosts, once per host; never the become password', async (t) => {
+  const fleet = await labFleet(t, 2, 'verbose');
+  if (!fleet) return;
+  const cwd = t.testdir({ 'site.yml': '- hosts: all\n  gather_facts: false\n  vars:\n    ansible_become_password: s3cret-pass\n  tasks:\n    - command: "true"\n    - command: "true"\n' });
+  const r = await kplay(['run', 'site.yml', '-i', fleet.inventoryFile, '-vvv'], { cwd });
+  t.equal(r.code, 0, r.stderr);
+  for (const host of fleet.hosts) {
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith(`<${host.name}> ESTABLISH SSH CONNECTION`));
+    t.equal(lines.length, 1, `${host.name}: once`);
+    t.match(lines[0], `<${host.name}> ESTABLISH SSH CONNECTION FOR USER: root, to ${host.address}:22`);
+  }
+  t.match(r.stdout, /ESTABLISH SSH CONNECTION .*, key \S+/, 'the key file');
+  t.match(r.stdout, /ESTABLISH SSH CONNECTION .*, known_hosts \S+/, 'the known_hosts file');
+  t.notMatch(r.stdout + r.stderr, 's3cret-pass');
 });

@@ -7,8 +7,10 @@ import getUrl from '../../engine/modules/get_url.ts';
 import { ModuleError } from '../../engine/modules/contract.ts';
 import { CountingConnection, makeContext, runModule, snapshot } from '../modules/context.ts';
 import { serve, startServer } from './http-server.ts';
+import { kplay } from '../helpers/kplay.ts';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
+const sha1 = (s: string | Buffer): string => createHash('sha1').update(s).digest('hex');
 const mode = (p: string): number => statSync(p).mode & 0o7777;
 const BINARY = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3, 0xff, 0xfe]);
 
@@ -29,8 +31,10 @@ t.test('downloads once with mode; the second run is one exec and no download', a
   t.equal(first.changed, true);
   t.same(readFileSync(dest), BINARY);
   t.equal(mode(dest), 0o600);
-  t.equal(first.result.checksum, sha(BINARY));
-  t.equal(first.result.checksum_dest, sha(BINARY));
+  t.equal(first.result.checksum_src, sha1(BINARY), 'sha1 of what was downloaded, as Ansible returns it');
+  t.equal(first.result.checksum_dest, null, 'there was no file before');
+  t.equal(first.result.size, BINARY.length);
+  t.equal(first.result.status_code, 200);
   t.equal(first.result.dest, dest);
   t.same(readdirSync(dir), ['etcd.tar.gz'], 'no temp file left');
   const hits = server.hits.get('/etcd.tar.gz');
@@ -88,7 +92,7 @@ t.test('checksum from a sums file: the line naming the file, or a lone digest', 
   const named = { url: `${server.url}/etcd.tar.gz`, dest: `${dir}/etcd.tar.gz`, checksum: `sha256:${server.url}/SHA256SUMS` };
   const out = await runModule(getUrl, named, makeContext());
   t.equal(out.changed, true);
-  t.equal(out.result.checksum, sha(BINARY));
+  t.equal(out.result.checksum_src, sha1(BINARY));
   t.same(readFileSync(`${dir}/etcd.tar.gz`), BINARY);
   const warm = new CountingConnection();
   t.equal((await runModule(getUrl, named, makeContext({ conn: warm }))).changed, false);
@@ -135,12 +139,65 @@ t.test('--check: a missing file would change (content unknown), a matching one w
   t.equal(server.hits.get('/tool') ?? 0, hits, 'nothing downloaded');
 });
 
-t.test('a checksum that is not sha256 is refused before anything runs', async (t) => {
+t.test('a checksum kplay cannot check is refused before anything is fetched; a wrong md5 fails as sha256 does', async (t) => {
   const dir = t.testdir({});
-  for (const checksum of ['md5:abc', 'deadbeef', 'sha256:xyz']) {
-    await t.rejects(runModule(getUrl, { url: `${server.url}/tool`, dest: `${dir}/t`, checksum }, makeContext()), { name: 'ModuleError', message: /checksum/ });
+  const hits = server.hits.get('/tool') ?? 0;
+  for (const [checksum, message] of [
+    ['whirlpool:abc', /unknown algorithm "whirlpool" \(kplay checks md5, sha1, sha224, sha256, sha384, sha512\)/],
+    ['deadbeef', /"<algorithm>:<hex>"/],
+    ['sha256:xyz', /not a sha256 hex digest/],
+    ['md5:' + 'a'.repeat(40), /not a md5 hex digest/],
+  ] as const) {
+    // An argument error (file:line:col at load time for a literal value; this is its run-time check).
+    await t.rejects(runModule(getUrl, { url: `${server.url}/tool`, dest: `${dir}/t`, checksum }, makeContext()), { name: 'InputError', message }, checksum);
   }
-  await t.rejects(runModule(getUrl, { url: `${server.url}/tool`, dest: `${dir}/t` }, makeContext()), /checksum/);
+  t.equal(server.hits.get('/tool') ?? 0, hits, 'nothing fetched');
+  const md5 = createHash('md5').update('the real thing').digest('hex');
+  await t.rejects(runModule(getUrl, { url: `${server.url}/broken`, dest: `${dir}/t`, checksum: `md5:${md5}` }, makeContext()), {
+    message: new RegExp(`md5 of .*/broken is ${createHash('md5').update('half of it').digest('hex')}, expected ${md5}`),
+  });
+  t.same(readdirSync(dir), []);
+});
+
+t.test('without a checksum: a warning says the download is not verified; a warm run compares without writing', async (t) => {
+  const dir = t.testdir({});
+  const args = { url: `${server.url}/tool`, dest: `${dir}/tool` };
+  const first = await runModule(getUrl, args, makeContext());
+  t.equal(first.changed, true);
+  t.match(first.plan.warnings, [/no checksum given, the download to .*\/tool is not verified/]);
+  const before = snapshot(dir);
+  const second = await runModule(getUrl, args, makeContext());
+  t.equal(second.changed, false);
+  t.equal(second.plan.warnings, undefined, 'nothing downloaded to dest: no warning');
+  t.equal(second.result.checksum_src, sha1('#!/bin/sh\necho tool v2\n'));
+  t.equal(snapshot(dir), before);
+});
+
+t.test('timeout: a download that stalls fails after it, leaving nothing', async (t) => {
+  const dir = t.testdir({});
+  server.routes.set('/stall', () => ({ status: 200, body: Buffer.alloc(100_000, 1), drip: 60_000 }));
+  const start = Date.now();
+  await t.rejects(runModule(getUrl, { url: `${server.url}/stall`, dest: `${dir}/s`, timeout: 1 }, makeContext()), { message: /cannot download .*\/stall/ });
+  t.ok(Date.now() - start < 8000, `gave up after ${Date.now() - start} ms`);
+  t.same(readdirSync(dir), []);
+});
+
+t.test('headers and credentials reach the server through curl\'s stdin, never a command line', async (t) => {
+  const dir = t.testdir({});
+  let seen: { auth?: string; token?: string; agent?: string } = {};
+  server.routes.set('/auth', (req) => {
+    seen = { auth: req.headers.authorization, token: String(req.headers['x-token']), agent: req.headers['user-agent'] };
+    return { status: 200, body: 'secret content\n' };
+  });
+  const commands: string[] = [];
+  const local = new LocalConnection();
+  const conn = Object.assign(Object.create(local) as Connection, {
+    exec: (command: string, options?: Parameters<Connection['exec']>[1]) => (commands.push(command), local.exec(command, options)),
+  });
+  const args = { url: `${server.url}/auth`, dest: `${dir}/a`, checksum: `sha256:${sha('secret content\n')}`, headers: { 'X-Token': 'tok "q"' }, url_username: 'me', url_password: 'pa"ss' };
+  t.equal((await runModule(getUrl, args, makeContext({ conn }))).changed, true);
+  t.same(seen, { auth: `Basic ${Buffer.from('me:pa"ss').toString('base64')}`, token: 'tok "q"', agent: 'ansible-httpget' });
+  t.notOk(commands.some((c) => c.includes('pa"ss') || c.includes('tok')), 'neither is in a command');
 });
 
 /** The local host without curl on its PATH: get_url must fall back to wget. */
@@ -168,4 +225,34 @@ t.test('without curl, wget downloads', async (t) => {
   t.same(readFileSync(`${dir}/out/e`), BINARY);
   await t.rejects(runModule(getUrl, { url: `${server.url}/broken`, dest: `${dir}/out/b`, checksum: `sha256:${sha('x')}` }, makeContext({ conn })), /sha256 of/);
   t.same(readdirSync(`${dir}/out`), ['e']);
+  // No checksum: the warm comparison hashes what wget fetches; headers need curl.
+  const plain = { url: `${server.url}/tool`, dest: `${dir}/out/t` };
+  t.equal((await runModule(getUrl, plain, makeContext({ conn }))).changed, true);
+  t.equal((await runModule(getUrl, plain, makeContext({ conn }))).changed, false);
+  await t.rejects(runModule(getUrl, { ...plain, dest: `${dir}/out/h`, headers: { A: 'b' } }, makeContext({ conn })), { message: /headers and url_username\/url_password need curl on the host/ });
+});
+
+t.test('through the CLI: the unverified download warns in text and in JSON; the password is printed nowhere', async (t) => {
+  const dir = t.testdir({
+    'play.yml': [
+      '- hosts: all',
+      '  gather_facts: false',
+      '  tasks:',
+      `    - get_url: { url: "${server.url}/tool", dest: "{{ root }}/tool", url_username: me, url_password: "hunter22" }`,
+      '      register: got',
+      '    - debug: var=got',
+    ].join('\n'),
+    'inventory.yml': 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n',
+  });
+  const text = await kplay(['run', 'play.yml', '-i', 'inventory.yml', '-e', `root=${dir}`, '-v'], { cwd: dir });
+  t.equal(text.code, 0, text.stderr);
+  t.match(text.stdout + text.stderr, /WARNING.*no checksum given, the download to .*\/tool is not verified/);
+  t.notOk((text.stdout + text.stderr).includes('hunter22'), 'text output does not show the password');
+  const json = await kplay(['run', 'play.yml', '-i', 'inventory.yml', '-e', `root=${dir}/again`, '--output', 'json'], { cwd: dir });
+  t.equal(json.code, 2, 'the folder does not exist: the download fails');
+  mkdirSync(`${dir}/again`);
+  const ok = await kplay(['run', 'play.yml', '-i', 'inventory.yml', '-e', `root=${dir}/again`, '--output', 'json'], { cwd: dir });
+  t.equal(ok.code, 0, ok.stderr);
+  t.ok(ok.events.some((e) => e.type === 'warning' && e.host === 'localhost' && /not verified/.test(String(e.message))), 'a JSON warning event');
+  t.notOk((ok.stdout + ok.stderr + json.stdout + json.stderr).includes('hunter22'), 'JSON output does not show the password');
 });

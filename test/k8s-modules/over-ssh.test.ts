@@ -38,6 +38,22 @@ t.test('on a lab host over SSH', async (t) => {
     t.equal(loopbackOnly.hits.get('/etcd'), undefined);
   });
 
+  t.test('get_url over SSH: its bytes stream back as it downloads; no checksum, headers and credentials work there too', async (t) => {
+    const big = Buffer.alloc(2_000_000, 3);
+    let auth: string | undefined;
+    server.routes.set('/big', (req) => ((auth = req.headers.authorization), { status: 200, body: big, drip: 150 }));
+    const seen: { done: number; total?: number }[] = [];
+    const ctx = { ...makeContext({ conn }), progress: (p: { bytes?: { done: number; total?: number } }) => void (p.bytes && seen.push(p.bytes)) };
+    const args = { url: `${server.url}/big`, dest: '/srv/big.bin', url_username: 'me', url_password: 'pw', headers: { 'X-A': 'b' } };
+    const first = await runModule(getUrl, args, ctx);
+    t.equal(first.changed, true);
+    t.match(first.plan.warnings, [/not verified/]);
+    t.equal(auth, `Basic ${Buffer.from('me:pw').toString('base64')}`, 'the credentials reached the server from the host');
+    t.ok(seen.some((b) => b.done > 0 && b.done < big.length && b.total !== undefined), `bytes as they came: ${seen.map((b) => b.done).join(', ')}`);
+    t.equal(await sshCli(fleet, host, 'wc -c < /srv/big.bin'), '2000000\n');
+    t.equal((await runModule(getUrl, args, makeContext({ conn }))).changed, false, 'the same bytes: unchanged');
+  });
+
   t.test("wait_for sees the host's files, ports and URLs", async (t) => {
     setTimeout(() => void sshCli(fleet, host, 'echo ready > /srv/flag'), 800);
     const file = await runModule(waitFor, { path: '/srv/flag', search_regex: '^ready$', timeout: 20, sleep: 0.2 }, makeContext({ conn }));

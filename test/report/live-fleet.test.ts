@@ -81,6 +81,8 @@ t.test('the live view on a 25-host fleet', async (t) => {
       const failedSeen = new Set<string>();
       let spunAfterFailing = 0;
       let compactNamed = false;
+      let behind = 0;
+      let inStep = 0;
       for (const screen of view.frames) {
         // The frame: from its header (the line with the spinner) down to the cursor, parked on the line below it.
         let header = -1;
@@ -94,7 +96,19 @@ t.test('the live view on a 25-host fleet', async (t) => {
           if (working && failedSeen.has(working)) spunAfterFailing++;
           if (BROKEN.every((h) => line.includes(h)) && /failed: /.test(line)) compactNamed = true;
         }
+        // Rows in step with the header: in a linear play a working host works on the header's task, never an old one.
+        const current = header < 0 ? undefined : / task \d+\/\d+ \[(.+?)\] \d+:\d\d/.exec(screen.lines[header])?.[1];
+        for (const line of area.slice(1)) {
+          const task = /› term-\d+ +(?:[a-z]+=\d+ )*[a-z]+=\d+ {2,}(\S.*?) \d+:\d\d/.exec(line)?.[1];
+          if (task === undefined || current === undefined) continue;
+          if (task === current) inStep++;
+          else {
+            behind++;
+            if (behind <= 3) t.comment(`behind the header [${current}]: ${line}`);
+          }
+        }
       }
+      t.equal(behind, 0, `every working row shows the header's task (${inStep} rows seen in step)`);
       t.equal(misfits, 0, 'every frame fits the screen, no line wrapped');
       if (rows >= 45) {
         t.same([...failedSeen].sort(), [...BROKEN].sort(), 'the failed hosts\' rows show ✖');
