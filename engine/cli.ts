@@ -8,7 +8,8 @@ import { parse as parseYamlText } from 'yaml';
 import { KPLAY_HOME } from './home.ts';
 import { loadConfig } from './load/config.ts';
 import { loadInventory, type Inventory } from './inventory/inventory.ts';
-import { LimitError, recordLastRun, resolveLimit } from './inventory/limit.ts';
+import { recordRun } from './inventory/last-run.ts';
+import { LimitError, resolveLimit } from './inventory/limit.ts';
 import type { Node, Playbook } from './load/model.ts';
 import { loadPlaybook } from './load/playbook.ts';
 import { InputError } from './core/source.ts';
@@ -21,6 +22,7 @@ import { commandProblem, optionProblem } from './usage.ts';
 import { Masker } from './core/mask.ts';
 import { ConnectionPool } from './run/connections.ts';
 import type { RunOptions } from './run/context.ts';
+import { playHosts, type PlayHosts } from './run/play-hosts.ts';
 import { runPlaybook } from './run/runner.ts';
 import { inShard, mergeRecaps, parseShard } from './run/shard.ts';
 import { selectedByTags } from './run/tags.ts';
@@ -121,11 +123,11 @@ function listTasks(nodes: Node[], tags: RunOptions, out: string[], indent: strin
   }
 }
 
-function describe(playbook: Playbook, inventory: Inventory, options: RunOptions, what: 'hosts' | 'tasks'): string {
+function describe(playbook: Playbook, plays: PlayHosts, options: RunOptions, what: 'hosts' | 'tasks'): string {
   const out: string[] = [`playbook: ${playbook.path}`];
-  for (const play of playbook.plays) {
-    const hosts = inventory.select(play.hosts).filter((h) => !options.limit || options.limit.has(h));
-    out.push('', `  play "${play.name}" (${play.hosts}): ${hosts.length} host(s)`);
+  for (const [i, play] of playbook.plays.entries()) {
+    const hosts = plays.hosts[i];
+    out.push('', `  play "${play.name}" (${plays.patterns[i]}): ${hosts.length} host(s)`);
     if (what === 'hosts') for (const h of hosts) out.push(`    ${h}`);
     else for (const section of play.sections) listTasks(section, options, out, '    ');
   }
@@ -222,7 +224,7 @@ export async function main(argv: string[]): Promise<number> {
     const options: RunOptions = {
       check: values.check ?? false,
       diff: values.diff ?? false,
-      limit: shardLimit(values.shard, resolveLimit(values.limit, inventory, cwd), inventory),
+      limit: shardLimit(values.shard, resolveLimit(values.limit, inventory, cwd, playbook.path), inventory),
       tags: splitList(values.tags),
       skipTags: splitList(values['skip-tags']),
       extraVars: parseExtraVars(values['extra-vars'] ?? [], cwd),
@@ -236,8 +238,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`playbook: ${playbook.path}: syntax OK\n`);
       return 0;
     }
+    const plays = playHosts(playbook, inventory, options);
+    if (values.limit !== undefined && plays.hosts.every((hosts) => hosts.length === 0)) {
+      throw new LimitError(`--limit ${values.limit} leaves no host to run on: no play's hosts (${[...new Set(plays.patterns)].join('; ')}) match it`);
+    }
     if (values['list-hosts'] || values['list-tasks']) {
-      process.stdout.write(`${describe(playbook, inventory, options, values['list-hosts'] ? 'hosts' : 'tasks')}\n`);
+      process.stdout.write(`${describe(playbook, plays, options, values['list-hosts'] ? 'hosts' : 'tasks')}\n`);
       return 0;
     }
     const masker = new Masker();
@@ -264,11 +270,12 @@ export async function main(argv: string[]): Promise<number> {
     });
     let outcome;
     try {
-      outcome = await runPlaybook({ playbook, inventory, registry, pool, reporter, masker }, options);
+      outcome = await runPlaybook({ playbook, inventory, registry, pool, reporter, masker, plays }, options);
     } finally {
       await reporter.close();
     }
-    if (!options.check) recordLastRun(cwd, playbook.path, outcome);
+    const warning = options.check ? undefined : recordRun(cwd, playbook.path, outcome);
+    if (warning) process.stderr.write(`${masker.text(`[WARNING]: ${warning}`)}\n`);
     return outcome.exitCode;
   } catch (error) {
     if (error instanceof InputError || error instanceof UsageError || error instanceof LimitError) {
