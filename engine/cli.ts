@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createInterface } from 'node:readline/promises';
+import { read } from 'read';
 import { parse as parseYamlText } from 'yaml';
 import { KPLAY_HOME } from './home.ts';
 import { loadConfig } from './load/config.ts';
@@ -19,7 +19,7 @@ import { ModuleRegistry } from './modules/registry.ts';
 import { createReporter, PROGRESS_MODES, type Progress } from './report/create.ts';
 import { reportInputError } from './report/input-error.ts';
 import { commandProblem, optionProblem } from './usage.ts';
-import { Masker } from './core/mask.ts';
+import { Masker, SECRET_VARS } from './core/mask.ts';
 import { ConnectionPool } from './run/connections.ts';
 import type { RunOptions } from './run/context.ts';
 import { playHosts, type PlayHosts } from './run/play-hosts.ts';
@@ -134,11 +134,14 @@ function describe(playbook: Playbook, plays: PlayHosts, options: RunOptions, wha
   return out.join('\n');
 }
 
+/** -K: the become password, typed without echo (as sudo and Ansible ask); from a pipe when stdin is not a terminal. */
 async function askPassword(): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  const answer = await rl.question('BECOME password: ');
-  rl.close();
-  return answer;
+  return read({ prompt: 'BECOME password: ', silent: true, replace: '', input: process.stdin, output: process.stderr });
+}
+
+/** The values of password variables among -e's (or any map of variables), registered as secrets. */
+function noteSecretVars(vars: Record<string, unknown>, masker: Masker): void {
+  for (const name of SECRET_VARS) if (vars[name] !== undefined && vars[name] !== null) masker.addAll(vars[name]);
 }
 
 const OPTIONS = {
@@ -201,6 +204,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const playbookArg = positionals[1];
   const cwd = process.cwd();
+  // The run's secrets, fed as they are read; everything printed from here on is masked with them.
+  const masker = new Masker();
   try {
     const output = values.output ?? 'text';
     if (output !== 'text' && output !== 'json') throw new UsageError('--output is text or json');
@@ -216,18 +221,22 @@ export async function main(argv: string[]): Promise<number> {
     const registry = new ModuleRegistry();
     const playbook = await loadPlaybook(playbookPath, { registry, rolesPath: config.roles_path ?? [] });
     const inventory = loadInventory(sources, { playbookDir: dirname(playbookPath) });
+    for (const host of inventory.hosts.keys()) noteSecretVars(inventory.hostVars(host), masker);
     const splitList = (list: string[] | undefined): string[] => (list ?? []).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
     let becomePassword: string | undefined;
     const passwordFile = values['become-password-file'] ?? config.become_password_file;
     if (passwordFile) becomePassword = readFileSync(resolve(cwd, passwordFile), 'utf8').replace(/\n$/, '');
     if (values['ask-become-pass']) becomePassword = await askPassword();
+    if (becomePassword) masker.add(becomePassword);
+    const extraVars = parseExtraVars(values['extra-vars'] ?? [], cwd);
+    noteSecretVars(extraVars, masker);
     const options: RunOptions = {
       check: values.check ?? false,
       diff: values.diff ?? false,
       limit: shardLimit(values.shard, resolveLimit(values.limit, inventory, cwd, playbook.path), inventory),
       tags: splitList(values.tags),
       skipTags: splitList(values['skip-tags']),
-      extraVars: parseExtraVars(values['extra-vars'] ?? [], cwd),
+      extraVars,
       forks,
       verbosity: values.verbose?.length ?? 0,
       becomePassword,
@@ -246,8 +255,6 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${describe(playbook, plays, options, values['list-hosts'] ? 'hosts' : 'tasks')}\n`);
       return 0;
     }
-    const masker = new Masker();
-    if (becomePassword) masker.add(becomePassword);
     const stream = process.stdout;
     const reporter = await createReporter({
       output,
@@ -279,8 +286,10 @@ export async function main(argv: string[]): Promise<number> {
     return outcome.exitCode;
   } catch (error) {
     if (error instanceof InputError || error instanceof UsageError || error instanceof LimitError) {
-      return reportInputError(error, { json: values.output === 'json', prefix: error instanceof InputError ? '' : 'kplay: ' });
+      return reportInputError(error, { json: values.output === 'json', prefix: error instanceof InputError ? '' : 'kplay: ', masker });
     }
+    // A bug: its message and stack may quote a value, so they are masked too.
+    if (error instanceof Error) error.stack = masker.text(error.stack ?? error.message);
     throw error;
   }
 }

@@ -6,8 +6,8 @@ import type { Inventory } from '../inventory/inventory.ts';
 import type { Inherited, Loaded, Play, RoleInstance, TaskNode } from '../load/model.ts';
 import { loadVarsFile } from '../load/vars-file.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import type { Masker } from '../core/mask.ts';
-import { LazyMap, OMIT, type Scope } from '../jinja/index.ts';
+import { SECRET_VARS, type Masker } from '../core/mask.ts';
+import { LazyMap, OMIT, toPlain, type Scope } from '../jinja/index.ts';
 import { renderPlain, scopeOf } from '../vars/language.ts';
 import { mergeLayers } from '../vars/scope.ts';
 import type { ConnectionPool } from './connections.ts';
@@ -97,6 +97,20 @@ export class PlayContext {
       Object.assign(merged, data);
     }
     return merged;
+  }
+
+  /** The password variables (SECRET_VARS) of a host and of `vars`, rendered, registered as the run's secrets. */
+  noteSecretVars(host: HostState, taskScope: Inherited = this.play.scope): void {
+    const vars = this.varsFor(host, taskScope, false);
+    const scope = this.scope(vars, taskScope);
+    for (const name of SECRET_VARS) {
+      if (!(name in vars)) continue;
+      try {
+        this.masker.addAll(toPlain(scope.lookup(name)));
+      } catch {
+        // an undefined or failing value is reported where it is used
+      }
+    }
   }
 
   /** A host's variables for a task with the given inherited keywords, in precedence order (engine/vars/scope.ts). */

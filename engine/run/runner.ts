@@ -109,6 +109,7 @@ async function runPlay(
     return;
   }
   const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, parts.reporter, parts.masker, limit, groups);
+  for (const h of playHosts) pc.noteSecretVars(h);
   for (const batch of batches(playHosts, play.serial)) {
     pc.batch = batch;
     await new PlayRunner(pc).run(batch);

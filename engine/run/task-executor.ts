@@ -95,6 +95,8 @@ export class TaskExecutor {
 
   private report(host: HostState, ref: TaskRef, task: TaskNode, outcome: Outcome, item?: { label: unknown }): void {
     const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
+    // What a no_log task returned stays secret wherever it is printed later (a debug of its registered result).
+    if (task.scope.noLog) this.pc.masker.addOutput(outcome.result);
     this.pc.reporter.event(resultEvent(host.name, ref, outcome, ignored, task.scope.noLog === true, item));
   }
 
@@ -161,7 +163,9 @@ export class TaskExecutor {
     const module = pc.registry.get(task.module) as Module;
     let outcome: Outcome;
     try {
-      const executed = await executePlan(module, inv.renderArgs(), () => inv.context(module), {
+      const rendered = inv.renderArgs();
+      this.maskRaw(module, task, rendered);
+      const executed = await executePlan(module, rendered, () => inv.context(module), {
         check: inv.check,
         argPos: inv.argPos,
         onArgs: (args) => {
@@ -189,6 +193,14 @@ export class TaskExecutor {
     const judged = applyConditions(task, outcome, inv.vars, (conditions, vars) => conditionsAt(task, conditions, pc.scope(vars, task.scope)));
     const showDiff = (task.scope.diff ?? pc.options.diff) && judged.result.changed === true;
     return { ...judged, diff: showDiff ? judged.diff : undefined };
+  }
+
+  /** noLog arguments as given (by name or alias), before their checks, whose messages may quote a value. */
+  private maskRaw(module: Module, task: TaskNode, args: Record<string, unknown>): void {
+    for (const [key, value] of Object.entries(args)) {
+      const spec = module.spec.args[key] ?? Object.values(module.spec.args).find((s) => s.aliases?.includes(key));
+      if (spec?.noLog || task.scope.noLog) this.pc.masker.addAll(value, spec?.noLog ? 3 : 4);
+    }
   }
 
   /** Secret arguments (the module's noLog ones; every string under no_log) are masked in everything reported. */
