@@ -24,18 +24,41 @@ interface GetUrlArgs {
   force: boolean;
   timeout: number;
   validate_certs: boolean;
+  url_username?: string;
+  url_password?: string;
+  force_basic_auth?: boolean;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const SUMS_MARK = '--- kplay sums ---';
 const MISMATCH_RC = 93;
 
+/** curl's config syntax for a quoted string. */
+const configString = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/**
+ * The credentials, as the exec's stdin: three lines the script reads into shell variables (curl's config line, wget's
+ * user, wget's password), so they are never in a command line (`ps` on the host) nor in the script kplay sends.
+ */
+function credentials(args: GetUrlArgs): string | undefined {
+  if (args.url_username == null) return undefined;
+  const password = args.url_password ?? '';
+  if (/[\r\n]/.test(args.url_username + password)) throw new ModuleError('url_username and url_password cannot hold a line break');
+  return `${configString(`${args.url_username}:${password}`)}\n${args.url_username}\n${password}\n`;
+}
+const READ_CREDENTIALS = 'IFS= read -r kp_curl; IFS= read -r kp_wuser; IFS= read -r kp_wpass';
+
 /** Shell words of a function `fetch URL OUT` that prints nothing but errors: curl when there is one, else wget. */
 function fetchFunction(args: GetUrlArgs): string {
   const t = String(args.timeout);
+  const auth = args.url_username != null;
   // Ansible's timeout is per read, not for the whole download: curl gives up when under 1 byte/s for that long.
-  const curl = `curl -fsSL --connect-timeout ${t} --speed-limit 1 --speed-time ${t}${args.validate_certs ? '' : ' -k'} -o "$2" -- "$1"`;
-  const wget = `wget -q -T ${t}${args.validate_certs ? '' : ' --no-check-certificate'} -O "$2" -- "$1"`;
+  let curl = `curl -fsSL --connect-timeout ${t} --speed-limit 1 --speed-time ${t}${args.validate_certs ? '' : ' -k'} -o "$2" -- "$1"`;
+  let wget = `wget -q -T ${t}${args.validate_certs ? '' : ' --no-check-certificate'} -O "$2" -- "$1"`;
+  if (auth) {
+    curl = `printf 'user = %s\\n%s\\n' "$kp_curl" ${args.force_basic_auth ? 'basic' : 'anyauth'} | ${curl.replace('curl ', 'curl -K - ')}`;
+    wget = `printf 'user = %s\\npassword = %s\\n%s\\n' "$kp_wuser" "$kp_wpass" ${args.force_basic_auth ? "'auth_no_challenge = on'" : "''"} | ${wget.replace('wget ', 'wget --config=/dev/stdin ')}`;
+  }
   return `fetch() { if command -v curl >/dev/null 2>&1; then ${curl}; else ${wget}; fi; }`;
 }
 
@@ -81,7 +104,9 @@ async function readHost(args: GetUrlArgs, sumsUrl: string | undefined, ctx: Modu
   const stat = (path: string): string => statCommand(path, { checksum: true, follow: true });
   const script = [`if [ -d ${shellQuote(args.dest)} ]; then echo DIR; ${inDir ? stat(inDir) : 'echo ABSENT'}; else echo FILE; ${stat(args.dest)}; fi`];
   if (sumsUrl) script.push(`echo '${SUMS_MARK}'`, fetchFunction(args), `fetch ${shellQuote(sumsUrl)} -`);
-  const r = await ctx.conn.exec(script.join('\n'), asBecome(ctx.become));
+  const stdin = sumsUrl ? credentials(args) : undefined;
+  if (stdin) script.unshift(READ_CREDENTIALS);
+  const r = await ctx.conn.exec(script.join('\n'), { ...asBecome(ctx.become), ...(stdin ? { stdin } : {}) });
   const [head, sums] = r.stdout.split(`${SUMS_MARK}\n`);
   if (r.rc !== 0) {
     const what = sumsUrl && sums !== undefined ? `cannot download ${sumsUrl}` : `cannot stat ${args.dest}`;
@@ -98,7 +123,9 @@ async function readHost(args: GetUrlArgs, sumsUrl: string | undefined, ctx: Modu
 /** Download to a temp file beside dest, verify, set attributes, rename; any failure removes the temp file. */
 async function download(args: GetUrlArgs, dest: string, wanted: string, attrs: { mode: number; owner?: string; group?: string }, ctx: ModuleContext): Promise<ExecResult> {
   const tmpPath = tempBeside(dest);
+  const stdin = credentials(args);
   const script = [
+    ...(stdin ? [READ_CREDENTIALS] : []),
     fetchFunction(args),
     `tmp=${shellQuote(tmpPath)}`,
     `trap 'rm -f -- "$tmp"' EXIT`,
@@ -109,7 +136,7 @@ async function download(args: GetUrlArgs, dest: string, wanted: string, attrs: {
     ...attrCommands(tmpPath, attrs).map((c) => `${c} || exit $?`),
     `mv -f -- "$tmp" ${shellQuote(dest)}`,
   ];
-  return ctx.conn.exec(script.join('\n'), asBecome(ctx.become));
+  return ctx.conn.exec(script.join('\n'), { ...asBecome(ctx.become), ...(stdin ? { stdin } : {}) });
 }
 
 export default defineModule<GetUrlArgs>({
@@ -131,6 +158,9 @@ export default defineModule<GetUrlArgs>({
       force: { type: 'bool', default: false, description: 'Accepted for Ansible playbooks; no effect: a dest with the checksum already is the download.' },
       timeout: { type: 'int', default: 10, description: 'Seconds to connect, and that a download may stall, before it fails.' },
       validate_certs: { type: 'bool', default: true, description: 'false: accept any TLS certificate.' },
+      url_username: { type: 'str', aliases: ['username'], description: 'HTTP user name (basic or digest, as the server asks).' },
+      url_password: { type: 'str', aliases: ['password'], noLog: true, description: 'Given to curl or wget on its stdin, never on a command line; never printed.' },
+      force_basic_auth: { type: 'bool', default: false, description: 'Send basic credentials on the first request.' },
     },
   },
   async plan(given, ctx) {

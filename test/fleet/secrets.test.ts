@@ -1,10 +1,10 @@
 // Issue 12, acceptance 2: no secret in any output. Lab hosts where a user `deploy` logs in with a password and becomes
 // root with root's password (sudo's rootpw), so each source is really used: connection passwords (ansible_password,
 // ansible_ssh_pass), become passwords (inventory ansible_become_password / ansible_become_pass, -K typed into a
-// pseudo-terminal, -e), a no_log task and what it printed, noLog module arguments (uri url_password, user password),
-// private keys (a PEM file, a kubeconfig's base64 client-key-data, an encryption config's AES key) copied with --diff,
-// slurped, printed. Every channel is swept: text at -v, -vv, -vvv, --diff, --output json, stderr, the terminal,
-// .kplay/, an error that quotes a secret; no secret appears in any encoding (plain, base64, hex, JSON-escaped).
+// pseudo-terminal, -e), a no_log task and what it printed, noLog module arguments (uri and get_url url_password, user
+// password), private keys (a PEM file, a kubeconfig's base64 client-key-data, an encryption config's AES key) copied
+// with --diff, slurped, printed. Every channel is swept: text at -v, -vv, -vvv, --diff, --output json, stderr, the
+// terminal, .kplay/, an error that quotes a secret; no secret appears in any encoding (plain, base64, hex, JSON-escaped).
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -61,7 +61,7 @@ function encodings(secret: string): string[] {
   ];
 }
 
-const PLAYBOOK = (nolog: string, uriPassword: string, hash: string) => `
+const PLAYBOOK = (nolog: string, uriPassword: string, getPassword: string, hash: string) => `
 - hosts: all
   gather_facts: false
   tasks:
@@ -100,6 +100,14 @@ const PLAYBOOK = (nolog: string, uriPassword: string, hash: string) => `
         url_username: admin
         url_password: "${uriPassword}"
       ignore_errors: true
+    - name: get_url with a password
+      get_url:
+        url: http://127.0.0.1:9/file
+        dest: /tmp/file
+        checksum: sha256:${'0'.repeat(64)}
+        url_username: admin
+        url_password: "${getPassword}"
+      ignore_errors: true
     - name: a user with a password
       user:
         name: app
@@ -127,6 +135,7 @@ t.test('no secret from any source reaches any output', async (t) => {
     extra: word('Extra'),
     nolog: word('NoLog'),
     uri: word('UriPw'),
+    getUrl: word('GetUrlPw'),
     hashInput: word('UserPw'),
   };
   const hash = execFileSync('openssl', ['passwd', '-6', '-salt', 'kplaysalt', s.hashInput], { encoding: 'utf8' }).trim();
@@ -138,7 +147,7 @@ t.test('no secret from any source reaches any output', async (t) => {
       'chmod 440 /etc/sudoers.d/deploy',
     ].join(' && '));
   }
-  const cwd = t.testdir({ 'site.yml': PLAYBOOK(s.nolog, s.uri, hash) });
+  const cwd = t.testdir({ 'site.yml': PLAYBOOK(s.nolog, s.uri, s.getUrl, hash) });
   const common = { kplay_known_hosts_file: fleet.knownHostsFile, ansible_user: 'deploy' };
   const inventory = (become: boolean) => stringify({
     all: {

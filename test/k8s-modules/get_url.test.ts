@@ -18,6 +18,11 @@ const server = await startServer({
   '/SHA256SUMS': serve(`${sha('other')}  other.tar.gz\n${sha(BINARY)} *etcd.tar.gz\n`),
   '/tool.sha256': serve(`${sha('#!/bin/sh\necho tool v2\n')}\n`),
   '/broken': serve('half of it'),
+  // Basic auth: 401 with a challenge until the right credentials come.
+  '/private': (req) => {
+    const wanted = `Basic ${Buffer.from('fetcher:s3cr"et\\pw').toString('base64')}`;
+    return req.headers.authorization === wanted ? { status: 200, body: 'private\n' } : { status: 401, body: 'who are you\n' };
+  },
 });
 t.teardown(() => server.close());
 
@@ -168,4 +173,27 @@ t.test('without curl, wget downloads', async (t) => {
   t.same(readFileSync(`${dir}/out/e`), BINARY);
   await t.rejects(runModule(getUrl, { url: `${server.url}/broken`, dest: `${dir}/out/b`, checksum: `sha256:${sha('x')}` }, makeContext({ conn })), /sha256 of/);
   t.same(readdirSync(`${dir}/out`), ['e']);
+});
+
+t.test('url_username and url_password: given to curl on its stdin (never on a command line), refused when wrong', async (t) => {
+  const dir = t.testdir({});
+  const dest = `${dir}/private`;
+  const base = { url: `${server.url}/private`, dest, checksum: `sha256:${sha('private\n')}`, url_username: 'fetcher', force_basic_auth: true };
+  const commands: string[] = [];
+  const local = new LocalConnection();
+  const seen = new Proxy(local, {
+    get(target, key, receiver) {
+      if (key === 'exec') return (command: string, options?: Parameters<Connection['exec']>[1]) => (commands.push(command), target.exec(command, options));
+      const value = Reflect.get(target, key, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const wrong = runModule(getUrl, { ...base, url_password: 'nope' }, makeContext({ conn: seen }));
+  await t.rejects(wrong, ModuleError);
+  t.notOk(existsSync(dest));
+  const right = await runModule(getUrl, { ...base, url_password: 's3cr"et\\pw' }, makeContext({ conn: seen }));
+  t.equal(right.changed, true);
+  t.equal(readFileSync(dest, 'utf8'), 'private\n');
+  t.notMatch(commands.join('\n'), /s3cr|nope/, 'the password is in no command kplay sent');
+  t.equal(getUrl.spec.args.url_password.noLog, true, 'and it is a secret for every output');
 });
