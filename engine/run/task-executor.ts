@@ -176,6 +176,7 @@ export class TaskExecutor {
       });
       if (executed.unpredictable) return skippedOutcome('', executed.unpredictable);
       const { plan } = executed;
+      for (const secret of plan.secrets ?? []) pc.masker.add(secret);
       // The module found nothing to do by its own rule (unarchive's `creates`): skipped, as Ansible reports it.
       if (plan.skipped) return { status: 'skipped', result: { ...plan.result, skipped: true, changed: false, msg: plan.skipped }, msg: plan.skipped };
       if (plan.facts) {
