@@ -101,15 +101,12 @@ export class PlayContext {
 
   /** The password variables (SECRET_VARS) of a host and of `vars`, rendered, registered as the run's secrets. */
   noteSecretVars(host: HostState, taskScope: Inherited = this.play.scope): void {
-    const vars = this.varsFor(host, taskScope, false);
-    const scope = this.scope(vars, taskScope);
-    for (const name of SECRET_VARS) {
-      if (!(name in vars)) continue;
-      try {
-        this.masker.addAll(toPlain(scope.lookup(name)));
-      } catch {
-        // an undefined or failing value is reported where it is used
-      }
+    try {
+      const vars = this.varsFor(host, taskScope, false);
+      const scope = this.scope(vars, taskScope);
+      for (const name of SECRET_VARS) if (name in vars) this.masker.addAll(toPlain(scope.lookup(name)));
+    } catch {
+      // a variable or vars file that cannot be read yet is reported by the task that needs it
     }
   }
 
