@@ -3,12 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createInterface } from 'node:readline/promises';
+import { read } from 'read';
 import { parse as parseYamlText } from 'yaml';
 import { KPLAY_HOME } from './home.ts';
 import { loadConfig } from './load/config.ts';
 import { loadInventory, type Inventory } from './inventory/inventory.ts';
-import { LimitError, recordLastRun, resolveLimit } from './inventory/limit.ts';
+import { recordRun } from './inventory/last-run.ts';
+import { LimitError, resolveLimit } from './inventory/limit.ts';
 import type { Node, Playbook } from './load/model.ts';
 import { loadPlaybook } from './load/playbook.ts';
 import { InputError } from './core/source.ts';
@@ -18,9 +19,10 @@ import { ModuleRegistry } from './modules/registry.ts';
 import { createReporter, PROGRESS_MODES, type Progress } from './report/create.ts';
 import { reportInputError } from './report/input-error.ts';
 import { commandProblem, optionProblem } from './usage.ts';
-import { Masker } from './core/mask.ts';
+import { Masker, SECRET_VARS } from './core/mask.ts';
 import { ConnectionPool } from './run/connections.ts';
 import type { RunOptions } from './run/context.ts';
+import { playHosts, type PlayHosts } from './run/play-hosts.ts';
 import { runPlaybook } from './run/runner.ts';
 import { inShard, mergeRecaps, parseShard } from './run/shard.ts';
 import { selectedByTags } from './run/tags.ts';
@@ -121,22 +123,25 @@ function listTasks(nodes: Node[], tags: RunOptions, out: string[], indent: strin
   }
 }
 
-function describe(playbook: Playbook, inventory: Inventory, options: RunOptions, what: 'hosts' | 'tasks'): string {
+function describe(playbook: Playbook, plays: PlayHosts, options: RunOptions, what: 'hosts' | 'tasks'): string {
   const out: string[] = [`playbook: ${playbook.path}`];
-  for (const play of playbook.plays) {
-    const hosts = inventory.select(play.hosts).filter((h) => !options.limit || options.limit.has(h));
-    out.push('', `  play "${play.name}" (${play.hosts}): ${hosts.length} host(s)`);
+  for (const [i, play] of playbook.plays.entries()) {
+    const hosts = plays.hosts[i];
+    out.push('', `  play "${play.name}" (${plays.patterns[i]}): ${hosts.length} host(s)`);
     if (what === 'hosts') for (const h of hosts) out.push(`    ${h}`);
     else for (const section of play.sections) listTasks(section, options, out, '    ');
   }
   return out.join('\n');
 }
 
+/** -K: the become password, typed without echo (as sudo and Ansible ask); from a pipe when stdin is not a terminal. */
 async function askPassword(): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  const answer = await rl.question('BECOME password: ');
-  rl.close();
-  return answer;
+  return read({ prompt: 'BECOME password: ', silent: true, replace: '', input: process.stdin, output: process.stderr });
+}
+
+/** The values of password variables among -e's (or any map of variables), registered as secrets. */
+function noteSecretVars(vars: Record<string, unknown>, masker: Masker): void {
+  for (const name of SECRET_VARS) if (vars[name] !== undefined && vars[name] !== null) masker.addAll(vars[name]);
 }
 
 const OPTIONS = {
@@ -199,6 +204,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const playbookArg = positionals[1];
   const cwd = process.cwd();
+  // The run's secrets, fed as they are read; everything printed from here on is masked with them.
+  const masker = new Masker();
   try {
     const output = values.output ?? 'text';
     if (output !== 'text' && output !== 'json') throw new UsageError('--output is text or json');
@@ -214,19 +221,23 @@ export async function main(argv: string[]): Promise<number> {
     const registry = new ModuleRegistry();
     const playbook = await loadPlaybook(playbookPath, { registry, rolesPath: config.roles_path ?? [] });
     const inventory = loadInventory(sources, { playbookDir: dirname(playbookPath) });
+    for (const host of inventory.hosts.keys()) noteSecretVars(inventory.hostVars(host), masker);
     const splitList = (list: string[] | undefined): string[] => (list ?? []).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
     let becomePassword: string | undefined;
     const passwordFile = values['become-password-file'] ?? config.become_password_file;
     if (passwordFile) becomePassword = readFileSync(resolve(cwd, passwordFile), 'utf8').replace(/\n$/, '');
     if (values['ask-become-pass']) becomePassword = await askPassword();
+    if (becomePassword) masker.add(becomePassword);
+    const extraVars = parseExtraVars(values['extra-vars'] ?? [], cwd);
+    noteSecretVars(extraVars, masker);
     const options: RunOptions = {
       check: values.check ?? false,
       diff: values.diff ?? false,
-      limit: shardLimit(values.shard, resolveLimit(values.limit, inventory, cwd), inventory),
+      limit: shardLimit(values.shard, resolveLimit(values.limit, inventory, cwd, playbook.path), inventory),
       limitText: [values.limit && `--limit ${values.limit}`, values.shard && `--shard ${values.shard}`].filter(Boolean).join(' '),
       tags: splitList(values.tags),
       skipTags: splitList(values['skip-tags']),
-      extraVars: parseExtraVars(values['extra-vars'] ?? [], cwd),
+      extraVars,
       forks,
       verbosity: values.verbose?.length ?? 0,
       becomePassword,
@@ -237,12 +248,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`playbook: ${playbook.path}: syntax OK\n`);
       return 0;
     }
+    const plays = playHosts(playbook, inventory, options);
+    if (values.limit !== undefined && plays.hosts.every((hosts) => hosts.length === 0)) {
+      throw new LimitError(`--limit ${values.limit} leaves no host to run on: no play's hosts (${[...new Set(plays.patterns)].join('; ')}) match it`);
+    }
     if (values['list-hosts'] || values['list-tasks']) {
-      process.stdout.write(`${describe(playbook, inventory, options, values['list-hosts'] ? 'hosts' : 'tasks')}\n`);
+      process.stdout.write(`${describe(playbook, plays, options, values['list-hosts'] ? 'hosts' : 'tasks')}\n`);
       return 0;
     }
-    const masker = new Masker();
-    if (becomePassword) masker.add(becomePassword);
     const stream = process.stdout;
     const reporter = await createReporter({
       output,
@@ -265,16 +278,19 @@ export async function main(argv: string[]): Promise<number> {
     });
     let outcome;
     try {
-      outcome = await runPlaybook({ playbook, inventory, registry, pool, reporter, masker }, options);
+      outcome = await runPlaybook({ playbook, inventory, registry, pool, reporter, masker, plays }, options);
     } finally {
       await reporter.close();
     }
-    if (!options.check) recordLastRun(cwd, playbook.path, outcome);
+    const warning = options.check ? undefined : recordRun(cwd, playbook.path, outcome);
+    if (warning) process.stderr.write(`${masker.text(`[WARNING]: ${warning}`)}\n`);
     return outcome.exitCode;
   } catch (error) {
     if (error instanceof InputError || error instanceof UsageError || error instanceof LimitError) {
-      return reportInputError(error, { json: values.output === 'json', prefix: error instanceof InputError ? '' : 'kplay: ' });
+      return reportInputError(error, { json: values.output === 'json', prefix: error instanceof InputError ? '' : 'kplay: ', masker });
     }
+    // A bug: its message and stack may quote a value, so they are masked too.
+    if (error instanceof Error) error.stack = masker.text(error.stack ?? error.message);
     throw error;
   }
 }

@@ -68,6 +68,8 @@ export interface SshOptions {
   /** Default timeout of every command. */
   commandTimeoutMs?: number;
   becomePassword?: string;
+  /** Log in with this password when no key is taken (ansible_password); never printed. */
+  password?: string;
   /** Commands at once on the connection (sshd's MaxSessions, default 10; one session is kept for sftp). */
   maxSessions?: number;
 }
@@ -141,6 +143,7 @@ async function authMethods(options: SshOptions): Promise<KeySources> {
   }
   const agent = options.agent ?? process.env.SSH_AUTH_SOCK;
   if (agent) methods.push({ type: 'agent', username: options.user, agent });
+  if (options.password !== undefined) methods.push({ type: 'password', username: options.user, password: options.password });
   return { methods, problems };
 }
 
@@ -257,10 +260,14 @@ export class SshConnection implements Connection {
         clearTimeout(timer);
         if (hostKeyFailure) return fail(hostKeyFailure);
         if (error.level === 'client-authentication') {
-          const tried = [...options.privateKeyFiles.filter((f) => !problems.some((p) => p.startsWith(`${f}:`))), ...methods.filter((m) => m.type === 'agent').map(() => 'ssh-agent')];
+          const tried = [
+            ...options.privateKeyFiles.filter((f) => !problems.some((p) => p.startsWith(`${f}:`))),
+            ...methods.filter((m) => m.type === 'agent').map(() => 'ssh-agent'),
+            ...methods.filter((m) => m.type === 'password').map(() => 'the password'),
+          ];
           return fail(
             `${options.user}@${where} refused every key offered (${tried.join(', ') || 'none'})` +
-              `${problems.length ? `; not offered: ${problems.join('; ')}` : ''}: check ansible_user and ansible_ssh_private_key_file`,
+              `${problems.length ? `; not offered: ${problems.join('; ')}` : ''}: check ansible_user, ansible_ssh_private_key_file and ansible_password`,
           );
         }
         if (error.code === 'ECONNREFUSED') return fail(`connection refused by ${where}: is sshd running and listening on port ${options.port}?`);

@@ -119,7 +119,9 @@ export interface PlayIncludes {
 export interface Play {
   name: string;
   pos: SourcePos;
+  /** The host pattern as written: it may hold `{{ }}` (rendered with the play's vars and -e before the run). */
   hosts: string;
+  hostsPos: SourcePos;
   /** Folder of the playbook file the play is in (playbook_dir, relative paths). */
   baseDir: string;
   vars: Record<string, unknown>;

@@ -96,7 +96,10 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
   }
   const hosts = obj.hosts;
   if (hosts === undefined) fail(pos, 'a play needs "hosts"');
-  const hostPattern = Array.isArray(hosts) ? hosts.map(String).join(',') : typeof hosts === 'string' ? hosts : fail(posOf(obj, 'hosts', 'value'), '"hosts" takes a pattern or a list');
+  const hostsPos = posOf(obj, 'hosts', 'value') ?? pos;
+  const hostPattern = Array.isArray(hosts) ? hosts.map(String).join(',') : typeof hosts === 'string' ? hosts : fail(hostsPos, '"hosts" takes a pattern or a list');
+  // As Ansible ("Hosts list cannot be empty"): an empty pattern is a mistake, never "no hosts".
+  if (hostPattern.trim() === '') fail(hostsPos, '"hosts" is empty: name a host, a group or a pattern (all, web:&prod...)');
   const parts = new PlayParts();
   const base: Inherited = { when: [], tags: [], vars: {} };
   const keywords: YamlObject = Object.fromEntries(Object.entries(obj).filter(([k]) => INHERITED_PLAY_KEYWORDS.has(k)));
@@ -159,6 +162,7 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
     name,
     pos,
     hosts: hostPattern,
+    hostsPos,
     baseDir,
     vars,
     varsFiles,

@@ -61,6 +61,8 @@ export interface Plan {
   warnings?: string[];
   /** The module decided not to act (unarchive's `creates` exists): the task is reported skipped with this reason. */
   skipped?: string;
+  /** Secret values the module came upon (a password typed without echo): masked in every output of the run. */
+  secrets?: string[];
   /** The only step that writes. Called only when `changed` and not in --check. May return more result values. */
   apply?: () => Promise<Record<string, unknown> | void>;
   /** apply() is work that changes nothing (wait_for's wait): it runs although `changed` is false, never in --check. */

@@ -1,8 +1,9 @@
 // pause: wait a number of seconds or minutes, or for Enter on the terminal kplay runs in. Runs on the controller;
 // with a prompt and no terminal it fails with a clear message, unless seconds/minutes say how long to wait instead.
-// Deliberate difference: kplay pauses each host's task on its own, not once for the whole play.
+// Deliberate difference: kplay pauses each host's task on its own, not once for the whole play. With `echo: false`
+// what is typed is not shown and is a secret of the run (masked in every output, a registered user_input too).
 
-import { createInterface } from 'node:readline/promises';
+import { read } from 'read';
 import { ModuleError, defineModule } from './contract.ts';
 
 interface PauseArgs {
@@ -38,11 +39,8 @@ export default defineModule<PauseArgs>({
     if (!process.stdin.isTTY) {
       throw new ModuleError(`pause${args.prompt ? ` ("${args.prompt}")` : ''} waits for Enter, but kplay has no terminal: give seconds or minutes instead`);
     }
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      return done(await rl.question(`${args.prompt ?? 'Press enter to continue, Ctrl+C to interrupt'}:\n`));
-    } finally {
-      rl.close();
-    }
+    const prompt = `${args.prompt ?? 'Press enter to continue, Ctrl+C to interrupt'}:\n`;
+    const typed = await read({ prompt, silent: !args.echo, replace: '', input: process.stdin, output: process.stderr });
+    return { ...done(typed), ...(args.echo || typed === '' ? {} : { secrets: [typed] }) };
   },
 });

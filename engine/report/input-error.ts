@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { RunEvent } from '../core/events.ts';
+import type { Masker } from '../core/mask.ts';
 import type { SourcePos } from '../core/source.ts';
 
 interface ErrorLike {
@@ -19,12 +20,14 @@ const HINTS: [RegExp, string][] = [
   [/Tabs are not allowed/i, 'indent with spaces, not tabs'],
 ];
 
-export function reportInputError(error: ErrorLike, options: { json: boolean; prefix?: string }): 1 {
+/** `masker`: the run's secrets so far (a line of an inventory or of -e may hold one). */
+export function reportInputError(error: ErrorLike, options: { json: boolean; prefix?: string; masker?: Masker }): 1 {
+  const mask = (text: string) => options.masker?.text(text) ?? text;
   const hint = HINTS.find(([pattern]) => pattern.test(error.message))?.[1];
   if (options.json) {
     const event: RunEvent = {
       type: 'error',
-      message: error.message,
+      message: mask(error.message),
       ...(error.pos ? { file: error.pos.file, line: error.pos.line, col: error.pos.col } : {}),
       ...(hint ? { hint } : {}),
       time: new Date().toISOString(),
@@ -36,7 +39,7 @@ export function reportInputError(error: ErrorLike, options: { json: boolean; pre
   }
   const lines = [`${options.prefix ?? ''}${error.message}`, ...sourceExcerpt(error.pos)];
   if (hint) lines.push(`hint: ${hint}`);
-  process.stderr.write(`${lines.join('\n')}\n`);
+  process.stderr.write(`${mask(lines.join('\n'))}\n`);
   return 1;
 }
 

@@ -102,6 +102,7 @@ export class ConnectionPool {
       keepaliveIntervalMs: 5000,
       commandTimeoutMs: this.settings.commandTimeoutMs,
       becomePassword: str(vars.ansible_become_password) ?? str(vars.ansible_become_pass) ?? this.settings.becomePassword,
+      password: str(vars.ansible_password) ?? str(vars.ansible_ssh_pass) ?? str(vars.ansible_ssh_password),
     });
     const early = this.early.get(hostName);
     this.early.delete(hostName);

@@ -6,8 +6,8 @@ import type { Inventory } from '../inventory/inventory.ts';
 import type { Inherited, Loaded, Play, RoleInstance, TaskNode } from '../load/model.ts';
 import { loadVarsFile } from '../load/vars-file.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import type { Masker } from '../core/mask.ts';
-import { LazyMap, OMIT, type Scope } from '../jinja/index.ts';
+import { SECRET_VARS, type Masker } from '../core/mask.ts';
+import { LazyMap, OMIT, toPlain, type Scope } from '../jinja/index.ts';
 import { renderPlain, scopeOf } from '../vars/language.ts';
 import { mergeLayers } from '../vars/scope.ts';
 import type { ConnectionPool } from './connections.ts';
@@ -99,6 +99,17 @@ export class PlayContext {
       Object.assign(merged, data);
     }
     return merged;
+  }
+
+  /** The password variables (SECRET_VARS) of a host and of `vars`, rendered, registered as the run's secrets. */
+  noteSecretVars(host: HostState, taskScope: Inherited = this.play.scope): void {
+    try {
+      const vars = this.varsFor(host, taskScope, false);
+      const scope = this.scope(vars, taskScope);
+      for (const name of SECRET_VARS) if (name in vars) this.masker.addAll(toPlain(scope.lookup(name)));
+    } catch {
+      // a variable or vars file that cannot be read yet is reported by the task that needs it
+    }
   }
 
   /** A host's variables for a task with the given inherited keywords, in precedence order (engine/vars/scope.ts). */

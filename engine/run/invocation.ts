@@ -4,6 +4,7 @@
 
 import { describeConnection } from './connection-info.ts';
 import { displayPath, InputError, type SourcePos } from '../core/source.ts';
+import { SECRET_VARS } from '../core/mask.ts';
 import type { BecomeOptions, Connection, ExecOptions } from '../connection/connection.ts';
 import { forMode } from '../connection/planned.ts';
 import { findFile } from '../load/find-file.ts';
@@ -108,7 +109,7 @@ export class Invocation {
       });
     }
     const become: BecomeOptions | undefined = task.scope.become
-      ? { user: String(renderPlain(task.scope.becomeUser ?? 'root', scope)), password: pc.options.becomePassword }
+      ? { user: String(renderPlain(task.scope.becomeUser ?? 'root', scope)), password: this.becomePassword() }
       : undefined;
     const controller = forMode(pc.pool.controller(), this.check);
     return {
@@ -133,6 +134,19 @@ export class Invocation {
     };
   }
 
+  /** The become password: the host's or task's variable (Ansible's names), else -K's or the file's; a secret. */
+  private becomePassword(): string | undefined {
+    const { pc, scope } = this;
+    for (const name of ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass']) {
+      if (!(name in this.vars)) continue;
+      const value = toPlain(scope.lookup(name));
+      if (value === undefined || value === null || value === '') continue;
+      pc.masker.add(String(value));
+      return String(value);
+    }
+    return pc.options.becomePassword;
+  }
+
   private connectionFor(hostName: string): Promise<Connection> {
     const pc = this.pc;
     return pc.pool.get(hostName, () => {
@@ -146,6 +160,7 @@ export class Invocation {
       const scope = pc.scope(vars);
       const connVars: Record<string, unknown> = {};
       for (const key of Object.keys(vars)) if (key.startsWith('ansible_') || key.startsWith('kplay_')) connVars[key] = toPlain(scope.lookup(key));
+      for (const key of SECRET_VARS) if (connVars[key] !== undefined && connVars[key] !== null) pc.masker.addAll(connVars[key]);
       if (pc.options.verbosity >= 3) pc.reporter.event({ type: 'connection', host: hostName, message: describeConnection(hostName, connVars) });
       return connVars;
     });

@@ -12,6 +12,7 @@ import type { HostCounts, Reporter } from '../core/events.ts';
 import { HostState } from './host.ts';
 import { PlayRunner } from './play-runner.ts';
 import { countTasks } from './count-tasks.ts';
+import { playHosts, type PlayHosts } from './play-hosts.ts';
 import { onLanguageWarning } from '../vars/language.ts';
 
 export interface RunOutcome {
@@ -26,6 +27,8 @@ export interface RunParts {
   pool: ConnectionPool;
   reporter: Reporter;
   masker: Masker;
+  /** Each play's hosts, from playHosts() (computed here when not given). */
+  plays?: PlayHosts;
 }
 
 /** Sizes of serial batches: numbers or percentages of the play's hosts; the last size repeats. */
@@ -61,9 +64,10 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
   reporter.event({ type: 'start', playbook: playbook.path, check: options.check, diff: options.diff });
   onLanguageWarning((message) => reporter.event({ type: 'warning', message }));
   const touched = new Set<HostState>();
+  const plays = parts.plays ?? playHosts(playbook, inventory, options);
   try {
-    for (const play of playbook.plays) {
-      await runPlay(play, parts, options, allHosts, stateOf, groups, limit, touched);
+    for (const [i, play] of playbook.plays.entries()) {
+      await runPlay(play, plays.patterns[i], plays.hosts[i], parts, options, allHosts, stateOf, groups, limit, touched);
     }
   } finally {
     await parts.pool.closeAll();
@@ -78,6 +82,8 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
 
 async function runPlay(
   play: Play,
+  pattern: string,
+  names: string[],
   parts: RunParts,
   options: RunOptions,
   allHosts: Map<string, HostState>,
@@ -86,18 +92,18 @@ async function runPlay(
   limit: ReturnType<typeof pLimit>,
   touched: Set<HostState>,
 ): Promise<void> {
-  const matched = parts.inventory.select(play.hosts);
-  const names = matched.filter((n) => !options.limit || options.limit.has(n));
-  parts.reporter.event({ type: 'play', name: play.name, hosts: names, tasks: countTasks(play, options) });
+  const name = play.name === play.hosts ? pattern : play.name;
+  parts.reporter.event({ type: 'play', name, hosts: names, tasks: countTasks(play, options) });
   if (names.length === 0) {
     // Name what left no host: the play's pattern, or the limit (which may match no host at all).
+    const matched = parts.inventory.select(pattern);
     const why =
       matched.length === 0 || !options.limit
-        ? `no hosts matched "${play.hosts}"`
+        ? `no hosts matched "${pattern}"`
         : options.limit.size === 0
           ? `${options.limitText || '--limit'} matches no host of the inventory`
-          : `${options.limitText || '--limit'} leaves none of the ${matched.length} hosts of "${play.hosts}"`;
-    parts.reporter.event({ type: 'warning', message: `play "${play.name}": ${why}` });
+          : `${options.limitText || '--limit'} leaves none of the ${matched.length} hosts of "${pattern}"`;
+    parts.reporter.event({ type: 'warning', message: `play "${name}": ${why}` });
     return;
   }
   // As in Ansible, a host that failed or was unreachable in an earlier play takes no part in later ones.
@@ -111,6 +117,7 @@ async function runPlay(
     return;
   }
   const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, parts.reporter, parts.masker, limit, groups);
+  for (const h of playHosts) pc.noteSecretVars(h);
   for (const batch of batches(playHosts, play.serial)) {
     pc.batch = batch;
     await new PlayRunner(pc).run(batch);

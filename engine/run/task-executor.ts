@@ -95,6 +95,8 @@ export class TaskExecutor {
 
   private report(host: HostState, ref: TaskRef, task: TaskNode, outcome: Outcome, item?: { label: unknown }): void {
     const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
+    // What a no_log task returned stays secret wherever it is printed later (a debug of its registered result).
+    if (task.scope.noLog) this.pc.masker.addOutput(outcome.result);
     this.pc.reporter.event(resultEvent(host.name, ref, outcome, ignored, task.scope.noLog === true, item));
   }
 
@@ -180,7 +182,9 @@ export class TaskExecutor {
     try {
       // A module's progress (get_url's bytes) goes to the live view as the task's.
       const context = async () => ({ ...(await inv.context(module)), progress: (progress: ProgressInfo) => pc.reporter.event({ type: 'progress', host: host.name, task: taskRef(task), progress }) });
-      const executed = await executePlan(module, inv.renderArgs(), context, {
+      const rendered = inv.renderArgs();
+      this.maskRaw(module, task, rendered);
+      const executed = await executePlan(module, rendered, context, {
         check: inv.check,
         argPos: inv.argPos,
         onArgs: (args) => {
@@ -192,6 +196,7 @@ export class TaskExecutor {
       if (executed.unpredictable) return skippedOutcome('', executed.unpredictable);
       const { plan } = executed;
       for (const message of plan.warnings ?? []) pc.reporter.event({ type: 'warning', host: host.name, message });
+      for (const secret of plan.secrets ?? []) pc.masker.add(secret);
       // The module found nothing to do by its own rule (unarchive's `creates`): skipped, as Ansible reports it.
       if (plan.skipped) return { status: 'skipped', result: { ...plan.result, skipped: true, changed: false, msg: plan.skipped }, msg: plan.skipped };
       if (plan.facts) {
@@ -209,6 +214,14 @@ export class TaskExecutor {
     const judged = applyConditions(task, outcome, inv.vars, (conditions, vars) => conditionsAt(task, conditions, pc.scope(vars, task.scope)));
     const showDiff = (task.scope.diff ?? pc.options.diff) && judged.result.changed === true;
     return { ...judged, diff: showDiff ? judged.diff : undefined };
+  }
+
+  /** noLog arguments as given (by name or alias), before their checks, whose messages may quote a value. */
+  private maskRaw(module: Module, task: TaskNode, args: Record<string, unknown>): void {
+    for (const [key, value] of Object.entries(args)) {
+      const spec = module.spec.args[key] ?? Object.values(module.spec.args).find((s) => s.aliases?.includes(key));
+      if (spec?.noLog || task.scope.noLog) this.pc.masker.addAll(value, spec?.noLog ? 3 : 4);
+    }
   }
 
   /** Secret arguments (the module's noLog ones; every string under no_log) are masked in everything reported. */

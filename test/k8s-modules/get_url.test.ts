@@ -20,6 +20,11 @@ const server = await startServer({
   '/SHA256SUMS': serve(`${sha('other')}  other.tar.gz\n${sha(BINARY)} *etcd.tar.gz\n`),
   '/tool.sha256': serve(`${sha('#!/bin/sh\necho tool v2\n')}\n`),
   '/broken': serve('half of it'),
+  // Basic auth: 401 with a challenge until the right credentials come.
+  '/private': (req) => {
+    const wanted = `Basic ${Buffer.from('fetcher:s3cr"et\\pw').toString('base64')}`;
+    return req.headers.authorization === wanted ? { status: 200, body: 'private\n' } : { status: 401, body: 'who are you\n' };
+  },
 });
 t.teardown(() => server.close());
 
@@ -255,4 +260,27 @@ t.test('through the CLI: the unverified download warns in text and in JSON; the 
   t.equal(ok.code, 0, ok.stderr);
   t.ok(ok.events.some((e) => e.type === 'warning' && e.host === 'localhost' && /not verified/.test(String(e.message))), 'a JSON warning event');
   t.notOk((ok.stdout + ok.stderr + json.stdout + json.stderr).includes('hunter22'), 'JSON output does not show the password');
+});
+
+t.test('url_username and url_password: given to curl on its stdin (never on a command line), refused when wrong', async (t) => {
+  const dir = t.testdir({});
+  const dest = `${dir}/private`;
+  const base = { url: `${server.url}/private`, dest, checksum: `sha256:${sha('private\n')}`, url_username: 'fetcher', force_basic_auth: true };
+  const commands: string[] = [];
+  const local = new LocalConnection();
+  const seen = new Proxy(local, {
+    get(target, key, receiver) {
+      if (key === 'exec') return (command: string, options?: Parameters<Connection['exec']>[1]) => (commands.push(command), target.exec(command, options));
+      const value = Reflect.get(target, key, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const wrong = runModule(getUrl, { ...base, url_password: 'nope' }, makeContext({ conn: seen }));
+  await t.rejects(wrong, ModuleError);
+  t.notOk(existsSync(dest));
+  const right = await runModule(getUrl, { ...base, url_password: 's3cr"et\\pw' }, makeContext({ conn: seen }));
+  t.equal(right.changed, true);
+  t.equal(readFileSync(dest, 'utf8'), 'private\n');
+  t.notMatch(commands.join('\n'), /s3cr|nope/, 'the password is in no command kplay sent');
+  t.equal(getUrl.spec.args.url_password.noLog, true, 'and it is a secret for every output');
 });

@@ -65,6 +65,8 @@ export interface FleetOptions {
    * (another lab); default: a free 10.x.0.0/16 between 10.200 and 10.239.
    */
   subnet?: string;
+  /** Let users with a password log in with it too (root still needs the key): for connection-password tests. */
+  passwordLogin?: boolean;
 }
 
 const LAB_DIR = '/run/kplay-lab';
@@ -119,7 +121,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           await ipBatch(namespaceAddressCommands(`${h.address}/${prefix}`), h.netns);
           await mkdir(join(dir, 'sshd', h.name), { recursive: true });
           const hostKey = await generateKey(join(dir, 'sshd', h.name, 'ssh_host_ed25519_key'), h.name);
-          const sshdPid = await startHost(h, dir, authorizedKeys);
+          const sshdPid = await startHost(h, dir, authorizedKeys, options.passwordLogin ?? false);
           return { host: h, hostKey, sshdPid };
         }),
       ),
@@ -170,7 +172,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 }
 
 /** Start the host's sshd inside its network namespace, in a mount namespace of its own with its private folders. */
-async function startHost(host: { name: string; address: string; layers: string; netns: string }, dir: string, authorizedKeys: string) {
+async function startHost(host: { name: string; address: string; layers: string; netns: string }, dir: string, authorizedKeys: string, passwordLogin: boolean) {
   const script: string[] = ['set -e'];
   for (const folder of OVERLAID) {
     const [upper, work] = [join(host.layers, 'upper', folder), join(host.layers, 'work', folder)];
@@ -183,7 +185,7 @@ async function startHost(host: { name: string; address: string; layers: string; 
   script.push(`echo '${host.address} ${host.name}' >> /etc/hosts`, `hostname ${host.name}`); // sudo resolves its own name
   const sshdDir = join(dir, 'sshd', host.name);
   const config = join(sshdDir, 'sshd_config');
-  await writeFile(config, sshdConfig(host.address, sshdDir, authorizedKeys));
+  await writeFile(config, sshdConfig(host.address, sshdDir, authorizedKeys, passwordLogin));
   script.push(`exec /usr/sbin/sshd -D -f ${config} -E ${join(sshdDir, 'sshd.log')}`);
   const child = spawn('ip', ['netns', 'exec', host.netns, 'unshare', '-m', '-u', '--propagation', 'private', 'sh', '-c', script.join('\n')], {
     detached: true,
@@ -195,14 +197,14 @@ async function startHost(host: { name: string; address: string; layers: string; 
 }
 
 /** sshd's files (config, host key, pid, log) live in `sshdDir`, outside the host's private folders. */
-function sshdConfig(address: string, sshdDir: string, authorizedKeys: string): string {
+function sshdConfig(address: string, sshdDir: string, authorizedKeys: string, passwordLogin: boolean): string {
   return [
     `ListenAddress ${address}`,
     `HostKey ${join(sshdDir, 'ssh_host_ed25519_key')}`,
     `AuthorizedKeysFile ${authorizedKeys}`,
     `PidFile ${join(sshdDir, 'sshd.pid')}`,
     'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
+    `PasswordAuthentication ${passwordLogin ? 'yes' : 'no'}`,
     'KbdInteractiveAuthentication no',
     'UsePAM no',
     'StrictModes no',

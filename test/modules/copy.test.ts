@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import t from 'tap';
 import { execSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
@@ -97,7 +98,8 @@ t.test('diff hides private keys and binary content', async (t) => {
   const dir = t.testdir({});
   const key = '-----BEGIN EC PRIVATE KEY-----\nMHc...\n-----END EC PRIVATE KEY-----\n';
   const secret = await runModule(copy, { content: key, dest: `${dir}/key.pem`, mode: '0600' }, makeContext({ check: true }));
-  t.same(secret.plan.diff, [{ path: `${dir}/key.pem`, before: '', after: '<content hidden>' }]);
+  const digest = createHash('sha256').update(key).digest('hex');
+  t.same(secret.plan.diff, [{ path: `${dir}/key.pem`, before: '', after: `(secret content hidden: ${key.length} bytes, sha256:${digest})\n` }]);
   writeFileSync(`${dir}/blob`, Buffer.from([0, 1, 2]));
   const binary = await runModule(copy, { content: 'text\n', dest: `${dir}/blob` }, makeContext({ check: true }));
   t.same(binary.plan.diff, [{ path: `${dir}/blob`, before: '<binary>', after: 'text\n' }]);

@@ -25,6 +25,8 @@ export interface PtyOptions {
   cwd: string;
   env?: Record<string, string>;
   interruptWhen?: (output: string) => boolean;
+  /** Typed into the terminal, once, when the output first satisfies `when` (a prompt). */
+  answer?: { when: (output: string) => boolean; text: string };
   /** Run with stdout piped instead (no terminal), for comparison. */
   piped?: boolean;
   /** The kplay to run (default: this clone's bin/kplay.js, with this node). */
@@ -51,8 +53,13 @@ export function runInPty(args: string[], options: PtyOptions): Promise<PtyResult
     const child = spawn(program as string, programArgs as string[], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let interrupted = false;
+    let answered = false;
     child.stdout.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
+      if (!answered && options.answer?.when(Buffer.concat(chunks).toString('utf8'))) {
+        answered = true;
+        child.stdin.write(options.answer.text);
+      }
       if (!interrupted && options.interruptWhen?.(Buffer.concat(chunks).toString('utf8'))) {
         interrupted = true;
         child.stdin.write('\u0003');

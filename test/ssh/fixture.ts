@@ -12,14 +12,14 @@ const PROGRAMS = ['ip', 'unshare', 'mount', 'sshd', 'ssh', 'ssh-keygen', 'sudo',
  * A fleet for this test file, torn down at its end; undefined when the lab cannot run here, after failing the test
  * with the reason (or skipping it, outside CI only).
  */
-export async function labFleet(t: Test, count: number, name: string): Promise<Fleet | undefined> {
+export async function labFleet(t: Test, count: number, name: string, extra: { passwordLogin?: boolean } = {}): Promise<Fleet | undefined> {
   const reason = await labUnavailableReason(PROGRAMS);
   if (reason) {
     if (process.env.CI) t.fail(`cannot run the SSH lab: ${reason}`);
     else t.skip(`cannot run the SSH lab: ${reason} (outside CI this is a skip; in CI it fails)`, () => undefined);
     return undefined;
   }
-  const fleet = await startFleet({ count, name });
+  const fleet = await startFleet({ count, name, ...extra });
   t.teardown(() => fleet.stop());
   return fleet;
 }

@@ -1,0 +1,64 @@
+// Which hosts each play runs on, decided before any host is touched: `hosts:` rendered as Ansible templates it (the
+// play's vars and -e; no host's variables), matched in the inventory, narrowed by --limit.
+//
+// A pattern that names nothing the inventory knows (a typo, a template that renders to an unknown name) is an error
+// at the play's `hosts:` line, not Ansible's warning and an empty, successful run. A pattern that names a group of the
+// inventory is the playbook saying "these hosts, if there are any": an empty group skips the play with a warning.
+
+import { InputError, displayPath } from '../core/source.ts';
+import type { Inventory } from '../inventory/inventory.ts';
+import { splitHostPattern } from '../inventory/patterns.ts';
+import type { Play, Playbook } from '../load/model.ts';
+import { renderPlain, scopeOf } from '../vars/language.ts';
+
+export interface PlayHosts {
+  /** Each play's host pattern as rendered. */
+  patterns: string[];
+  /** Each play's hosts, --limit applied. */
+  hosts: string[][];
+}
+
+const TEMPLATED = /{{|{%/;
+
+/** The pattern of a play with its `{{ }}` rendered; an undefined variable is an error at its `hosts:` line. */
+export function renderHostPattern(play: Play, inventory: Inventory, extraVars: Record<string, unknown>): string {
+  if (!TEMPLATED.test(play.hosts)) return play.hosts;
+  const where = { ...play.hostsPos, file: displayPath(play.hostsPos.file) };
+  let value: unknown;
+  try {
+    value = renderPlain(play.hosts, scopeOf({ groups: inventory.groupsMap(), ...play.vars, ...extraVars }, { playbookDir: play.baseDir }));
+  } catch (error) {
+    throw new InputError(where, `hosts "${play.hosts}": ${(error as Error).message}`);
+  }
+  const pattern = Array.isArray(value) ? value.map(String).join(',') : value === null || value === undefined ? '' : String(value);
+  if (pattern.trim() === '') throw new InputError(where, `hosts "${play.hosts}" renders to an empty pattern: no host is named`);
+  return pattern;
+}
+
+/** Whether some part of the pattern is a group the inventory defines (so an empty match is meant). */
+function namesAGroup(pattern: string, inventory: Inventory): boolean {
+  return splitHostPattern(pattern).some((part) => {
+    const name = part.replace(/^[&!]/, '').replace(/\[[^\]]*\]$/, '');
+    return inventory.groups.has(name);
+  });
+}
+
+export function playHosts(playbook: Playbook, inventory: Inventory, options: { extraVars: Record<string, unknown>; limit?: Set<string> }): PlayHosts {
+  const patterns: string[] = [];
+  const hosts: string[][] = [];
+  for (const play of playbook.plays) {
+    const pattern = renderHostPattern(play, inventory, options.extraVars);
+    const matched = inventory.select(pattern);
+    if (matched.length === 0 && !namesAGroup(pattern, inventory)) {
+      const shown = pattern === play.hosts ? `"${pattern}"` : `"${play.hosts}" (rendered "${pattern}")`;
+      const known = [...inventory.groups.keys()].filter((g) => g !== 'all' && g !== 'ungrouped');
+      throw new InputError(
+        { ...play.hostsPos, file: displayPath(play.hostsPos.file) },
+        `hosts ${shown} matches no host or group of the inventory${known.length ? ` (groups: ${known.slice(0, 10).join(', ')})` : ''}`,
+      );
+    }
+    patterns.push(pattern);
+    hosts.push(options.limit ? matched.filter((h) => options.limit!.has(h)) : matched);
+  }
+  return { patterns, hosts };
+}
