@@ -3,7 +3,7 @@
 // known_hosts; anything that breaks the connection itself is an UnreachableError, anything else a plain Error.
 
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import pLimit from 'p-limit';
@@ -14,6 +14,7 @@ import type {
   ClientChannel,
   ConnectConfig,
   KexAlgorithm,
+  ParsedKey,
   ServerHostKeyAlgorithm,
   SFTPWrapper,
   Stats,
@@ -121,23 +122,38 @@ interface KeySources {
   problems: string[];
 }
 
+/** Key files read and parsed, by path, while their size and time stay the same: every host of a run uses the same. */
+const parsedKeys = new Map<string, { stamp: string; key: Promise<ParsedKey | string> }>();
+
+/** A private key file parsed (ssh2 then uses it as it is), or why it cannot be offered. */
+async function privateKey(file: string): Promise<ParsedKey | string> {
+  let stamp: string;
+  try {
+    const st = await stat(file);
+    stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? messageOf(error);
+  }
+  const known = parsedKeys.get(file);
+  if (known?.stamp === stamp) return known.key;
+  const key = readFile(file).then(
+    (content) => {
+      const parsed = ssh2.utils.parseKey(content);
+      return parsed instanceof Error ? `${parsed.message} (a key with a passphrase must be loaded into ssh-agent)` : parsed;
+    },
+    (error: NodeJS.ErrnoException) => error.code ?? messageOf(error),
+  );
+  parsedKeys.set(file, { stamp, key });
+  return key;
+}
+
 async function authMethods(options: SshOptions): Promise<KeySources> {
   const methods: AnyAuthMethod[] = [];
   const problems: string[] = [];
   for (const file of options.privateKeyFiles) {
-    let key: Buffer;
-    try {
-      key = await readFile(file);
-    } catch (error) {
-      problems.push(`${file}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`);
-      continue;
-    }
-    const parsed = ssh2.utils.parseKey(key);
-    if (parsed instanceof Error) {
-      problems.push(`${file}: ${parsed.message} (a key with a passphrase must be loaded into ssh-agent)`);
-      continue;
-    }
-    methods.push({ type: 'publickey', username: options.user, key });
+    const key = await privateKey(file);
+    if (typeof key === 'string') problems.push(`${file}: ${key}`);
+    else methods.push({ type: 'publickey', username: options.user, key });
   }
   const agent = options.agent ?? process.env.SSH_AUTH_SOCK;
   if (agent) methods.push({ type: 'agent', username: options.user, agent });
