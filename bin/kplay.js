@@ -7,6 +7,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// The heap may grow to 1.3 times what the last full collection kept (V8 picks up to 4 times when collecting is cheap):
+// with hundreds of hosts a run makes much short-lived garbage, and that headroom, not what it keeps, was most of its
+// memory (200 hosts: peak RSS 182 → 141 MB, the same CPU). Read by V8 at every collection, so it applies from here.
+setFlagsFromString('--heap-growing-percent=30');
 
 const home = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.env.KPLAY_HOME = home;

@@ -34,6 +34,15 @@ export interface PutOptions {
   become?: BecomeOptions;
 }
 
+export interface MkdirOptions {
+  /** Exact permission bits (no umask); default: what mkdir(1) makes. */
+  mode?: number;
+  /** Both or neither (a name or a number). */
+  owner?: string;
+  group?: string;
+  become?: BecomeOptions;
+}
+
 export type FileType = 'file' | 'directory' | 'link' | 'other';
 
 export interface FileStat {
@@ -77,6 +86,12 @@ export interface Connection {
    * "planned, content not known yet" (a key or certificate made when the real run applies): `get` answers null.
    */
   planned?(path: string): FileEffect | undefined;
+  /**
+   * Optional: make one directory whose parent exists, with `mode`, `owner` and `group`, without starting a process on
+   * the host, and return its attributes. Undefined when it made nothing (the parent is missing, the path exists, an
+   * owner the host's files do not name, become, only one of owner and group): the caller then runs its command.
+   */
+  mkdir?(path: string, options?: MkdirOptions): Promise<FileStat | undefined>;
   /** Paths this --check run planned (written or removed) at `path` or directly inside the folder `path`. */
   plannedUnder?(path: string): string[];
   /**

@@ -3,7 +3,7 @@
 // known_hosts; anything that breaks the connection itself is an UnreachableError, anything else a plain Error.
 
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import pLimit from 'p-limit';
@@ -14,11 +14,12 @@ import type {
   ClientChannel,
   ConnectConfig,
   KexAlgorithm,
+  ParsedKey,
   ServerHostKeyAlgorithm,
   SFTPWrapper,
   Stats,
 } from 'ssh2';
-import { UnreachableError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
+import { UnreachableError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type MkdirOptions, type PutOptions, type StatOptions } from './connection.ts';
 import { ReadCache, type ReadAhead } from './read-ahead.ts';
 import { shellQuote } from '../core/shell.ts';
 import { fingerprintOf, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
@@ -123,23 +124,38 @@ interface KeySources {
   problems: string[];
 }
 
+/** Key files read and parsed, by path, while their size and time stay the same: every host of a run uses the same. */
+const parsedKeys = new Map<string, { stamp: string; key: Promise<ParsedKey | string> }>();
+
+/** A private key file parsed (ssh2 then uses it as it is), or why it cannot be offered. */
+async function privateKey(file: string): Promise<ParsedKey | string> {
+  let stamp: string;
+  try {
+    const st = await stat(file);
+    stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? messageOf(error);
+  }
+  const known = parsedKeys.get(file);
+  if (known?.stamp === stamp) return known.key;
+  const key = readFile(file).then(
+    (content) => {
+      const parsed = ssh2.utils.parseKey(content);
+      return parsed instanceof Error ? `${parsed.message} (a key with a passphrase must be loaded into ssh-agent)` : parsed;
+    },
+    (error: NodeJS.ErrnoException) => error.code ?? messageOf(error),
+  );
+  parsedKeys.set(file, { stamp, key });
+  return key;
+}
+
 async function authMethods(options: SshOptions): Promise<KeySources> {
   const methods: AnyAuthMethod[] = [];
   const problems: string[] = [];
   for (const file of options.privateKeyFiles) {
-    let key: Buffer;
-    try {
-      key = await readFile(file);
-    } catch (error) {
-      problems.push(`${file}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`);
-      continue;
-    }
-    const parsed = ssh2.utils.parseKey(key);
-    if (parsed instanceof Error) {
-      problems.push(`${file}: ${parsed.message} (a key with a passphrase must be loaded into ssh-agent)`);
-      continue;
-    }
-    methods.push({ type: 'publickey', username: options.user, key });
+    const key = await privateKey(file);
+    if (typeof key === 'string') problems.push(`${file}: ${key}`);
+    else methods.push({ type: 'publickey', username: options.user, key });
   }
   const agent = options.agent ?? process.env.SSH_AUTH_SOCK;
   if (agent) methods.push({ type: 'agent', username: options.user, agent });
@@ -507,6 +523,44 @@ export class SshConnection implements Connection {
     }
   }
 
+  /**
+   * A directory over sftp, no process on the host: mkdir (the server's umask applies), then owner and group, the exact
+   * mode and an lstat, sent together (the server handles them in order): two round trips, and the host's other
+   * cached reads stay (a command would drop them all).
+   */
+  async mkdir(path: string, options: MkdirOptions = {}): Promise<FileStat | undefined> {
+    if (this.sudoFor(options.become) || (options.owner === undefined) !== (options.group === undefined)) return undefined;
+    let ids: IdNames;
+    try {
+      ids = await this.idNames();
+    } catch {
+      if (this.broken) throw this.broken;
+      return undefined;
+    }
+    const uid = options.owner === undefined ? undefined : idOf(options.owner, ids.users);
+    const gid = options.group === undefined ? undefined : idOf(options.group, ids.groups);
+    if ((options.owner !== undefined && uid === undefined) || (options.group !== undefined && gid === undefined)) return undefined;
+    try {
+      await this.sftpCall((s, cb) => s.mkdir(path, cb));
+    } catch {
+      if (this.broken) throw this.broken;
+      return undefined; // nothing made: the caller's command says why, as it always has
+    } finally {
+      this.cache.invalidate(path);
+    }
+    try {
+      const owned = uid === undefined ? undefined : this.sftpCall((s, cb) => s.setstat(path, { uid, gid }, cb));
+      const moded = options.mode === undefined ? undefined : this.sftpCall((s, cb) => s.setstat(path, { mode: options.mode }, cb));
+      const [, , attrs] = await Promise.all([owned, moded, this.sftpCall<Stats>((s, cb) => s.lstat(path, cb))]);
+      const after = statOf(attrs, ids.users, ids.groups);
+      return after ?? (await this.stat(path));
+    } catch (error) {
+      throw this.broken ?? new Error(`cannot set the attributes of ${path} on ${this.hostName}: ${messageOf(error)}`);
+    } finally {
+      this.cache.invalidate(path);
+    }
+  }
+
   private async sftpPut(path: string, data: Buffer, mode: number): Promise<void> {
     const tmp = tempBeside(path);
     let handle: Buffer | undefined;
@@ -766,6 +820,13 @@ function statOf(attrs: Stats, users: Map<number, string>, groups: Map<number, st
   const kind = attrs.mode & 0o170000;
   const type = kind === 0o100000 ? 'file' : kind === 0o040000 ? 'directory' : kind === 0o120000 ? 'link' : 'other';
   return { exists: true, type, mode: attrs.mode & 0o7777, owner, group, uid: attrs.uid, gid: attrs.gid, size: attrs.size, mtime: attrs.mtime };
+}
+
+/** A uid or gid: a number as it is, a name through the host's files; undefined when they do not name it. */
+function idOf(given: string, names: Map<number, string>): number | undefined {
+  if (/^\d+$/.test(given)) return Number(given);
+  for (const [id, name] of names) if (name === given) return id;
+  return undefined;
 }
 
 interface IdNames {

@@ -57,6 +57,10 @@ export class PlayContext {
   }
 
   batch: HostState[] = [];
+  /** The host lists every task's variables name (play_hosts...), made once per batch and state of its hosts. */
+  private hostLists?: { batch: HostState[]; size: number; active: HostState[]; lists: Record<string, string[]> };
+  /** group_names per host: the inventory does not change during a play. */
+  private readonly groupNames = new Map<string, string[]>();
   /** The play's handlers and roles, plus what include_role/include_tasks brought in during this run (the play is not changed). */
   readonly handlers: TaskNode[];
   readonly roles: RoleInstance[];
@@ -112,6 +116,32 @@ export class PlayContext {
     }
   }
 
+  private groupNamesOf(host: string): string[] {
+    let names = this.groupNames.get(host);
+    if (!names) this.groupNames.set(host, (names = this.inventory.groupNames(host)));
+    return names;
+  }
+
+  /**
+   * play_hosts and its kin. Made again only when the batch or the set of its failed or unreachable hosts changed
+   * (checked without allocating): building them for every host and task made a run's work grow with hosts².
+   * Shared between hosts' variables, as `groups` is.
+   */
+  private playHostLists(): Record<string, string[]> {
+    const cached = this.hostLists;
+    if (cached && cached.batch === this.batch && cached.size === this.batch.length && sameActive(this.batch, cached.active)) return cached.lists;
+    const active = this.batch.filter((h) => !h.failed && !h.unreachable);
+    const names = active.map((h) => h.name);
+    const lists = {
+      play_hosts: names,
+      ansible_play_hosts: [...names],
+      ansible_play_batch: this.batch.map((h) => h.name),
+      ansible_play_hosts_all: this.playHosts.map((h) => h.name),
+    };
+    this.hostLists = { batch: this.batch, size: this.batch.length, active, lists };
+    return lists;
+  }
+
   /** A host's variables for a task with the given inherited keywords, in precedence order (engine/vars/scope.ts). */
   varsFor(host: HostState, scope: Inherited, withHostvars = true): Record<string, unknown> {
     const play = this.play;
@@ -120,12 +150,9 @@ export class PlayContext {
     const magic: Record<string, unknown> = {
       inventory_hostname: host.name,
       inventory_hostname_short: host.name.split('.')[0],
-      group_names: this.inventory.groupNames(host.name),
+      group_names: this.groupNamesOf(host.name),
       groups: this.groups,
-      play_hosts: this.batch.filter((h) => !h.failed && !h.unreachable).map((h) => h.name),
-      ansible_play_hosts: this.batch.filter((h) => !h.failed && !h.unreachable).map((h) => h.name),
-      ansible_play_batch: this.batch.map((h) => h.name),
-      ansible_play_hosts_all: this.playHosts.map((h) => h.name),
+      ...this.playHostLists(),
       ansible_play_name: play.name,
       playbook_dir: play.baseDir,
       ansible_check_mode: this.options.check,
@@ -157,4 +184,14 @@ export class PlayContext {
     if (play.remoteUser && vars.ansible_user === undefined) vars.ansible_user = play.remoteUser;
     return vars;
   }
+}
+
+/** Whether `active` is still exactly the batch's hosts that have neither failed nor become unreachable. */
+function sameActive(batch: HostState[], active: HostState[]): boolean {
+  let i = 0;
+  for (const h of batch) {
+    if (h.failed || h.unreachable) continue;
+    if (active[i++] !== h) return false;
+  }
+  return i === active.length;
 }

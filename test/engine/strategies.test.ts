@@ -107,3 +107,33 @@ t.test('throttle and --forks cap how many hosts work at once', async (t) => {
   const forks = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '--forks', '1', '--output', 'json'], { cwd: fixture(t, play('')) });
   t.equal(forks.code, 0, '--forks 1 as well');
 });
+
+// (Only what Ansible shows too: its ansible_play_batch also leaves out failed hosts, and its ansible_play_hosts spans
+// every batch; kplay's do not yet.)
+t.test('play_hosts follows the batch and the hosts that failed, task by task', async (t) => {
+  const dir = fixture(t, `
+- hosts: all
+  gather_facts: false
+  serial: 3
+  tasks:
+    - name: before
+      debug: msg="{{ play_hosts | join(',') }}|{{ ansible_play_hosts_all | join(',') }}"
+    - name: fails on h2 and h4
+      fail: msg=no
+      when: inventory_hostname in ['h2', 'h4']
+    - name: after
+      debug: msg="{{ play_hosts | join(',') }}|{{ group_names | join(',') }}"
+`);
+  const r = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '--output', 'json', '-v'], { cwd: dir });
+  const msgs = r.events.flatMap((e) => (e.type === 'result' && e.task.name !== 'fails on h2 and h4' ? [`${e.task.name} ${e.host} ${String(e.result?.msg)}`] : []));
+  t.same(msgs.sort(), [
+    'after h1 h1,h3|ungrouped',
+    'after h3 h1,h3|ungrouped',
+    'after h5 h5|ungrouped',
+    'before h1 h1,h2,h3|h1,h2,h3,h4,h5',
+    'before h2 h1,h2,h3|h1,h2,h3,h4,h5',
+    'before h3 h1,h2,h3|h1,h2,h3,h4,h5',
+    'before h4 h4,h5|h1,h2,h3,h4,h5',
+    'before h5 h4,h5|h1,h2,h3,h4,h5',
+  ]);
+});
