@@ -1,12 +1,13 @@
 // Issue 6 on three real systemd hosts, with the stand-ins served from a release mirror on the lab's bridge:
 // playbooks/master.yml brings the control plane up (--check on fresh hosts predicts it exactly), a second run changes
-// nothing, the units hold only flags their release has (checked against ../shared/k8s-flags.json), a stand-in
+// nothing, the units hold only flags their release has (checked against the committed flag table), a stand-in
 // refuses a removed flag, one apiserver setting restarts only kube-apiserver, and 1.21 works as well as the newest.
 
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { REPO } from '../helpers/kplay.ts';
+import { loadFlagTable } from '../../roles/kube-common/lib/flag-table.ts';
 import { run } from '../lab/nspawn.ts';
 import { HEALTH_HOST, SERVICES, changedBy, failedIn, mainPids, startControlPlaneLab, unitFlags } from './control-plane-lab.ts';
 
@@ -14,11 +15,9 @@ interface SharedLifetime {
   added: string | null;
   removed: string | null;
 }
-const SHARED = JSON.parse(readFileSync(resolve(REPO, '../shared/k8s-flags.json'), 'utf8')) as {
-  components: Record<string, Record<string, SharedLifetime>>;
-  _meta: { generated: string };
-};
-const NEWEST = `${/newest release covered: (\d+\.\d+)/.exec(SHARED._meta.generated)![1]}.0`;
+// The committed table (generated from the project's flag facts by tools/gen-k8s-flags.ts).
+const SHARED = loadFlagTable();
+const NEWEST = `${SHARED.newest}.0`;
 const OLDEST = '1.21.14';
 const KUBE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 const minor = (v: string): number => Number(v.split('.')[1]);

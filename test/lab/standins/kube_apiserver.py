@@ -121,15 +121,11 @@ def load_encryption_config(path):
 
 def check_flags(f):
     version = FACTS['version']
+    # Values and combinations the table's rules cover were checked with the flags (check_rules).
     if not f.get('etcd-servers'):
         die('--etcd-servers must be specified')
-    if at_least(version, FACTS.get('serviceAccountFlagsRequiredFrom')):
-        if not f.get('service-account-issuer'):
-            die('service-account-issuer is a required flag')
-        if not f.get('service-account-signing-key-file'):
-            die('--service-account-signing-key-file and --service-account-issuer are required flags')
-    if f.has('insecure-port') and host_port(f.get('insecure-port'), '--insecure-port') != 0 and at_least(version, FACTS.get('insecurePortMustBeZeroFrom')):
-        die('invalid port value %s: only zero is allowed' % f.get('insecure-port'))
+    if f.has('insecure-port'):
+        host_port(f.get('insecure-port'), '--insecure-port')
     port = host_port(f.get('secure-port', str(FACTS['securePort'])), '--secure-port')
     if port == 0:
         die('--secure-port %d must be between 1 and 65535, inclusive. It cannot be turned off with 0' % port)
@@ -139,8 +135,6 @@ def check_flags(f):
                 ipaddress.ip_address(f.get(name))
             except ValueError:
                 die('invalid argument "%s" for "--%s" flag: failed to parse IP: "%s"' % (f.get(name), name, f.get(name)))
-    if f.has('admission-control') and (f.has('enable-admission-plugins') or f.has('disable-admission-plugins')):
-        die('admission-control and enable-admission-plugins/disable-admission-plugins flags are mutually exclusive')
     known = set(ADMISSION_PLUGINS + FACTS['admissionPluginsKnown']) - set(FACTS['admissionPluginsRemoved'])
     for flag in ('admission-control', 'enable-admission-plugins', 'disable-admission-plugins'):
         for plugin in [p for v in f.all(flag) for p in v.split(',') if p]:
@@ -150,11 +144,9 @@ def check_flags(f):
         if mode not in AUTHORIZATION_MODES:
             die('authorization-mode %s is not a valid mode' % json.dumps(mode))
     for entry in [e for v in f.all('runtime-config') for e in v.split(',') if e]:
-        key, eq, _ = entry.partition('=')
-        if key == 'api/all' and not eq and at_least(version, FACTS.get('runtimeConfigApiAllNeedsValueFrom')):
-            die('invalid value api/all=')
-        if at_least(version, FACTS['runtimeConfigRemoved'].get(key)):
-            die('group version %s that has not been registered' % key)
+        key, eq, value = entry.partition('=')
+        if eq and value not in ('true', 'false'):
+            die('invalid value %s=%s' % (key, value))
     if f.has('service-cluster-ip-range'):
         ranges = f.get('service-cluster-ip-range').split(',')
         if len(ranges) > 2:
@@ -344,6 +336,7 @@ def main():
     flags = kube_main_flags(sys.argv[1:], PROGRAM)
     workdir = private_workdir(PROGRAM)
     port = check_flags(flags)
+    flags_only_exit(PROGRAM)
     cert, key, codec = check_files(flags, workdir)
     ctx = server_context(cert, key, flags.get('client-ca-file'))
     etcd = connect_etcd(flags)

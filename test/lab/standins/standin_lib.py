@@ -204,7 +204,36 @@ def kube_main_flags(argv, program, shorthands=None):
     log('%s v%s: %s' % (program, FACTS['version'], STANDIN_NOTICE))
     for name, values in sorted(flags.values.items()):
         log('FLAG: --%s=%s' % (name, json.dumps(values[-1])))
+    check_rules(flags)
     return flags
+
+
+def check_rules(flags):
+    """The table's fatal rules for this version (FACTS['rules']): a value the release refuses, flags it will not take
+    together, flags it requires. Each exits as the real binary does, with its error."""
+    for rule in FACTS.get('rules', []):
+        kind = rule['kind']
+        if kind == 'value':
+            name = rule['flag'].lstrip('-')
+            for value in flags.all(name):
+                for item in (value.split(',') if rule.get('items') else [value]):
+                    if re.search(rule['match'], item.strip()):
+                        die(rule['error'].replace('{value}', item.strip()))
+        elif kind == 'exclusive':
+            first, others = rule['flags'][0].lstrip('-'), [f.lstrip('-') for f in rule['flags'][1:]]
+            if flags.get(first) and any(flags.get(o) for o in others):
+                die(rule['error'])
+        elif kind == 'required':
+            if any(not flags.get(f.lstrip('-')) for f in rule['flags']):
+                die(rule['error'])
+
+
+def flags_only_exit(program):
+    """STANDIN_FLAGS_ONLY=1: stop after the flag and value checks, before files, etcd and serving (exit 0): how a
+    test asks whether this version accepts a command line at all."""
+    if os.environ.get('STANDIN_FLAGS_ONLY') == '1':
+        log('%s: flags accepted (STANDIN_FLAGS_ONLY)' % program)
+        sys.exit(0)
 
 
 # ---------------------------------------------------------------- files, keys and certificates (openssl CLI)
@@ -806,13 +835,6 @@ def wait_forever():
 
 
 # ---------------------------------------------------------------- kube-controller-manager and kube-scheduler
-
-def check_insecure_port(flags):
-    """--port / --insecure-port other than 0 is fatal from the version the table says (only zero is allowed)."""
-    for name in ('port', 'insecure-port'):
-        if flags.has(name) and host_port(flags.get(name), '--' + name) != 0 and at_least(FACTS['version'], FACTS.get('insecurePortMustBeZeroFrom')):
-            die('invalid port value %s: only zero is allowed' % flags.get(name))
-
 
 class ApiserverLink:
     """Keeps trying the apiserver with the kubeconfig's client certificate, as the real components keep retrying;
