@@ -110,7 +110,7 @@ function nextMinor(version: string): string {
 function absence(l: Lifetime, version: string): string {
   if (atLeast(version, l.removed)) {
     const instead = l.renamedTo ?? l.replacement;
-    return `removed in ${l.removed}${instead ? `: use ${instead}` : ''}`;
+    return `removed in ${l.removed}: ${instead ? `use ${instead}` : 'leave it out (nothing replaces it)'}`;
   }
   return `added only in ${l.added}`;
 }
