@@ -22,7 +22,7 @@ interface Source {
   components: Record<string, Record<string, SourceLifetime>>;
   admissionPlugins: Record<string, SourceLifetime>;
   configApis: Record<string, Record<string, unknown>>;
-  ports: Record<string, { secure?: { port: number } }>;
+  ports: Record<string, { secure?: { port: number }; insecure?: { port: number; disabled: string } }>;
   crashOnStart: { component: string; item: string; fatalFrom: string }[];
   minimalFlagSets: Record<string, unknown>;
 }
@@ -221,6 +221,9 @@ export function generate(raw: Source): FlagTable {
     admissionPlugins,
     configApis,
     securePorts,
+    insecurePorts: Object.fromEntries(
+      COMPONENTS.flatMap((c) => (raw.ports[c]?.insecure ? [[c, { port: raw.ports[c].insecure!.port, disabledFrom: raw.ports[c].insecure!.disabled }]] : [])),
+    ),
     encryptionStrictFrom: strict,
     rules: RULES,
     // The facts' minimal flag sets, which the stand-ins' tests start an API server with.

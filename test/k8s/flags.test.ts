@@ -63,7 +63,11 @@ t.test('the rendered flags follow the release', async (t) => {
   for (const gone of ['--insecure-port', '--kubelet-https', '--experimental-encryption-provider-config', '--logtostderr']) {
     t.notOk(apiserver.some((l) => l.startsWith(`${gone}=`)), `1.24: no ${gone}`);
   }
-  t.ok(apiserver.includes('--service-account-issuer=https://10.240.0.10:6443'), 'the issuer is the first controller by default');
+  t.ok(apiserver.includes('--service-account-issuer=https://kubernetes.default.svc.cluster.local'), "the issuer is kubeadm's, not a host's address");
+  for (const line of ['--profiling=false', '--tls-min-version=VersionTLS12', '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname', '--audit-policy-file=/etc/kubernetes/config/audit-policy.yaml']) t.ok(apiserver.includes(line), `kubeadm's standard: ${line}`);
+  t.ok(now.rendered!['kube-controller-manager'].includes('--bind-address=127.0.0.1'), 'the controller manager serves on this host only');
+  t.ok(old.rendered!['kube-scheduler'].includes('--port=0'), '1.21: the scheduler turns its insecure port off');
+  t.notOk(now.rendered!['kube-scheduler'].some((l) => l.startsWith('--port=')), '1.24: the scheduler has no --port');
 });
 
 t.test("a user's flag the release rejects fails before anything is written", async (t) => {

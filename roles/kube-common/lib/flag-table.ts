@@ -53,6 +53,8 @@ export interface FlagTable {
   admissionPlugins: Record<string, Lifetime>;
   configApis: { KubeSchedulerConfiguration: ConfigApi[]; EncryptionConfiguration: ConfigApi[] };
   securePorts: Record<string, number>;
+  /** The plain-HTTP port a component served by default, and the first release that no longer serves it. */
+  insecurePorts: Record<string, { port: number; disabledFrom: string }>;
   /** From this release the encryption config is decoded strictly (unknown fields are fatal). */
   encryptionStrictFrom: string | null;
   rules: FlagRule[];

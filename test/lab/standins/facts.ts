@@ -49,6 +49,9 @@ export function componentFacts(component: KubeComponent, version: string, table 
   for (const [name, l] of Object.entries(table.components[component])) if (presentIn(v, l)) flags[name] = { deprecated: deprecation(v, l) };
   const rules = table.rules.filter((r) => r.component === component && r.fatal && (r.from === null || atLeast(v, r.from)) && !atLeast(v, r.until));
   const facts: ComponentFacts = { component, version: v, flags, securePort: table.securePorts[component], rules };
+  // The plain-HTTP /healthz port this version still serves by default (kcm up to 1.21, scheduler up to 1.22).
+  const insecure = table.insecurePorts[component];
+  facts.insecurePort = insecure && !atLeast(v, insecure.disabledFrom) ? insecure.port : null;
   if (component === 'kube-apiserver') {
     const plugins = Object.entries(table.admissionPlugins);
     facts.admissionPluginsKnown = plugins.filter(([, l]) => presentIn(v, l)).map(([n]) => n);

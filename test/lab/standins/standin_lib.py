@@ -866,6 +866,42 @@ class ApiserverLink:
         threading.Thread(target=loop, daemon=True).start()
 
 
+def serve_insecure(flags, program, link):
+    """Plain HTTP /healthz on --address:--port (0.0.0.0 and FACTS['insecurePort'] by default), as kcm up to 1.21
+    and the scheduler up to 1.22 serve it without authentication; --port=0 turns it off."""
+    default = FACTS.get('insecurePort')
+    if not default:
+        return
+    port = host_port(flags.get('port', str(default)), '--port')
+    if port == 0:
+        return
+    bind = flags.get('address', '0.0.0.0')
+
+    class Handler(QuietHandler):
+        def do_GET(self):
+            if self.path.split('?')[0].rstrip('/') == '/healthz':
+                code, text = health_text([('leaderElection', True), ('apiserver-connection', link.ok)], False, 'healthz')
+                return self.send_body(code, text)
+            self.send_body(404, '404 page not found\n')
+
+    try:
+        server = http.server.ThreadingHTTPServer((bind, port), Handler)
+    except OSError as e:
+        die('failed to create listener: failed to listen on %s:%d: bind: %s' % (bind, port, e.strerror))
+    serve_in_background(server)
+    log('Serving insecurely on %s:%d' % (bind, port), 'W')
+
+
+def tls_min_version(flags):
+    """--tls-min-version (VersionTLS10 to VersionTLS13) as Python's TLSVersion; the Go default is TLS 1.2 here."""
+    value = flags.get('tls-min-version', 'VersionTLS12')
+    versions = {'VersionTLS10': ssl.TLSVersion.TLSv1, 'VersionTLS11': ssl.TLSVersion.TLSv1_1,
+                'VersionTLS12': ssl.TLSVersion.TLSv1_2, 'VersionTLS13': ssl.TLSVersion.TLSv1_3}
+    if value not in versions:
+        die('invalid argument "%s" for "--tls-min-version" flag: unknown tls version "%s"' % (value, value))
+    return versions[value]
+
+
 def serve_component(flags, program, link, health_paths):
     """Secure serving on --bind-address:--secure-port with --tls-cert-file, or a self-signed certificate (the real
     default when none is given). Health answers anonymously; it fails while the apiserver is not reached: stricter
@@ -898,8 +934,11 @@ def serve_component(flags, program, link, health_paths):
         do_HEAD = do_GET
 
     try:
-        server = TLSServer((bind, port), Handler, server_context(cert, key))
+        ctx = server_context(cert, key)
+        ctx.minimum_version = tls_min_version(flags)
+        server = TLSServer((bind, port), Handler, ctx)
     except OSError as e:
         die('failed to create listener: failed to listen on %s:%d: bind: %s' % (bind, port, e.strerror))
     serve_in_background(server)
     log('Serving securely on %s:%d' % (bind, port))
+    serve_insecure(flags, program, link)
