@@ -145,7 +145,8 @@ function diffCommand(args: KubectlApplyArgs): string {
 }
 
 // kubectl's words for a cluster it cannot talk to (as opposed to a manifest the cluster refuses).
-const UNREACHABLE = /Unable to connect to the server|connection refused|no such host|i\/o timeout|stat .*: no such file or directory|no configuration has been provided/i;
+// ("The connection to the server H:P was refused" is what kubectl diff says when the API server is not up yet.)
+const UNREACHABLE = /Unable to connect to the server|connection refused|The connection to the server \S+ was refused|no such host|i\/o timeout|stat .*: no such file or directory|no configuration has been provided/i;
 
 /** The namespace a failed dry run says is missing, when this manifest creates it. */
 function namespaceCreatedHere(stderr: string, objects: KubeObject[]): string | undefined {

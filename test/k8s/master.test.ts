@@ -1,12 +1,14 @@
 // Issue 6 on three real systemd hosts, with the stand-ins served from a release mirror on the lab's bridge:
 // playbooks/master.yml brings the control plane up (--check on fresh hosts predicts it exactly), a second run changes
-// nothing, the units hold only flags their release has (checked against ../shared/k8s-flags.json), a stand-in
+// nothing, the units hold only flags their release has (checked against the committed flag table), a stand-in
 // refuses a removed flag, one apiserver setting restarts only kube-apiserver, and 1.21 works as well as the newest.
 
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import type * as Tap from 'tap';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { REPO } from '../helpers/kplay.ts';
+import { loadFlagTable } from '../../roles/kube-common/lib/flag-table.ts';
 import { run } from '../lab/nspawn.ts';
 import { HEALTH_HOST, SERVICES, changedBy, failedIn, mainPids, startControlPlaneLab, unitFlags } from './control-plane-lab.ts';
 
@@ -14,13 +16,28 @@ interface SharedLifetime {
   added: string | null;
   removed: string | null;
 }
-const SHARED = JSON.parse(readFileSync(resolve(REPO, '../shared/k8s-flags.json'), 'utf8')) as {
-  components: Record<string, Record<string, SharedLifetime>>;
-  _meta: { generated: string };
-};
-const NEWEST = `${/newest release covered: (\d+\.\d+)/.exec(SHARED._meta.generated)![1]}.0`;
+// The committed table (generated from the project's flag facts by tools/gen-k8s-flags.ts).
+const SHARED = loadFlagTable();
+const NEWEST = `${SHARED.newest}.0`;
 const OLDEST = '1.21.14';
 const KUBE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
+/** Listening TCP sockets of a host as [local address:port, process name] (ss -ltnp). */
+async function listeners(cpl: Awaited<ReturnType<typeof startControlPlaneLab>>, host: string): Promise<[string, string][]> {
+  const out = await cpl.onHost(host, 'ss -ltnpH');
+  return out.split('\n').filter(Boolean).map((line) => [line.trim().split(/\s+/)[3], /users:\(\("([^"]+)"/.exec(line)?.[1] ?? '']);
+}
+
+/** kubeadm's standard: the controller manager and the scheduler only on 127.0.0.1, no insecure port at all. */
+async function onlyLoopback(t: Tap.Test, cpl: Awaited<ReturnType<typeof startControlPlaneLab>>, host: string, version: string): Promise<void> {
+  const sockets = await listeners(cpl, host);
+  for (const program of ['kube-controller', 'kube-scheduler']) {
+    const own = sockets.filter(([, p]) => p === program);
+    t.ok(own.length > 0, `${version} ${host}: ${program} listens (${own.map(([a]) => a).join(' ')})`);
+    for (const [address] of own) t.match(address, /^127\.0\.0\.1:/, `${version} ${host}: ${program} on ${address}`);
+  }
+  t.same(sockets.filter(([a]) => /:(10251|10252)$/.test(a)), [], `${version} ${host}: nothing on 10251 or 10252`);
+}
 const minor = (v: string): number => Number(v.split('.')[1]);
 const existsIn = (l: SharedLifetime | undefined, v: string): boolean =>
   !!l && (l.added === null || minor(v) >= minor(l.added)) && (l.removed === null || minor(v) < minor(l.removed));
@@ -69,6 +86,18 @@ t.test('playbooks/master.yml on three controllers', async (t) => {
     t.ok(cm.includes('--cluster-cidr=10.200.0.0/16'), "flannel's Network is the controller manager's --cluster-cidr");
     const leases = await cpl.onHost(hosts[0], 'cat /run/flannel/subnet.env');
     t.match(leases, /^FLANNEL_NETWORK=10\.200\.0\.0\/16$/m, 'flanneld leased a subnet of it');
+  });
+
+  await t.test('issue 14 acceptance 4: an audit event for a kubectl call; kcm and scheduler on 127.0.0.1 only', async (t) => {
+    const events = (await cpl.onHost(hosts[0], 'cat /var/log/kubernetes/audit.log')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as {
+      verb: string; user: { username: string }; objectRef?: { resource: string; name?: string }; level: string; responseStatus: { code: number };
+    });
+    // The last one: the role's own kubectl asked before the role existed (404).
+    const get = events.filter((e) => e.verb === 'get' && e.objectRef?.resource === 'clusterroles' && e.objectRef.name === 'system:kube-apiserver-to-kubelet').pop();
+    t.ok(get, `the audit log of ${hosts[0]} has the kubectl get (${events.length} events)`);
+    t.match(get, { level: 'Metadata', user: { username: 'admin' }, responseStatus: { code: 200 } });
+    t.notOk(events.some((e) => e.objectRef === undefined && e.verb === 'get' && /healthz/.test(JSON.stringify(e))), 'health checks are not recorded');
+    for (const h of hosts) await onlyLoopback(t, cpl, h, NEWEST);
   });
 
   await t.test('acceptance 2: a second run changes nothing', async (t) => {
@@ -132,5 +161,7 @@ t.test('playbooks/master.yml on three controllers', async (t) => {
     }
     t.match(await cpl.onHost(hosts[1], 'cat /etc/kubernetes/config/kube-scheduler.yaml'), /^apiVersion: kubescheduler\.config\.k8s\.io\/v1beta1$/m);
     t.match(await cpl.onHost(hosts[1], '/usr/local/bin/kube-apiserver --version'), /Kubernetes v1\.21\.14/);
+    t.match(await cpl.onHost(hosts[1], 'cat /etc/kubernetes/config/kube-scheduler.yaml'), /^healthzBindAddress: ''$/m, "1.21's scheduler config: no insecure healthz address");
+    for (const h of hosts) await onlyLoopback(t, cpl, h, OLDEST);
   });
 });

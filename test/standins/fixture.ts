@@ -161,7 +161,7 @@ export async function startEtcd(t: Test, pki: Pki, dir: string): Promise<Etcd> {
  * placeholders filled from this PKI, etcd and port. An unknown placeholder throws: a changed table is noticed.
  */
 export function minimalApiserverFlags(pki: Pki, etcd: Etcd, port: number): string[] {
-  const table = readFlagTable() as unknown as { minimalFlagSets: Record<string, Record<string, string[]>> };
+  const table = readFlagTable();
   const values: Record<string, string> = {
     'node-ip': '127.0.0.1', 'ca.pem': pki.ca, 'encryption-config.yaml': pki.encryptionConfig,
     'etcd-ca.pem': pki.ca, 'etcd-client.pem': pki.cert('etcd-client'), 'etcd-client-key.pem': pki.key('etcd-client'),
@@ -169,7 +169,7 @@ export function minimalApiserverFlags(pki: Pki, etcd: Etcd, port: number): strin
     'lb-or-vip': '127.0.0.1', 'sa.pub or sa.pem': pki.saPub, 'sa-key.pem': pki.saKey, 'svc-cidr': '10.32.0.0/24',
     'apiserver.pem': pki.cert('apiserver'), 'apiserver-key.pem': pki.key('apiserver'),
   };
-  return table.minimalFlagSets['1.21']['kube-apiserver'].map((flag) => {
+  return (table.minimalFlagSets['1.21']['kube-apiserver'] as string[]).map((flag) => {
     if (flag.startsWith('--etcd-servers=')) return `--etcd-servers=${etcd.endpoint}`;
     if (flag.startsWith('--secure-port=')) return `--secure-port=${port}`;
     if (flag.startsWith('--bind-address=')) return '--bind-address=127.0.0.1';

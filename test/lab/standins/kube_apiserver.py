@@ -121,15 +121,11 @@ def load_encryption_config(path):
 
 def check_flags(f):
     version = FACTS['version']
+    # Values and combinations the table's rules cover were checked with the flags (check_rules).
     if not f.get('etcd-servers'):
         die('--etcd-servers must be specified')
-    if at_least(version, FACTS.get('serviceAccountFlagsRequiredFrom')):
-        if not f.get('service-account-issuer'):
-            die('service-account-issuer is a required flag')
-        if not f.get('service-account-signing-key-file'):
-            die('--service-account-signing-key-file and --service-account-issuer are required flags')
-    if f.has('insecure-port') and host_port(f.get('insecure-port'), '--insecure-port') != 0 and at_least(version, FACTS.get('insecurePortMustBeZeroFrom')):
-        die('invalid port value %s: only zero is allowed' % f.get('insecure-port'))
+    if f.has('insecure-port'):
+        host_port(f.get('insecure-port'), '--insecure-port')
     port = host_port(f.get('secure-port', str(FACTS['securePort'])), '--secure-port')
     if port == 0:
         die('--secure-port %d must be between 1 and 65535, inclusive. It cannot be turned off with 0' % port)
@@ -139,8 +135,6 @@ def check_flags(f):
                 ipaddress.ip_address(f.get(name))
             except ValueError:
                 die('invalid argument "%s" for "--%s" flag: failed to parse IP: "%s"' % (f.get(name), name, f.get(name)))
-    if f.has('admission-control') and (f.has('enable-admission-plugins') or f.has('disable-admission-plugins')):
-        die('admission-control and enable-admission-plugins/disable-admission-plugins flags are mutually exclusive')
     known = set(ADMISSION_PLUGINS + FACTS['admissionPluginsKnown']) - set(FACTS['admissionPluginsRemoved'])
     for flag in ('admission-control', 'enable-admission-plugins', 'disable-admission-plugins'):
         for plugin in [p for v in f.all(flag) for p in v.split(',') if p]:
@@ -150,11 +144,9 @@ def check_flags(f):
         if mode not in AUTHORIZATION_MODES:
             die('authorization-mode %s is not a valid mode' % json.dumps(mode))
     for entry in [e for v in f.all('runtime-config') for e in v.split(',') if e]:
-        key, eq, _ = entry.partition('=')
-        if key == 'api/all' and not eq and at_least(version, FACTS.get('runtimeConfigApiAllNeedsValueFrom')):
-            die('invalid value api/all=')
-        if at_least(version, FACTS['runtimeConfigRemoved'].get(key)):
-            die('group version %s that has not been registered' % key)
+        key, eq, value = entry.partition('=')
+        if eq and value not in ('true', 'false'):
+            die('invalid value %s=%s' % (key, value))
     if f.has('service-cluster-ip-range'):
         ranges = f.get('service-cluster-ip-range').split(',')
         if len(ranges) > 2:
@@ -209,9 +201,116 @@ def connect_etcd(f):
             time.sleep(1)
 
 
+# ---------------------------------------------------------------- audit
+
+AUDIT_LEVELS = ('None', 'Metadata', 'Request', 'RequestResponse')
+
+
+def load_audit_policy(f):
+    """--audit-policy-file: a Policy the real one decodes, else exit; None without the flag (nothing is logged)."""
+    path = f.get('audit-policy-file')
+    if not path:
+        return None
+    doc = read_yaml_file(path, '--audit-policy-file')
+    # audit.k8s.io/v1beta1 and v1alpha1 went in 1.24; v1 is the one kplay writes.
+    accepted = ['audit.k8s.io/v1'] + ([] if at_least(FACTS['version'], '1.24') else ['audit.k8s.io/v1beta1'])
+    if not isinstance(doc, dict) or doc.get('kind') != 'Policy' or doc.get('apiVersion') not in accepted:
+        die('loading audit policy file: failed decoding %s: no kind "%s" is registered for version "%s"'
+            % (path, doc.get('kind') if isinstance(doc, dict) else '', doc.get('apiVersion') if isinstance(doc, dict) else ''))
+    rules = doc.get('rules') or []
+    if not rules:
+        die('loading audit policy file: invalid audit policy %s: rules: Required value' % path)
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, dict) or rule.get('level') not in AUDIT_LEVELS:
+            die('loading audit policy file: invalid audit policy %s: rules[%d].level: Unsupported value: %s'
+                % (path, i, json.dumps(rule.get('level') if isinstance(rule, dict) else rule)))
+        if rule.get('resources') and rule.get('nonResourceURLs'):
+            die('loading audit policy file: invalid audit policy %s: rules[%d].nonResourceURLs: Invalid value: rules cannot apply to both regular resources and non-resource URLs' % (path, i))
+    return doc
+
+
+def audit_level(policy, user, groups, verb, routed, path):
+    """The level of the first rule that matches, as the real policy checker reads a rule; 'None' if none does."""
+    for rule in policy.get('rules') or []:
+        if rule.get('users') and user not in rule['users']:
+            continue
+        if rule.get('userGroups') and not set(groups) & set(rule['userGroups']):
+            continue
+        if rule.get('verbs') and verb not in rule['verbs']:
+            continue
+        if rule.get('resources') or rule.get('namespaces'):
+            if not routed:
+                continue
+            resource, namespace, _ = routed
+            if rule.get('namespaces') and (namespace or '') not in rule['namespaces']:
+                continue
+            if rule.get('resources') and not any(
+                    (r.get('group') or '') == resource.group and (not r.get('resources') or resource.name in r['resources'] or '*' in r['resources'])
+                    for r in rule['resources']):
+                continue
+        if rule.get('nonResourceURLs'):
+            if routed:
+                continue
+            if not any(path == u or (u.endswith('*') and path.startswith(u[:-1])) for u in rule['nonResourceURLs']):
+                continue
+        return rule['level']
+    return 'None'
+
+
+class AuditLog:
+    """One JSON event per request at stage ResponseComplete in --audit-log-path ('-': standard output)."""
+
+    def __init__(self, policy, path):
+        self.policy, self.path, self.lock = policy, path, threading.Lock()
+
+    def record(self, handler, received, user, groups, code, body):
+        if self.policy is None or not self.path:
+            return
+        url = urllib.parse.urlsplit(handler.path)
+        try:
+            routed = route(url.path)
+        except ApiError:
+            routed = None
+        method = handler.command
+        if routed:
+            verb = {'GET': 'get' if routed[2] else 'list', 'HEAD': 'get', 'POST': 'create', 'PUT': 'update', 'PATCH': 'patch', 'DELETE': 'delete'}.get(method, method.lower())
+        else:
+            verb = method.lower()
+        level = audit_level(self.policy, user, groups, verb, routed, url.path)
+        if level == 'None':
+            return
+        event = {
+            'kind': 'Event', 'apiVersion': 'audit.k8s.io/v1', 'level': level, 'auditID': binascii.hexlify(os.urandom(16)).decode(),
+            'stage': 'ResponseComplete', 'requestURI': handler.path, 'verb': verb, 'user': {'username': user, 'groups': groups},
+            'sourceIPs': [handler.client_address[0]], 'userAgent': handler.headers.get('User-Agent', ''),
+            'responseStatus': {'metadata': {}, 'code': code}, 'requestReceivedTimestamp': received, 'stageTimestamp': now_rfc3339(),
+        }
+        if routed:
+            resource, namespace, name = routed
+            ref = {'resource': resource.name, 'apiGroup': resource.group, 'apiVersion': resource.version}
+            if namespace:
+                ref['namespace'] = namespace
+            if name:
+                ref['name'] = name
+            event['objectRef'] = ref
+        if level in ('Request', 'RequestResponse') and body:
+            try:
+                event['requestObject'] = json.loads(body)
+            except ValueError:
+                pass
+        line = json.dumps(event) + '\n'
+        with self.lock:
+            if self.path == '-':
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            else:
+                with open(self.path, 'a') as out:
+                    out.write(line)
+
+
 # ---------------------------------------------------------------- serving
 
-def make_handler(api, etcd, flags, server_address):
+def make_handler(api, etcd, flags, server_address, audit=None):
     anonymous_auth = flags.bool('anonymous-auth', True)
     version = FACTS['version']
     major, minor, _ = version_tuple(version)
@@ -239,8 +338,14 @@ def make_handler(api, etcd, flags, server_address):
             self.send_json(e.code, status_doc(e.code, e.reason, e.message, e.details))
 
         def body(self):
-            length = int(self.headers.get('Content-Length') or 0)
-            return self.rfile.read(length) if length else b''
+            if self._body is None:
+                length = int(self.headers.get('Content-Length') or 0)
+                self._body = self.rfile.read(length) if length else b''
+            return self._body
+
+        def send_response(self, code, message=None):
+            self._code = code
+            super().send_response(code, message)
 
         def health(self, path, query):
             name = path.strip('/').split('/')[0]
@@ -263,6 +368,17 @@ def make_handler(api, etcd, flags, server_address):
             self.send_body(code, text)
 
         def handle_any(self):
+            received, self._code, self._body = now_rfc3339(), 0, None
+            try:
+                self.serve_request()
+            finally:
+                if audit is not None:
+                    user, groups = self.user()
+                    if user is None:
+                        user, groups = 'system:anonymous', ['system:unauthenticated']
+                    audit.record(self, received, user, groups, self._code, self._body)
+
+        def serve_request(self):
             url = urllib.parse.urlsplit(self.path)
             path, query = url.path, urllib.parse.parse_qs(url.query, keep_blank_values=True)
             user, groups = self.user()
@@ -344,15 +460,18 @@ def main():
     flags = kube_main_flags(sys.argv[1:], PROGRAM)
     workdir = private_workdir(PROGRAM)
     port = check_flags(flags)
+    flags_only_exit(PROGRAM)
     cert, key, codec = check_files(flags, workdir)
+    audit = AuditLog(load_audit_policy(flags), flags.get('audit-log-path'))
     ctx = server_context(cert, key, flags.get('client-ca-file'))
+    ctx.minimum_version = tls_min_version(flags)
     etcd = connect_etcd(flags)
     api = Api(Store(etcd, codec))
     api.bootstrap()
     bind = flags.get('bind-address', '0.0.0.0')
     advertise = flags.get('advertise-address') or ('127.0.0.1' if bind in ('0.0.0.0', '::') else bind)
     try:
-        server = TLSServer((bind, port), make_handler(api, etcd, flags, '%s:%d' % (advertise, port)), ctx)
+        server = TLSServer((bind, port), make_handler(api, etcd, flags, '%s:%d' % (advertise, port), audit), ctx)
     except OSError as e:
         die('failed to create listener: failed to listen on %s:%d: listen tcp %s:%d: bind: %s' % (bind, port, bind, port, e.strerror))
     log('Serving securely on %s:%d' % (bind, port))

@@ -11,7 +11,7 @@ NODE_CIDR_MASK = 24  # --node-cidr-mask-size default for IPv4
 
 
 def check(flags, workdir):
-    check_insecure_port(flags)
+    flags_only_exit(PROGRAM)
     if not flags.get('kubeconfig') and not flags.get('master'):
         die('invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable')
     kubeconfig = load_kubeconfig(flags.get('kubeconfig'), '--kubeconfig', workdir) if flags.get('kubeconfig') else None

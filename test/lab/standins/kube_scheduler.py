@@ -25,7 +25,7 @@ def read_config(path):
 
 def main():
     flags = kube_main_flags(sys.argv[1:], PROGRAM)
-    check_insecure_port(flags)
+    flags_only_exit(PROGRAM)
     workdir = private_workdir(PROGRAM)
     if flags.get('config'):
         config = read_config(flags.get('config'))

@@ -204,7 +204,36 @@ def kube_main_flags(argv, program, shorthands=None):
     log('%s v%s: %s' % (program, FACTS['version'], STANDIN_NOTICE))
     for name, values in sorted(flags.values.items()):
         log('FLAG: --%s=%s' % (name, json.dumps(values[-1])))
+    check_rules(flags)
     return flags
+
+
+def check_rules(flags):
+    """The table's fatal rules for this version (FACTS['rules']): a value the release refuses, flags it will not take
+    together, flags it requires. Each exits as the real binary does, with its error."""
+    for rule in FACTS.get('rules', []):
+        kind = rule['kind']
+        if kind == 'value':
+            name = rule['flag'].lstrip('-')
+            for value in flags.all(name):
+                for item in (value.split(',') if rule.get('items') else [value]):
+                    if re.search(rule['match'], item.strip()):
+                        die(rule['error'].replace('{value}', item.strip()))
+        elif kind == 'exclusive':
+            first, others = rule['flags'][0].lstrip('-'), [f.lstrip('-') for f in rule['flags'][1:]]
+            if flags.get(first) and any(flags.get(o) for o in others):
+                die(rule['error'])
+        elif kind == 'required':
+            if any(not flags.get(f.lstrip('-')) for f in rule['flags']):
+                die(rule['error'])
+
+
+def flags_only_exit(program):
+    """STANDIN_FLAGS_ONLY=1: stop after the flag and value checks, before files, etcd and serving (exit 0): how a
+    test asks whether this version accepts a command line at all."""
+    if os.environ.get('STANDIN_FLAGS_ONLY') == '1':
+        log('%s: flags accepted (STANDIN_FLAGS_ONLY)' % program)
+        sys.exit(0)
 
 
 # ---------------------------------------------------------------- files, keys and certificates (openssl CLI)
@@ -807,13 +836,6 @@ def wait_forever():
 
 # ---------------------------------------------------------------- kube-controller-manager and kube-scheduler
 
-def check_insecure_port(flags):
-    """--port / --insecure-port other than 0 is fatal from the version the table says (only zero is allowed)."""
-    for name in ('port', 'insecure-port'):
-        if flags.has(name) and host_port(flags.get(name), '--' + name) != 0 and at_least(FACTS['version'], FACTS.get('insecurePortMustBeZeroFrom')):
-            die('invalid port value %s: only zero is allowed' % flags.get(name))
-
-
 class ApiserverLink:
     """Keeps trying the apiserver with the kubeconfig's client certificate, as the real components keep retrying;
     `ok` says whether the last try was answered for this identity (health reports it)."""
@@ -842,6 +864,42 @@ class ApiserverLink:
                 self.try_once()
                 time.sleep(interval)
         threading.Thread(target=loop, daemon=True).start()
+
+
+def serve_insecure(flags, program, link):
+    """Plain HTTP /healthz on --address:--port (0.0.0.0 and FACTS['insecurePort'] by default), as kcm up to 1.21
+    and the scheduler up to 1.22 serve it without authentication; --port=0 turns it off."""
+    default = FACTS.get('insecurePort')
+    if not default:
+        return
+    port = host_port(flags.get('port', str(default)), '--port')
+    if port == 0:
+        return
+    bind = flags.get('address', '0.0.0.0')
+
+    class Handler(QuietHandler):
+        def do_GET(self):
+            if self.path.split('?')[0].rstrip('/') == '/healthz':
+                code, text = health_text([('leaderElection', True), ('apiserver-connection', link.ok)], False, 'healthz')
+                return self.send_body(code, text)
+            self.send_body(404, '404 page not found\n')
+
+    try:
+        server = http.server.ThreadingHTTPServer((bind, port), Handler)
+    except OSError as e:
+        die('failed to create listener: failed to listen on %s:%d: bind: %s' % (bind, port, e.strerror))
+    serve_in_background(server)
+    log('Serving insecurely on %s:%d' % (bind, port), 'W')
+
+
+def tls_min_version(flags):
+    """--tls-min-version (VersionTLS10 to VersionTLS13) as Python's TLSVersion; the Go default is TLS 1.2 here."""
+    value = flags.get('tls-min-version', 'VersionTLS12')
+    versions = {'VersionTLS10': ssl.TLSVersion.TLSv1, 'VersionTLS11': ssl.TLSVersion.TLSv1_1,
+                'VersionTLS12': ssl.TLSVersion.TLSv1_2, 'VersionTLS13': ssl.TLSVersion.TLSv1_3}
+    if value not in versions:
+        die('invalid argument "%s" for "--tls-min-version" flag: unknown tls version "%s"' % (value, value))
+    return versions[value]
 
 
 def serve_component(flags, program, link, health_paths):
@@ -876,8 +934,11 @@ def serve_component(flags, program, link, health_paths):
         do_HEAD = do_GET
 
     try:
-        server = TLSServer((bind, port), Handler, server_context(cert, key))
+        ctx = server_context(cert, key)
+        ctx.minimum_version = tls_min_version(flags)
+        server = TLSServer((bind, port), Handler, ctx)
     except OSError as e:
         die('failed to create listener: failed to listen on %s:%d: bind: %s' % (bind, port, e.strerror))
     serve_in_background(server)
     log('Serving securely on %s:%d' % (bind, port))
+    serve_insecure(flags, program, link)
