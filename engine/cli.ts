@@ -11,6 +11,7 @@ import { loadInventory, type Inventory } from './inventory/inventory.ts';
 import { LimitError, recordLastRun, resolveLimit } from './inventory/limit.ts';
 import type { Node, Playbook } from './load/model.ts';
 import { loadPlaybook } from './load/playbook.ts';
+import { askVarsPrompts } from './prompt.ts';
 import { InputError } from './core/source.ts';
 import { splitKeyValues } from './load/tasks.ts';
 import { isObject, loadYamlFile, typeName } from './core/yaml.ts';
@@ -240,6 +241,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${describe(playbook, inventory, options, values['list-hosts'] ? 'hosts' : 'tasks')}\n`);
       return 0;
     }
+    // vars_prompt: asked now, before any host is touched (an -e value skips the question).
+    await askVarsPrompts(playbook, options.extraVars);
     const masker = new Masker();
     if (becomePassword) masker.add(becomePassword);
     const stream = process.stdout;

@@ -74,9 +74,15 @@ export class ModuleRegistry {
     }
   }
 
-  get(name: string): Module | undefined {
+  /** The name without its collection prefix (`ansible.builtin.copy` → `copy`). */
+  shortName(name: string): string {
     let short = name;
     for (const prefix of PREFIXES) if (short.startsWith(prefix)) short = short.slice(prefix.length);
+    return short;
+  }
+
+  get(name: string): Module | undefined {
+    const short = this.shortName(name);
     return this.modules.get(short) ?? this.modules.get(ALIASES[short] ?? '');
   }
 
