@@ -12,6 +12,7 @@ import { recordRun } from './inventory/last-run.ts';
 import { LimitError, resolveLimit } from './inventory/limit.ts';
 import type { Node, Playbook } from './load/model.ts';
 import { loadPlaybook } from './load/playbook.ts';
+import { askVarsPrompts } from './prompt.ts';
 import { InputError } from './core/source.ts';
 import { splitKeyValues } from './load/tasks.ts';
 import { isObject, loadYamlFile, PYYAML, typeName } from './core/yaml.ts';
@@ -256,6 +257,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${describe(playbook, plays, options, values['list-hosts'] ? 'hosts' : 'tasks')}\n`);
       return 0;
     }
+    // vars_prompt: asked now, before any host is touched (an -e value skips the question).
+    await askVarsPrompts(playbook, options.extraVars);
     const stream = process.stdout;
     const reporter = await createReporter({
       output,

@@ -129,6 +129,18 @@ export function sharePositions(from: object, to: object): void {
   if (p) positions.set(to, p);
 }
 
+/** A copy of a map with some keys renamed (`ansible.builtin.include_tasks` → `include_tasks`), positions kept. */
+export function renameKeys(from: YamlObject, rename: (key: string) => string): YamlObject {
+  const to: YamlObject = {};
+  for (const [k, v] of Object.entries(from)) to[rename(k)] = v;
+  const p = positions.get(from);
+  if (p) {
+    const moved = <T>(m: Map<string | number, T>): Map<string | number, T> => new Map([...m].map(([k, v]) => [typeof k === 'string' ? rename(k) : k, v]));
+    positions.set(to, { self: p.self, keys: moved(p.keys), values: moved(p.values), quotes: moved(p.quotes) });
+  }
+  return to;
+}
+
 /** A path as users see it in messages: relative to the working folder when inside it. */
 export { displayPath };
 

@@ -194,6 +194,22 @@ export class Jinja {
   hasLookup(name: string): boolean {
     return this.lookups.has(name);
   }
+  lookupNames(): string[] {
+    return [...this.lookups.keys()];
+  }
+
+  /**
+   * A `with_<name>:` loop's items: the lookup run over terms already rendered, as a list (Ansible's wantlist=True).
+   * Ansible marks these items unsafe (wrap_var): a string item is data, never rendered again.
+   */
+  runLookup(name: string, terms: unknown[], scope: Scope): unknown[] {
+    const ctx = this.context(scope);
+    try {
+      return markUnsafe(this.lookup(ctx, scope, true, [name, ...terms], {}) as unknown[]);
+    } catch (error) {
+      throw this.runtimeError(error, `with_${name}`);
+    }
+  }
 
   createScope(vars: Record<string, unknown> | VariableSource, options: ScopeOptions = {}): Scope {
     return new Scope(this, vars, options);

@@ -1,5 +1,6 @@
 // Ansible's lookups, run on the controller: file, env, template, pipe, fileglob, first_found, vars, items, list,
-// dict, indexed_items, sequence, lines, password, ini, csvfile, url. Relative controller paths resolve through the
+// dict, indexed_items, sequence, lines, password, ini, csvfile, url; the loop ones: together, nested, cartesian,
+// subelements, random_choice. Relative controller paths resolve through the
 // search path the runner gives (role files/ or templates/, then the playbook's folder).
 
 import { execFileSync } from 'node:child_process';
@@ -118,6 +119,71 @@ function runShell(command: string): string {
     const e = error as { status?: number; stderr?: string };
     throw new LookupError(`lookup_plugin.pipe(${command}) returned ${e.status ?? 1}`);
   }
+}
+
+/** One level of lists spliced in (Ansible's LookupBase._flatten). */
+function flattenOnce(terms: unknown[]): unknown[] {
+  return terms.flatMap((t) => (Array.isArray(t) ? t : [t]));
+}
+
+/** Each term as a list: a scalar (or a map) becomes a list of one (listify_lookup_plugin_terms). */
+function listsOf(terms: unknown[]): unknown[][] {
+  return terms.map((t) => (Array.isArray(t) ? t : [t]));
+}
+
+/** Every combination, the first list varying slowest; each combination flattened one level. */
+function product(lists: unknown[][]): unknown[] {
+  let combos: unknown[][] = [[]];
+  for (const list of lists) combos = combos.flatMap((c) => list.map((x) => [...c, x]));
+  return combos.map(flattenOnce);
+}
+
+const SUBELEMENTS_FLAGS = ['skip_missing'];
+
+/** with_subelements: (item, subitem) for each subitem of each item's list under `key` (a.b for nested maps). */
+function subelements(terms: unknown[]): unknown[] {
+  const usage = 'subelements lookup expects a list of two or three items, ';
+  if (terms.length < 2 || terms.length > 3) throw new LookupError(usage);
+  const [base, key, flags = {}] = terms;
+  if (!(Array.isArray(base) || isPlainObject(base)) || !isString(key)) throw new LookupError(`${usage}first a dict or a list, second a string pointing to the subkey`);
+  if (!isPlainObject(flags) || !Object.keys(flags).every((k) => SUBELEMENTS_FLAGS.includes(k))) {
+    throw new LookupError(`${usage}the optional third item must be a dict with flags ${JSON.stringify(SUBELEMENTS_FLAGS)}`);
+  }
+  if (isPlainObject(base) && base.skipped !== undefined && base.skipped !== false) return [];
+  const elements = Array.isArray(base) ? base : Object.values(base);
+  const skipMissing = flags.skip_missing === true || (isString(flags.skip_missing) && /^(yes|true|on|1)$/i.test(str(flags.skip_missing)));
+  const path = str(key).split('.');
+  const out: unknown[] = [];
+  for (const element of elements) {
+    if (!isPlainObject(element)) throw new LookupError(`subelements lookup expects a dictionary, got '${pyStr(element)}'`);
+    if (element.skipped !== undefined && element.skipped !== false) continue;
+    // The item as Ansible gives it: without the list it was split by (copied along the path, the variable untouched).
+    const item: Record<string, unknown> = { ...element };
+    let at = item;
+    let list: unknown[] = [];
+    for (let i = 0; i < path.length; i++) {
+      const sub = path[i];
+      const last = i === path.length - 1;
+      if (!(sub in at)) {
+        if (skipMissing) continue;
+        throw new LookupError(`could not find '${sub}' key in iterated item '${pyStr(at)}'`);
+      }
+      const v = at[sub];
+      if (!last) {
+        if (!isPlainObject(v)) {
+          if (skipMissing) continue;
+          throw new LookupError(`the key ${sub} should point to a dictionary, got '${pyStr(v)}'`);
+        }
+        at = at[sub] = { ...v };
+      } else {
+        if (!Array.isArray(v)) throw new LookupError(`the key ${sub} should point to a list, got '${pyStr(v)}'`);
+        list = v;
+        delete at[sub];
+      }
+    }
+    for (const sub of list) out.push(tuple([item, sub]));
+  }
+  return out;
 }
 
 const lookups: Record<string, LookupFn> = {
@@ -287,6 +353,24 @@ const lookups: Record<string, LookupFn> = {
       return kw.split_lines === false ? [body] : body.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
     }).flat(),
 };
+Object.assign(lookups, {
+  together: (_host, terms) => {
+    const lists = listsOf(terms);
+    if (lists.length === 0) throw new LookupError('with_together requires at least one element in each list');
+    const length = Math.max(...lists.map((l) => l.length));
+    return Array.from({ length }, (_, i) => flattenOnce(lists.map((l) => (i < l.length ? l[i] : null))));
+  },
+  nested: (_host, terms) => {
+    if (terms.length === 0) throw new LookupError('with_nested requires at least one element in the nested list');
+    return product(listsOf(terms));
+  },
+  cartesian: (_host, terms) => {
+    if (terms.length === 0) throw new LookupError('with_cartesian requires at least one element in each list');
+    return product(listsOf(terms));
+  },
+  subelements: (_host, terms) => subelements(terms),
+  random_choice: (_host, terms) => (terms.length ? [terms[randomInt(terms.length)]] : terms),
+} satisfies Record<string, LookupFn>);
 lookups.with_items = lookups.items;
 
 export const BUILTIN_LOOKUPS: Readonly<Record<string, LookupFn>> = lookups;

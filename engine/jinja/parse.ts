@@ -277,10 +277,15 @@ function patchGrammar(): void {
         if (val.type === 'symbol') node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno, val.value));
         else if (val.type === 'int') node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno, Number(val.value)));
         else if (val.type === 'float') {
-          // `x.0.1` lexes as x . 0.1: two index lookups.
+          // `x.0.1` lexes as x . 0.1: two index lookups; `x.0.name` as x . 0. name: an index, then an attribute.
           const [a, b] = val.value.split('.');
           node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno, Number(a)));
-          node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno + a.length + 1, Number(b)));
+          if (b !== '') node = new LookupVal(tok.lineno, tok.colno, node, new Literal(val.lineno, val.colno + a.length + 1, Number(b)));
+          else {
+            const attr = this.nextToken();
+            if (attr.type !== 'symbol') this.fail(`expected name as lookup value, got ${attr.value}`, attr.lineno, attr.colno);
+            node = new LookupVal(tok.lineno, tok.colno, node, new Literal(attr.lineno, attr.colno, attr.value));
+          }
         } else this.fail(`expected name as lookup value, got ${val.value}`, val.lineno, val.colno);
       } else break;
     }
@@ -421,8 +426,13 @@ function annotate(root: JNode, text: string): JNode {
         const before = text.slice(Math.max(0, at(node) - 40), at(node));
         if (/#\}$/.test(before) || /\{%-?\s*endraw\s*-?%\}$/.test(before)) node.value = node.value.replace(/^\r?\n/, '');
       }
-      if (node.typename === 'LookupVal') node.bracket = text[at(node)] === '[';
-      if (node.typename === 'Literal' && typeof node.value === 'number' && Number.isInteger(node.value)) {
+      if (node.typename === 'LookupVal') {
+        node.bracket = text[at(node)] === '[';
+        // `x.0.name`, `x.0.1`: the index after a dot is an int, whatever text follows it.
+        const val = (node as JNode & { val?: JNode & { dotIndex?: boolean } }).val;
+        if (!node.bracket && val?.typename === 'Literal') val.dotIndex = true;
+      }
+      if (node.typename === 'Literal' && typeof node.value === 'number' && Number.isInteger(node.value) && !(node as { dotIndex?: boolean }).dotIndex) {
         const m = /^[0-9_.eE+-]+/.exec(text.slice(at(node)));
         // After a `.` it is an index (`x.0.1`), never a float: Jinja's float_re has the same (?<!\.).
         if (m && /[.eE]/.test(m[0]) && text[at(node) - 1] !== '.') node.float = true;

@@ -30,7 +30,24 @@ export interface Inherited {
   diff?: boolean;
   environment?: Record<string, unknown>;
   anyErrorsFatal?: boolean;
+  ignoreUnreachable?: boolean;
+  /** Keywords written as `{{ }}`: rendered per host when the task runs (engine/run/keywords.ts). */
+  templated?: Partial<Record<TemplatedKeyword, Templated>>;
+  /** A block's `notify:` (a task's own replaces it). */
+  notify?: { names: string[]; pos?: SourcePos };
   role?: RoleInstance;
+}
+
+/** Inherited keywords that take true/false and may be a template. */
+export type TemplatedKeyword = 'become' | 'ignoreErrors' | 'runOnce' | 'checkMode' | 'noLog' | 'diff' | 'anyErrorsFatal' | 'ignoreUnreachable';
+/** Task keywords that take a whole number and may be a template. */
+export type TemplatedNumber = 'retries' | 'delay' | 'throttle' | 'timeout';
+
+export interface Templated {
+  expr: string;
+  pos: SourcePos;
+  /** The keyword as written, for messages. */
+  key: string;
 }
 
 export interface Condition {
@@ -46,13 +63,33 @@ interface NodeBase {
   scope: Inherited;
 }
 
+/** `loop:` or `with_<lookup>:` with its `loop_control`. */
+export interface Loop {
+  /** As written: a list or an expression (`loop`), or the lookup's terms (`with_*`). */
+  items: unknown;
+  pos: SourcePos;
+  /** `with_<name>`: the lookup that makes the items from the terms. */
+  with?: string;
+  loopVar: string;
+  indexVar?: string;
+  label?: string;
+  /** Seconds between items (may be a template). */
+  pause?: number | string;
+  /** `ansible_loop` with index, first, last, previtem... (may be a template). */
+  extended?: boolean | string;
+  extendedAllItems?: boolean | string;
+}
+
 export interface TaskNode extends NodeBase {
   kind: 'task';
+  /** The module's name without a collection prefix (`copy` for `ansible.builtin.copy`). */
   module: string;
+  /** The module's name as written, when it had a prefix (a task without a name is shown by it). */
+  written?: string;
   /** Raw arguments (may hold `{{ }}`), after free-form and k=v parsing. */
   args: Record<string, unknown>;
   argPos: Record<string, { key: SourcePos; value: SourcePos; quote?: number }>;
-  loop?: { items: unknown; pos: SourcePos; loopVar: string; indexVar?: string; label?: string };
+  loop?: Loop;
   register?: string;
   notify: string[];
   notifyPos?: SourcePos;
@@ -64,6 +101,8 @@ export interface TaskNode extends NodeBase {
   throttle?: number;
   /** Seconds any one command of the task may take before the task fails. */
   timeout?: number;
+  /** Number keywords written as `{{ }}`, rendered per host when the task runs. */
+  templatedNumbers?: Partial<Record<TemplatedNumber, Templated>>;
   /** Handlers only: topics this handler also answers to. */
   listen: string[];
 }
@@ -116,6 +155,22 @@ export interface PlayIncludes {
   includeRole(role: string, node: IncludeRoleNode, known: readonly RoleInstance[]): Promise<Loaded>;
 }
 
+/** One `vars_prompt` entry: asked on the terminal before the run unless `-e` gives the variable. */
+export interface VarPrompt {
+  name: string;
+  prompt: string;
+  default?: string;
+  /** No echo (the default, as in Ansible). */
+  private: boolean;
+  confirm: boolean;
+  encrypt?: string;
+  salt?: string;
+  saltSize?: number;
+  /** The answer is data, never rendered as a template. */
+  unsafe: boolean;
+  pos: SourcePos;
+}
+
 export interface Play {
   name: string;
   pos: SourcePos;
@@ -126,6 +181,7 @@ export interface Play {
   baseDir: string;
   vars: Record<string, unknown>;
   varsFiles: { path: string; pos: SourcePos }[];
+  varsPrompt: VarPrompt[];
   gatherFacts: boolean;
   serial: (number | string)[];
   strategy: 'linear' | 'free';

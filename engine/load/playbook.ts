@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import { PlayParts } from './play-parts.ts';
 import { RoleLoader, roleEntry } from './roles.ts';
-import type { Inherited, Node, Play, Playbook } from './model.ts';
+import type { Inherited, Node, Play, Playbook, VarPrompt } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
 import { didYouMean } from './suggest.ts';
@@ -17,7 +17,7 @@ const PLAY_KEYWORDS = new Set([
   'name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'become',
   'become_user', 'become_method', 'gather_facts', 'serial', 'strategy', 'max_fail_percentage', 'any_errors_fatal',
   'force_handlers', 'tags', 'environment', 'connection', 'remote_user', 'ignore_errors', 'no_log', 'check_mode',
-  'run_once', 'ignore_unreachable', 'order',
+  'run_once', 'ignore_unreachable', 'order', 'vars_prompt',
 ]);
 
 /** Play keywords its tasks inherit. */
@@ -121,6 +121,7 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
     return { path: f, pos: fpos };
   });
 
+  const varsPrompt = parseVarsPrompt(obj);
   const preTasks = await ctx.tasks.parseList(taskList(obj, 'pre_tasks'), scope, baseDir, parts);
   const roleNodes: Node[] = [];
   const roles = obj.roles ?? [];
@@ -166,6 +167,7 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
     baseDir,
     vars,
     varsFiles,
+    varsPrompt,
     gatherFacts: gather,
     serial,
     strategy,
@@ -180,6 +182,50 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
     scope,
     includes: ctx,
   };
+}
+
+const PROMPT_KEYS = ['name', 'prompt', 'default', 'private', 'confirm', 'encrypt', 'salt', 'salt_size', 'unsafe'];
+const ENCRYPTIONS = ['sha512_crypt', 'sha256_crypt'];
+
+/** `vars_prompt:` entries, checked now: the questions are asked before the run (engine/prompt.ts). */
+function parseVarsPrompt(obj: YamlObject): VarPrompt[] {
+  const raw = obj.vars_prompt;
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) return fail(posOf(obj, 'vars_prompt', 'value'), '"vars_prompt" takes a list of {name, prompt, ...}');
+  return raw.map((entry, i) => {
+    const pos = posOf(raw, i) as SourcePos;
+    if (!isObject(entry)) return fail(pos, `a vars_prompt entry is a map with "name", got ${typeName(entry)}`);
+    for (const k of Object.keys(entry)) {
+      if (!PROMPT_KEYS.includes(k)) fail(posOf(entry, k), `unknown vars_prompt key "${k}"${didYouMean(k, PROMPT_KEYS)}`);
+    }
+    const name = entry.name;
+    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return fail(posOf(entry, 'name', 'value') ?? pos, 'a vars_prompt entry needs "name", a variable name');
+    const flag = (key: string, fallback: boolean): boolean => {
+      const v = entry[key];
+      if (v === undefined) return fallback;
+      if (typeof v === 'boolean') return v;
+      return fail(posOf(entry, key, 'value'), `"${key}" takes true or false, got ${JSON.stringify(v)}`);
+    };
+    const text = (key: string): string | undefined => (entry[key] === undefined || entry[key] === null ? undefined : String(entry[key]));
+    const encrypt = text('encrypt');
+    if (encrypt !== undefined && !ENCRYPTIONS.includes(encrypt)) fail(posOf(entry, 'encrypt', 'value'), `"encrypt" is one of ${ENCRYPTIONS.join(', ')}`);
+    const saltSize = entry.salt_size;
+    if (saltSize !== undefined && (typeof saltSize !== 'number' || !Number.isInteger(saltSize) || saltSize < 1 || saltSize > 16)) {
+      fail(posOf(entry, 'salt_size', 'value'), '"salt_size" takes a whole number from 1 to 16');
+    }
+    return {
+      name,
+      prompt: text('prompt') ?? name,
+      default: text('default'),
+      private: flag('private', true),
+      confirm: flag('confirm', false),
+      encrypt,
+      salt: text('salt'),
+      saltSize: saltSize as number | undefined,
+      unsafe: flag('unsafe', false),
+      pos,
+    };
+  });
 }
 
 /** Every `notify:` must name a handler or a `listen:` topic of the play. */

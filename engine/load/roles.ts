@@ -102,14 +102,15 @@ export class RoleLoader implements RoleSource, PlayIncludes {
   }
 
   /** Load a role for the current play: its dependencies' tasks, then its own; its handlers join the play's. */
-  async loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom: string, parts: PlayParts): Promise<Node[]> {
+  async loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom: string, parts: PlayParts, again = false): Promise<Node[]> {
     const path = this.findRole(name);
     if (!path) {
       throw new InputError(pos, `role "${name}" not found (looked in ${this.roleSearchDirs().map(displayPath).join(', ')})`);
     }
     const key = `${path}\0${JSON.stringify(params)}\0${tasksFrom}`;
     const sameRole = (r: RoleInstance): boolean => r.path === path && JSON.stringify(r.params) === JSON.stringify(params);
-    if (parts.keys.has(key) || (tasksFrom === 'main' && parts.roles.some(sameRole))) return [];
+    // A role runs once per play with the same parameters; include_role runs it each time it is reached (`again`).
+    if (!again && (parts.keys.has(key) || (tasksFrom === 'main' && parts.roles.some(sameRole)))) return [];
     parts.keys.add(key);
     await this.registry.loadDir(join(path, 'modules'));
     await this.registry.loadDir(join(path, 'library'));
@@ -156,7 +157,7 @@ export class RoleLoader implements RoleSource, PlayIncludes {
   /** include_role at run time: the role a host's variables named. */
   async includeRole(role: string, node: IncludeRoleNode, known: readonly RoleInstance[]): Promise<Loaded> {
     const parts = new PlayParts(known);
-    const nodes = await this.loadRole(role, node.params, node.pos, { ...node.scope, when: [] }, node.tasksFrom, parts);
+    const nodes = await this.loadRole(role, node.params, node.pos, { ...node.scope, when: [] }, node.tasksFrom, parts, true);
     return { nodes, handlers: parts.handlers, roles: parts.newRoles() };
   }
 }

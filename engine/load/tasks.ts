@@ -6,12 +6,12 @@ import { language } from '../vars/language.ts';
 import type { TextAt } from '../jinja/index.ts';
 import { checkArgs, isTemplated } from './args.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import type { Condition, Inherited, Node, TaskNode } from './model.ts';
+import type { Condition, Inherited, Node, TaskNode, Templated, TemplatedKeyword, TemplatedNumber } from './model.ts';
 import type { PlayParts } from './play-parts.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { didYouMean } from './suggest.ts';
 import { checkTemplateSource } from './template-source.ts';
-import { displayPath, isObject, loadYamlFile, posOf, quoteOf, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
+import { displayPath, isObject, loadYamlFile, posOf, quoteOf, renameKeys, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
 
 /** Keywords any task, block or include may carry (Ansible's names). */
 const COMMON = [
@@ -19,12 +19,20 @@ const COMMON = [
   'check_mode', 'no_log', 'environment', 'any_errors_fatal', 'ignore_unreachable', 'diff',
 ];
 const TASK_ONLY = [
-  'loop', 'with_items', 'with_list', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'until',
+  'loop', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'until',
   'retries', 'delay', 'args', 'throttle', 'timeout', 'listen', 'action',
 ];
 const TASK_KEYWORDS = new Set([...COMMON, ...TASK_ONLY]);
-const BLOCK_KEYWORDS = new Set([...COMMON, 'block', 'rescue', 'always']);
-const INCLUDE_KEYWORDS = new Set([...COMMON, 'loop', 'with_items', 'loop_control', 'args', 'apply']);
+const BLOCK_KEYWORDS = new Set([...COMMON, 'block', 'rescue', 'always', 'notify']);
+const INCLUDE_KEYWORDS = new Set([...COMMON, 'loop', 'loop_control', 'args', 'apply']);
+/** Task keywords that are actions in Ansible, also written `ansible.builtin.x` or `ansible.legacy.x`. */
+const ACTION_KEYWORDS = new Set(['include_tasks', 'import_tasks', 'include', 'include_role', 'import_role', 'meta']);
+
+function shortKeyword(key: string): string {
+  const short = key.replace(/^ansible\.(builtin|legacy)\./, '');
+  return ACTION_KEYWORDS.has(short) ? short : key;
+}
+
 const META_ACTIONS = ['flush_handlers', 'end_play', 'end_host', 'noop', 'clear_host_errors', 'refresh_inventory'] as const;
 
 function fail(pos: SourcePos | undefined, message: string): never {
@@ -46,6 +54,15 @@ function bool(container: YamlObject, key: string): boolean | undefined {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string' && /^(yes|no|true|false)$/i.test(value)) return /^(yes|true)$/i.test(value);
   return fail(posOf(container, key, 'value'), `"${key}" takes true or false, got ${JSON.stringify(value)}`);
+}
+
+/** A `{{ }}` value of a keyword, checked for syntax now and rendered per host when the task runs. */
+function templatedOf(container: YamlObject, key: string): Templated | undefined {
+  const value = container[key];
+  if (typeof value !== 'string' || !isTemplated(value)) return undefined;
+  const pos = posOf(container, key, 'value') as SourcePos;
+  language().checkValue(value, { pos, quote: quoteOf(container, key) });
+  return { expr: value, pos, key };
 }
 
 function int(container: YamlObject, key: string): number | undefined {
@@ -113,24 +130,26 @@ function mergeScope(parent: Inherited, obj: YamlObject): Inherited {
     tags: [...new Set([...parent.tags, ...stringList(obj, 'tags')])],
     vars: { ...parent.vars, ...varsMap(obj, 'vars') },
   };
-  const become = bool(obj, 'become');
-  if (become !== undefined) scope.become = become;
+  const flags: [string, TemplatedKeyword][] = [
+    ['become', 'become'], ['ignore_errors', 'ignoreErrors'], ['run_once', 'runOnce'], ['check_mode', 'checkMode'], ['no_log', 'noLog'],
+    ['diff', 'diff'], ['any_errors_fatal', 'anyErrorsFatal'], ['ignore_unreachable', 'ignoreUnreachable'],
+  ];
+  for (const [key, field] of flags) {
+    if (obj[key] === undefined) continue;
+    // A `{{ }}` value is rendered per host when the task runs; a plain one replaces an inherited template.
+    const templated = templatedOf(obj, key);
+    const { [field]: _replaced, ...rest } = scope.templated ?? {};
+    scope.templated = templated ? { ...rest, [field]: templated } : rest;
+    if (templated) delete scope[field];
+    else scope[field] = bool(obj, key);
+  }
+  if (scope.templated && Object.keys(scope.templated).length === 0) delete scope.templated;
   const becomeUser = str(obj, 'become_user');
   if (becomeUser !== undefined) scope.becomeUser = becomeUser;
-  const ignore = bool(obj, 'ignore_errors');
-  if (ignore !== undefined) scope.ignoreErrors = ignore;
   const delegate = str(obj, 'delegate_to');
   if (delegate !== undefined) scope.delegateTo = delegate;
-  const once = bool(obj, 'run_once');
-  if (once !== undefined) scope.runOnce = once;
-  const check = bool(obj, 'check_mode');
-  if (check !== undefined) scope.checkMode = check;
-  const noLog = bool(obj, 'no_log');
-  if (noLog !== undefined) scope.noLog = noLog;
-  const diff = bool(obj, 'diff');
-  if (diff !== undefined) scope.diff = diff;
-  const fatal = bool(obj, 'any_errors_fatal');
-  if (fatal !== undefined) scope.anyErrorsFatal = fatal;
+  // A block's notify is its tasks' unless a task has its own (Ansible: the task's replaces it).
+  if (obj.notify !== undefined) scope.notify = { names: stringList(obj, 'notify'), pos: posOf(obj, 'notify', 'value') };
   if (obj.environment !== undefined) {
     scope.environment = { ...parent.environment, ...varsMapLoose(obj, 'environment') };
   }
@@ -172,32 +191,55 @@ function unquote(value: string): string {
   return value;
 }
 
+/** `with_<name>` is a loop over the lookup of that name (as in Ansible); one that names no lookup is an error here. */
+function checkWith(obj: YamlObject, key: string): true {
+  const lookup = key.slice(5);
+  if (!language().hasLookup(lookup)) fail(posOf(obj, key), `"${key}": no lookup named "${lookup}" to loop with${didYouMean(key, [...language().lookupNames()].map((n) => `with_${n}`))}`);
+  return true;
+}
+
+/** Loop keys of a task: `loop` and every `with_<lookup>` (Ansible's names; the lookup must exist). */
+function loopKeys(obj: YamlObject): string[] {
+  return Object.keys(obj).filter((k) => k === 'loop' || (k.startsWith('with_') && language().hasLookup(k.slice(5))));
+}
+
 function loopOf(obj: YamlObject, pos: SourcePos): TaskNode['loop'] {
-  const key = ['loop', 'with_items', 'with_list'].find((k) => k in obj);
+  const keys = loopKeys(obj);
+  // Ansible: "duplicate loop in task" (it also lets a `loop` after a `with_*` win silently; kplay refuses both orders).
+  if (keys.length > 1) fail(posOf(obj, keys[1]), `duplicate loop in task: ${keys[1].replace(/^with_/, '')} (a task takes one of loop or with_*; found ${keys.join(' and ')})`);
+  const key = keys[0];
   if (!key) {
     if (obj.loop_control !== undefined) fail(posOf(obj, 'loop_control'), '"loop_control" without "loop"');
     return undefined;
   }
   const items = obj[key];
   const itemsPos = posOf(obj, key, 'value') ?? pos;
-  if (!Array.isArray(items) && typeof items !== 'string') {
+  if (key === 'loop' && !Array.isArray(items) && typeof items !== 'string') {
     fail(itemsPos, `"${key}" takes a list or an expression that gives one, got ${typeName(items)}`);
   }
   checkTemplates(items, { pos: itemsPos, quote: quoteOf(obj, key) });
   const control = obj.loop_control ?? {};
   if (!isObject(control)) fail(posOf(obj, 'loop_control', 'value'), '"loop_control" takes a map');
   for (const k of Object.keys(control)) {
-    if (!['loop_var', 'index_var', 'label', 'pause', 'extended'].includes(k)) {
-      fail(posOf(control, k), `unknown loop_control key "${k}" (loop_var, index_var, label, pause, extended)`);
+    if (!['loop_var', 'index_var', 'label', 'pause', 'extended', 'extended_allitems'].includes(k)) {
+      fail(posOf(control, k), `unknown loop_control key "${k}" (loop_var, index_var, label, pause, extended, extended_allitems)`);
     }
   }
-  const flat = key === 'with_items' && Array.isArray(items) ? items.flatMap((i) => (Array.isArray(i) ? i : [i])) : items;
+  checkTemplates(control, { pos: posOf(obj, 'loop_control', 'value') ?? pos, quote: 0 });
+  const pause = control.pause;
+  if (pause !== undefined && !(typeof pause === 'number' && pause >= 0) && !(typeof pause === 'string' && (isTemplated(pause) || /^\d+(\.\d+)?$/.test(pause)))) {
+    fail(posOf(control, 'pause', 'value'), `"pause" takes a number of seconds, got ${JSON.stringify(pause)}`);
+  }
   return {
-    items: flat,
+    items,
     pos: itemsPos,
+    with: key === 'loop' ? undefined : key.slice(5),
     loopVar: str(control, 'loop_var') ?? 'item',
     indexVar: str(control, 'index_var'),
     label: str(control, 'label'),
+    pause: pause as number | string | undefined,
+    extended: control.extended as boolean | string | undefined,
+    extendedAllItems: control.extended_allitems as boolean | string | undefined,
   };
 }
 
@@ -262,7 +304,8 @@ export class TaskParser {
   }
 
   /** One entry of a task list. import_tasks/import_role expand in place, so this returns a list. */
-  async parseNode(obj: YamlObject, inherited: Inherited, baseDir: string, parts: PlayParts): Promise<Node[]> {
+  async parseNode(written: YamlObject, inherited: Inherited, baseDir: string, parts: PlayParts): Promise<Node[]> {
+    const obj = Object.keys(written).some((k) => k !== shortKeyword(k)) ? renameKeys(written, shortKeyword) : written;
     const pos = posOf(obj) as SourcePos;
     const name = str(obj, 'name');
     if ('block' in obj) {
@@ -296,8 +339,10 @@ export class TaskParser {
   }
 
   private checkKeys(obj: YamlObject, allowed: Set<string>, what: string): void {
+    const loops = allowed.has('loop');
     for (const key of Object.keys(obj)) {
-      if (!allowed.has(key)) fail(posOf(obj, key), `unknown keyword "${key}" for a ${what}`);
+      if (loops && key.startsWith('with_')) checkWith(obj, key);
+      else if (!allowed.has(key)) fail(posOf(obj, key), `unknown keyword "${key}" for a ${what}`);
     }
   }
 
@@ -344,7 +389,7 @@ export class TaskParser {
 
   parseTask(obj: YamlObject, inherited: Inherited): TaskNode {
     const pos = posOf(obj) as SourcePos;
-    const candidates = Object.keys(obj).filter((k) => !TASK_KEYWORDS.has(k));
+    const candidates = Object.keys(obj).filter((k) => !TASK_KEYWORDS.has(k) && !(k.startsWith('with_') && checkWith(obj, k)));
     if (candidates.length === 0) {
       fail(pos, 'a task needs a module (for example `command: ...` or `copy: ...`)');
     }
@@ -415,26 +460,34 @@ export class TaskParser {
     if (register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(register)) {
       fail(posOf(obj, 'register', 'value'), `"${register}" is not a valid variable name for register`);
     }
-    const retries = int(obj, 'retries');
+    const numbers: Partial<Record<TemplatedNumber, Templated>> = {};
+    const number = (key: TemplatedNumber): number | undefined => {
+      const templated = templatedOf(obj, key);
+      if (templated) numbers[key] = templated;
+      return templated ? undefined : int(obj, key);
+    };
+    const retries = number('retries');
     const task: TaskNode = {
       kind: 'task',
       name: str(obj, 'name'),
       pos,
       scope,
-      module: moduleName,
+      module: this.ctx.registry.shortName(moduleName),
+      ...(moduleName !== this.ctx.registry.shortName(moduleName) ? { written: moduleName } : {}),
       args,
       argPos,
       loop: loopOf(obj, pos),
       register,
-      notify: stringList(obj, 'notify'),
-      notifyPos: posOf(obj, 'notify', 'value'),
+      notify: scope.notify?.names ?? [],
+      notifyPos: scope.notify?.pos,
       changedWhen: conditions(obj, 'changed_when'),
       failedWhen: conditions(obj, 'failed_when'),
       until: conditions(obj, 'until'),
-      retries: retries ?? (obj.until !== undefined ? 3 : undefined),
-      delay: int(obj, 'delay'),
-      throttle: int(obj, 'throttle'),
-      timeout: int(obj, 'timeout'),
+      retries: retries ?? (obj.until !== undefined && !numbers.retries ? 3 : undefined),
+      delay: number('delay'),
+      throttle: number('throttle'),
+      timeout: number('timeout'),
+      ...(Object.keys(numbers).length ? { templatedNumbers: numbers } : {}),
       listen: stringList(obj, 'listen'),
     };
     checkTemplateSource(task, module, this.ctx.registry, this.ctx.playbookDir);

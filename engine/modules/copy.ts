@@ -8,6 +8,7 @@ import { copyDir, copyDirOnHost } from './copy-dir.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { omitNulls } from '../core/given.ts';
 import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
+import { pyToJson } from '../jinja/index.ts';
 
 interface CopyArgs extends PlaceFileArgs {
   src?: string;
@@ -79,7 +80,8 @@ export default defineModule<CopyArgs>({
       }
       [src, content] = found;
     }
-    else content = Buffer.from(typeof args.content === 'string' ? args.content : JSON.stringify(args.content));
+    // A list or map as `content` is written as Python's json.dumps writes it (Ansible's copy), `["a", 1]`.
+    else content = Buffer.from(typeof args.content === 'string' ? args.content : pyToJson(args.content, { indent: null, sortKeys: false, ensureAscii: true }));
     if (content === PLANNED) {
       const dest = args.dest.endsWith('/') ? `${args.dest}${basename(args.src ?? '')}` : args.dest;
       return { changed: true, msg: `copy ${src} (${PLANNED})`, result: { src, dest }, effects: [{ path: dest, state: 'file', mode: resolveMode(args.mode, undefined, false) }] };

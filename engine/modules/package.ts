@@ -1,14 +1,18 @@
 // package: the OS's own package module, chosen by the host's package manager (fact `ansible_pkg_mgr` when facts were
-// gathered, else one round trip to find it). kplay has `apt`; for another manager it fails naming it.
+// gathered, else one round trip to find it). kplay has `apt`; for another manager it fails naming it. As Ansible's,
+// every argument but `use` goes to the backend: apt's own (update_cache, install_recommends, default_release...).
 
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
-import { planApt } from './apt.ts';
+import apt, { planApt, type AptArgs } from './apt.ts';
 
-interface PackageArgs {
+interface PackageArgs extends Omit<Partial<AptArgs>, 'name' | 'state'> {
   name: string[];
   state: string;
   use: string;
 }
+
+/** apt's arguments besides name and state, which package passes through. */
+const { name: _name, state: _state, ...APT_ARGS } = apt.spec.args;
 
 const DETECT = ['apt-get:apt', 'dnf:dnf', 'yum:yum', 'zypper:zypper', 'apk:apk', 'pacman:pacman', 'emerge:portage', 'pkg:pkgng'];
 
@@ -29,6 +33,7 @@ export default defineModule<PackageArgs>({
       name: { type: 'list', elements: 'str', required: true, description: 'Package names (with `=version` for apt).' },
       state: { type: 'str', required: true, description: 'present, absent or latest (what the backend module takes).' },
       use: { type: 'str', default: 'auto', description: 'The package module to use; auto: the host\'s package manager.' },
+      ...APT_ARGS,
     },
   },
   async plan(args, ctx) {
@@ -44,6 +49,7 @@ export default defineModule<PackageArgs>({
       throw new ModuleError(`value of state must be one of: present, absent, latest, fixed; got: ${args.state}`);
     }
     const state = args.state === 'installed' ? 'present' : args.state === 'removed' ? 'absent' : args.state;
-    return planApt({ name: args.name, state: state as 'present' | 'absent' | 'latest' | 'fixed' }, ctx);
+    const { use: _use, name, ...backend } = args;
+    return planApt({ ...backend, name, state: state as AptArgs['state'] }, ctx);
   },
 });

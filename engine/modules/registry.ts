@@ -89,7 +89,8 @@ export class ModuleRegistry {
     this.modules.set(short, { ...exported, name: short });
   }
 
-  private shortName(name: string): string {
+  /** The name without its collection prefix (`ansible.builtin.copy` → `copy`). */
+  shortName(name: string): string {
     let short = name;
     for (const prefix of PREFIXES) if (short.startsWith(prefix)) short = short.slice(prefix.length);
     return short;

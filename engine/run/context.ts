@@ -67,7 +67,10 @@ export class PlayContext {
 
   /** Take in what a dynamic include loaded: its roles' defaults and vars, its handlers. */
   adopt(loaded: Loaded): void {
-    this.handlers.push(...loaded.handlers);
+    // A handler already known (an include_role's handlers, read when the play loaded) is not added twice.
+    const at = (h: TaskNode): string => `${h.pos.file}:${h.pos.line}:${h.pos.col}`;
+    const known = new Set(this.handlers.map(at));
+    this.handlers.push(...loaded.handlers.filter((h) => !known.has(at(h))));
     for (const r of loaded.roles) if (!this.roles.includes(r)) this.roles.push(r);
   }
 

@@ -79,7 +79,7 @@ export class Invocation {
    */
   renderArgs(): Record<string, unknown> {
     const rendered: Record<string, unknown> = {};
-    const assertThat = this.task.module === 'assert' && this.pc.registry.isBuiltin('assert', this.pc.registry.get('assert') as Module);
+    const assertThat = this.pc.registry.isBuiltin('assert', this.pc.registry.get(this.task.module) as Module);
     for (const [key, value] of Object.entries(this.task.args)) {
       if (assertThat && key === 'that') {
         rendered[key] = value;

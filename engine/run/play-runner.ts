@@ -4,13 +4,16 @@
 import pLimit from 'p-limit';
 import type { BlockNode, IncludeRoleNode, IncludeTasksNode, Inherited, MetaNode, Node, TaskNode } from '../load/model.ts';
 import { count } from '../core/counts.ts';
-import { InputError } from '../core/source.ts';
-import { conditionHolds, language, renderPlain } from '../vars/language.ts';
+import type { TaskRef } from '../core/events.ts';
+import { displayPath } from '../core/source.ts';
+import { conditionHolds, renderPlain } from '../vars/language.ts';
 import type { PlayContext } from './context.ts';
 import type { HostState } from './host.ts';
 import { announceReads } from './read-ahead.ts';
 import { selectedByTags } from './tags.ts';
-import { itemOf, taskRef, TaskExecutor } from './task-executor.ts';
+import { taskRef, TaskExecutor } from './task-executor.ts';
+import { itemVars, loopItems } from './loop.ts';
+import { hasTemplatedKeywords, resolveKeywords } from './keywords.ts';
 
 export class PlayRunner {
   private readonly executor: TaskExecutor;
@@ -69,15 +72,17 @@ export class PlayRunner {
     }
   }
 
-  async runTask(task: TaskNode, hosts: HostState[], handler = false): Promise<void> {
+  async runTask(written: TaskNode, hosts: HostState[], handler = false): Promise<void> {
     const pc = this.pc;
+    // run_once, throttle and any_errors_fatal written as `{{ }}` decide for the batch: the first host's values.
+    const task = hasTemplatedKeywords(written) ? this.resolvedFor(hosts[0], written) : written;
     if (!handler && !selectedByTags(task.scope.tags, pc.options)) return;
     const firstVars = task.name?.includes('{{') ? this.safeVars(hosts[0], task) : undefined;
     pc.reporter.event({ type: 'task', task: taskRef(task, handler, firstVars, pc), hosts: hosts.map((h) => h.name) });
     const failedBefore = new Set(hosts.filter((h) => h.failed || h.unreachable));
     if (task.scope.runOnce) {
       const [first, ...rest] = hosts;
-      const result = await this.executor.run(task, first, handler);
+      const result = await this.executor.run(written, first, handler);
       // run_once: the one result, its facts and its failure count for every host of the batch, as in Ansible.
       for (const h of rest) {
         if (task.register) h.hostFacts[task.register] = result;
@@ -90,7 +95,7 @@ export class PlayRunner {
       }
     } else {
       const limit = task.throttle ? pLimit(task.throttle) : undefined; // throttle: a cap below --forks
-      await Promise.all(hosts.map((h) => pc.limit(() => (limit ? limit(() => this.executor.run(task, h, handler)) : this.executor.run(task, h, handler)))));
+      await Promise.all(hosts.map((h) => pc.limit(() => (limit ? limit(() => this.executor.run(written, h, handler)) : this.executor.run(written, h, handler)))));
     }
     const newlyFailed = hosts.filter((h) => (h.failed || h.unreachable) && !failedBefore.has(h));
     if (newlyFailed.length > 0 && (pc.play.anyErrorsFatal || task.scope.anyErrorsFatal)) {
@@ -104,6 +109,14 @@ export class PlayRunner {
         pc.reporter.event({ type: 'warning', message: `max_fail_percentage ${max}% exceeded (${failed} of ${pc.batch.length} hosts failed); ending the play` });
         pc.aborted = true;
       }
+    }
+  }
+
+  private resolvedFor(host: HostState | undefined, task: TaskNode): TaskNode {
+    try {
+      return host ? resolveKeywords(task, this.pc.scope(this.pc.varsFor(host, task.scope), task.scope)) : task;
+    } catch {
+      return task; // each host's run reports the error at the keyword's place
     }
   }
 
@@ -148,20 +161,34 @@ export class PlayRunner {
   }
 
   private async runInclude(node: IncludeTasksNode, hosts: HostState[]): Promise<void> {
+    const pc = this.pc;
+    if (!selectedByTags(node.scope.tags, pc.options)) return;
+    // Ansible reports an include_tasks as a task: each file included for a host (each loop item's) counts ok, a
+    // host whose condition is false counts skipped.
+    const ref: TaskRef = { name: node.name ?? 'include_tasks', module: 'include_tasks', file: displayPath(node.pos.file), line: node.pos.line, handler: false };
+    pc.reporter.event({ type: 'task', task: ref, hosts: hosts.map((h) => h.name) });
+    const report = (host: HostState, status: 'ok' | 'skipped', msg: string, item?: unknown): void => {
+      count(host.counts, status, false);
+      pc.reporter.event({ type: 'result', host: host.name, task: ref, status, msg, ...(item === undefined ? {} : { item }) });
+    };
     // Per host: the include's condition and file name (which may use variables), then one run per distinct file.
     const groups = new Map<string, { hosts: HostState[]; vars: Record<string, unknown> }[]>();
     for (const host of hosts) {
-      const vars = this.pc.varsFor(host, node.scope);
-      const scope = this.pc.scope(vars, node.scope);
-      if (!node.scope.when.every((c) => conditionHolds(c.expr, scope))) continue;
-      const items = node.loop ? language().renderValue(node.loop.items, scope) : [undefined];
-      if (!Array.isArray(items)) throw new InputError(node.loop?.pos ?? node.pos, 'loop takes a list');
-      items.forEach((_item, i) => {
-        const itemVars = node.loop ? { [node.loop.loopVar]: itemOf(items, i), ...(node.loop.indexVar ? { [node.loop.indexVar]: i } : {}) } : {};
-        const file = String(renderPlain(node.file, this.pc.scope({ ...vars, ...itemVars }, node.scope)));
-        const key = `${file}\0${i}`;
+      const vars = pc.varsFor(host, node.scope);
+      const scope = pc.scope(vars, node.scope);
+      if (!node.scope.when.every((c) => conditionHolds(c.expr, scope))) {
+        report(host, 'skipped', 'Conditional result was False');
+        continue;
+      }
+      const items = node.loop ? loopItems(node.loop, scope) : [undefined];
+      if (items.length === 0) report(host, 'skipped', 'No items in the list');
+      items.forEach((item, i) => {
+        const each = node.loop ? itemVars(node.loop, items, i, scope) : {};
+        const file = String(renderPlain(node.file, pc.scope({ ...vars, ...each }, node.scope)));
+        report(host, 'ok', `included: ${file}`);
+        const key = `${file}\0${i}\0${node.loop ? JSON.stringify(item) : ''}`;
         const list = groups.get(key) ?? [];
-        list.push({ hosts: [host], vars: itemVars });
+        list.push({ hosts: [host], vars: each });
         groups.set(key, list);
       });
     }
@@ -169,8 +196,8 @@ export class PlayRunner {
       const file = key.split('\0')[0];
       const itemVars = entries[0].vars;
       const scope: Inherited = { ...node.scope, when: [], vars: { ...node.scope.vars, ...itemVars } };
-      const loaded = await this.pc.play.includes.includeTasks(file, node, scope, this.pc.roles);
-      this.pc.adopt(loaded);
+      const loaded = await pc.play.includes.includeTasks(file, node, scope, pc.roles);
+      pc.adopt(loaded);
       await this.runNodes(loaded.nodes, entries.flatMap((e) => e.hosts));
     }
   }

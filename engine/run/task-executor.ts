@@ -9,8 +9,10 @@ import { displayPath, formatPos, InputError } from '../core/source.ts';
 import { UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
-import { isUndefinedError, language, renderPlain } from '../vars/language.ts';
+import { isUndefinedError, renderPlain } from '../vars/language.ts';
 import { containsUnsafe, markUnsafe, TemplateError } from '../jinja/index.ts';
+import { itemResultKeys, itemVars, loopItems, pauseSeconds } from './loop.ts';
+import { resolveKeywords } from './keywords.ts';
 import type { PlayContext } from './context.ts';
 import { executePlan } from './execute-plan.ts';
 import type { HostState } from './host.ts';
@@ -29,7 +31,7 @@ import {
 
 /** A task as reports show it; a name with `{{ }}` is rendered with the given variables when it can be. */
 export function taskRef(task: TaskNode, handler = false, vars?: Record<string, unknown>, pc?: PlayContext): TaskRef {
-  let name = task.name ?? task.module;
+  let name = task.name ?? task.written ?? task.module;
   if (vars && pc && name.includes('{{')) {
     try {
       name = String(renderPlain(name, pc.scope(vars, task.scope)));
@@ -59,23 +61,21 @@ function errorMessage(error: unknown, task: TaskNode, verbosity = 0): string {
   return error instanceof Error ? crashMessage(error, verbosity) : String(error);
 }
 
-/** A loop item: an item of a list that holds host data is unsafe itself (a string item is never rendered later). */
-export function itemOf(items: unknown[], i: number): unknown {
-  return containsUnsafe(items) ? markUnsafe(items[i]) : items[i];
-}
-
 export class TaskExecutor {
   constructor(private readonly pc: PlayContext) {}
 
   /** Run `task` on `host` and report it. Returns the registered result. */
-  async run(task: TaskNode, host: HostState, handler = false): Promise<Record<string, unknown>> {
+  async run(written: TaskNode, host: HostState, handler = false): Promise<Record<string, unknown>> {
     const pc = this.pc;
+    let task = written;
     let ref = taskRef(task, handler);
     let outcome: Outcome;
     let vars: Record<string, unknown> = {};
     try {
       vars = pc.varsFor(host, task.scope);
       ref = taskRef(task, handler, vars, pc);
+      // Keywords written as `{{ }}` (no_log, ignore_errors, retries...) take this host's values.
+      task = resolveKeywords(task, pc.scope(vars, task.scope));
       pc.reporter.event({ type: 'host_task', host: host.name, task: ref });
       outcome = task.loop ? await this.runLoop(task, host, vars, ref) : await this.runWithRetries(task, host, vars, {});
     } catch (error) {
@@ -83,10 +83,10 @@ export class TaskExecutor {
     }
     const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
     // A loop reported each item already; its one event is needed only when it never got to its items.
-    if (!task.loop || outcome.result.results === undefined) this.report(host, ref, task, outcome);
+    if (!task.loop || !Array.isArray(outcome.result.results) || outcome.result.results.length === 0) this.report(host, ref, task, outcome);
     count(host.counts, outcome.status, ignored);
     if (outcome.status === 'failed' && !ignored) host.failed = true;
-    if (outcome.status === 'unreachable') host.unreachable = true;
+    if (outcome.status === 'unreachable' && task.scope.ignoreUnreachable !== true) host.unreachable = true;
     // What a host returned is data, never code: its strings are never rendered as templates (Ansible's unsafe).
     if (task.register) host.hostFacts[task.register] = markUnsafe(outcome.result);
     if (outcome.status === 'changed') this.notify(task, host, vars);
@@ -115,11 +115,11 @@ export class TaskExecutor {
 
   private async runLoop(task: TaskNode, host: HostState, vars: Record<string, unknown>, ref: TaskRef): Promise<Outcome> {
     const loop = task.loop!;
-    // Items keep their unsafe marks: an item from a host's output is never rendered later.
     const scope = this.pc.scope(vars, task.scope);
-    let items: unknown;
+    // Items keep their unsafe marks: an item from a host's output is never rendered later.
+    let items: unknown[];
     try {
-      items = language().renderValue(loop.items, scope);
+      items = loopItems(loop, scope);
     } catch (error) {
       // As ansible-core 2.14: an undefined loop keeps its error, `when` is evaluated without the item, and a false
       // `when` skips the task (one that fails or holds raises the loop's error).
@@ -134,22 +134,22 @@ export class TaskExecutor {
       }
       throw error;
     }
-    if (!Array.isArray(items)) {
-      throw new InputError(loop.pos, `loop takes a list, got ${items === null ? 'null' : typeof items}`);
-    }
+    // Ansible: a loop with no items is skipped, with an empty `results`.
+    if (items.length === 0) return { status: 'skipped', result: { skipped: true, changed: false, skipped_reason: 'No items in the list', results: [] } };
+    const pause = items.length > 1 ? pauseSeconds(loop, scope) : 0;
     const outcomes: Outcome[] = [];
     const results: Record<string, unknown>[] = [];
     for (let i = 0; i < items.length; i++) {
-      const itemVars: Record<string, unknown> = { [loop.loopVar]: itemOf(items, i), ansible_loop_var: loop.loopVar };
-      if (loop.indexVar) itemVars[loop.indexVar] = i;
+      if (i > 0 && pause > 0) await new Promise((r) => setTimeout(r, pause * 1000));
+      const each = itemVars(loop, items, i, scope);
       let outcome: Outcome;
       try {
-        outcome = await this.runWithRetries(task, host, vars, itemVars);
+        outcome = await this.runWithRetries(task, host, vars, each);
       } catch (error) {
         outcome = failedOutcome(errorMessage(error, task, this.pc.options.verbosity));
       }
-      const label = loop.label !== undefined ? renderPlain(loop.label, this.pc.scope({ ...vars, ...itemVars }, task.scope)) : items[i];
-      results.push({ ...outcome.result, [loop.loopVar]: items[i], item: items[i], ansible_loop_var: loop.loopVar });
+      const label = loop.label !== undefined ? renderPlain(loop.label, this.pc.scope({ ...vars, ...each }, task.scope)) : items[i];
+      results.push({ ...outcome.result, ...itemResultKeys(loop, items[i], each) });
       outcomes.push(outcome);
       this.report(host, ref, task, outcome, { label });
       if (outcome.status === 'unreachable') break;
@@ -170,7 +170,8 @@ export class TaskExecutor {
       }
       if (attempt < attempts) await new Promise((r) => setTimeout(r, (task.delay ?? 5) * 1000));
     }
-    outcome.result.attempts = attempts;
+    // Ansible 2.14 makes retries + 1 attempts and reports `attempts: retries` when they run out.
+    outcome.result.attempts = attempts - 1;
     return { ...outcome, status: 'failed', msg: `retry limit reached (${attempts} attempts)`, result: { ...outcome.result, failed: true, msg: 'Retry limit reached' } };
   }
 

@@ -21,8 +21,8 @@ t.test('first run changes every changing task, the second nothing', async (t) =>
   const { dir, out } = setup(t);
   const first = await kplay(['run', 'playbook.yml', '-i', 'inventory.yml', '-e', `out=${out}`, '--output', 'json'], { cwd: dir });
   t.equal(first.code, 0, first.stderr);
-  // ok counts the ignored failure too, as Ansible's recap does.
-  t.same(first.recap?.localhost, { ok: 32, changed: CHANGING_TASKS, failed: 0, skipped: 1, unreachable: 0, rescued: 1, ignored: 1 });
+  // ok counts the ignored failure and the include_tasks too, as Ansible's recap does.
+  t.same(first.recap?.localhost, { ok: 33, changed: CHANGING_TASKS, failed: 0, skipped: 1, unreachable: 0, rescued: 1, ignored: 1 });
 
   t.equal(readFileSync(join(out, 'one.txt'), 'utf8'), 'hello one\n');
   t.equal(mode(join(out, 'one.txt')), 0o644);

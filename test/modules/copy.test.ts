@@ -124,10 +124,10 @@ t.test('validate: a file the check refuses never replaces dest', async (t) => {
   await t.rejects(runModule(copy, { content: 'x', dest, validate: 'true' }, makeContext()), { message: /validate must contain %s/ });
 });
 
-t.test('content given as a map is written as JSON; an empty argument means not given', async (t) => {
+t.test('content given as a map is written as JSON as json.dumps writes it (as Ansible copy does); an empty argument means not given', async (t) => {
   const dir = t.testdir({});
   await runModule(copy, { content: { a: [1, 2] }, dest: `${dir}/j`, mode: null, owner: null }, makeContext());
-  t.equal(readFileSync(`${dir}/j`, 'utf8'), '{"a":[1,2]}');
+  t.equal(readFileSync(`${dir}/j`, 'utf8'), '{"a": [1, 2]}');
   t.equal(mode(`${dir}/j`), 0o644);
 });
 
