@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { read } from 'read';
-import { parse as parseYamlText } from 'yaml';
 import { KPLAY_HOME } from './home.ts';
 import { loadConfig } from './load/config.ts';
 import { loadInventory, type Inventory } from './inventory/inventory.ts';
@@ -13,9 +12,9 @@ import { LimitError, resolveLimit } from './inventory/limit.ts';
 import type { Node, Playbook } from './load/model.ts';
 import { loadPlaybook } from './load/playbook.ts';
 import { askVarsPrompts } from './prompt.ts';
-import { InputError } from './core/source.ts';
+import { InputError, type SourcePos } from './core/source.ts';
 import { splitKeyValues } from './load/tasks.ts';
-import { isObject, loadYamlFile, PYYAML, typeName } from './core/yaml.ts';
+import { displayPath, isObject, loadYamlFile, parseYaml, posOf, typeName } from './core/yaml.ts';
 import { ModuleRegistry } from './modules/registry.ts';
 import { createReporter, PROGRESS_MODES, type Progress } from './report/create.ts';
 import { reportInputError } from './report/input-error.ts';
@@ -67,23 +66,36 @@ Exit codes: 0 ok, 1 bad input or usage, 2 a task failed, 4 a host was unreachabl
 
 class UsageError extends Error {}
 
+/** Where a parsed value starts (a map or list knows), else the top of its file. */
+function startOf(data: unknown, file: string): SourcePos {
+  return (data !== null && typeof data === 'object' ? posOf(data) : undefined) ?? { file, line: 1, col: 1 };
+}
+
 function parseExtraVars(values: string[], cwd: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const value of values) {
+  values.forEach((value, i) => {
+    // An inline -e is named by its place on the command line: `-e#2:1:9:` is the second -e, column 9.
+    const arg = `-e#${i + 1}`;
     if (value.startsWith('@')) {
-      const data = loadYamlFile(resolve(cwd, value.slice(1)));
-      if (!isObject(data)) throw new UsageError(`-e ${value}: the file must hold a map of variables, got ${typeName(data)}`);
+      const path = resolve(cwd, value.slice(1));
+      if (!existsSync(path)) throw new InputError({ file: arg, line: 1, col: 2 }, `-e ${value}: file not found`);
+      const data = loadYamlFile(path);
+      if (!isObject(data)) {
+        throw new InputError(startOf(data, displayPath(path)), `-e ${value}: the file must hold a map of variables, got ${typeName(data)}`);
+      }
       Object.assign(out, data);
     } else if (/^\s*[{[]/.test(value)) {
-      const data = parseYamlText(value, PYYAML) as unknown;
-      if (!isObject(data)) throw new UsageError(`-e: expected a map of variables`);
+      const docs = parseYaml(value, arg);
+      const data = docs[0] ?? null;
+      if (docs.length > 1) throw new InputError({ file: arg, line: 1, col: 1 }, 'expected one YAML/JSON value, found several documents');
+      if (!isObject(data)) throw new InputError(startOf(data, arg), `-e: expected a map of variables, got ${typeName(data)}`);
       Object.assign(out, data);
     } else {
       const { pairs, rest } = splitKeyValues(value);
-      if (rest.length > 0) throw new UsageError(`-e: expected key=value, got "${rest[0][0]}"`);
+      if (rest.length > 0) throw new InputError({ file: arg, line: 1, col: rest[0][1] + 1 }, `-e: expected key=value, got "${rest[0][0]}"`);
       for (const [k, v] of pairs) out[k] = v;
     }
-  }
+  });
   return out;
 }
 

@@ -20,6 +20,14 @@ export interface ExecOptions {
   onStderr?: (chunk: string) => void;
 }
 
+/** A command ended because it ran past its `timeoutMs` (everything it started was killed). */
+export class CommandTimeoutError extends Error {
+  constructor(readonly timeoutMs: number, message = `command timed out after ${timeoutMs} ms`) {
+    super(message);
+    this.name = 'CommandTimeoutError';
+  }
+}
+
 export interface ExecResult {
   rc: number;
   stdout: string;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { chmod, chown, lstat, readFile, readlink, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
+import { CommandTimeoutError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { atomicPutCommand, becomeCommand, parseStat, statCommand } from './shell-ops.ts';
 import { tempBeside } from '../core/temp-path.ts';
@@ -48,6 +48,9 @@ export class LocalConnection implements Connection {
         cwd: options.cwd,
         env: options.env ? { ...process.env, ...options.env } : process.env,
         stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own process group, so a timeout ends everything it started (`sleep 25 | cat`), not only the shell:
+        // a child left behind would keep the pipes open and the task waiting.
+        detached: options.timeoutMs !== undefined,
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -56,7 +59,11 @@ export class LocalConnection implements Connection {
         options.timeoutMs !== undefined
           ? setTimeout(() => {
               timedOut = true;
-              child.kill('SIGKILL');
+              try {
+                if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+              } catch {
+                child.kill('SIGKILL'); // the group is gone already
+              }
             }, options.timeoutMs)
           : undefined;
       child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -68,7 +75,7 @@ export class LocalConnection implements Connection {
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
         if (timedOut) {
-          reject(new Error(`command timed out after ${options.timeoutMs} ms`));
+          reject(new CommandTimeoutError(options.timeoutMs as number));
           return;
         }
         resolve({

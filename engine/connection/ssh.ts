@@ -19,7 +19,7 @@ import type {
   SFTPWrapper,
   Stats,
 } from 'ssh2';
-import { UnreachableError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type MkdirOptions, type PutOptions, type StatOptions } from './connection.ts';
+import { CommandTimeoutError, UnreachableError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type MkdirOptions, type PutOptions, type StatOptions } from './connection.ts';
 import { ReadCache, type ReadAhead } from './read-ahead.ts';
 import { shellQuote } from '../core/shell.ts';
 import { fingerprintOf, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
@@ -388,7 +388,7 @@ export class SshConnection implements Connection {
                   timedOut = true;
                   channel.signal('KILL');
                   channel.close();
-                  reject(new Error(`command timed out after ${timeoutMs} ms on ${this.hostName}: ${label.slice(0, 200)}`));
+                  reject(new CommandTimeoutError(timeoutMs, `command timed out after ${timeoutMs} ms on ${this.hostName}: ${label.slice(0, 200)}`));
                 }, timeoutMs);
           channel.on('data', (d: Buffer) => out.push(d));
           channel.stderr.on('data', (d: Buffer) => {

@@ -3,6 +3,7 @@
 // Files are read as YAML 1.1 exactly as Ansible's PyYAML resolves plain scalars (PYYAML below): `mode: 0644` is
 // octal 420, `yes`/`on` are booleans, `1e3` and `e1` stay text.
 
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import {
   LineCounter,
@@ -11,6 +12,7 @@ import {
   isScalar,
   isSeq,
   parseAllDocuments,
+  visit,
   type Document,
   type DocumentOptions,
   type Node,
@@ -144,7 +146,31 @@ export function renameKeys(from: YamlObject, rename: (key: string) => string): Y
 /** A path as users see it in messages: relative to the working folder when inside it. */
 export { displayPath };
 
-function toValue(node: unknown, doc: Document, lines: LineCounter, file: string, seen: Set<Node>, text: string): YamlValue {
+/** How far nesting and aliases may go: real playbooks stay far below; a hostile file fails fast instead of eating the machine. */
+export const YAML_LIMITS = {
+  /** Levels of maps and lists inside each other (Ansible's PyYAML gives up between 400 and 1000). */
+  depth: 500,
+  /**
+   * Values that aliases (*name, <<: *name) may copy in one document, at least; a longer file may copy as many values
+   * as it has characters, so the work stays in proportion to the file and a "billion laughs" stops at once.
+   */
+  aliasedValues: 10_000,
+};
+
+/** One document's walk: the anchors being expanded (a cycle), how deep it is, how much aliases have copied. */
+interface Walk {
+  seen: Set<Node>;
+  targets: Map<Node, Node>;
+  depth: number;
+  inAlias: number;
+  aliased: number;
+  budget: number;
+}
+
+/** Thrown inside an alias's expansion when the budget runs out; the outermost alias turns it into an InputError. */
+class AliasLimit extends Error {}
+
+function toValue(node: unknown, doc: Document, lines: LineCounter, file: string, walk: Walk, text: string): YamlValue {
   const at = (n: { range?: [number, number, number] | null } | null | undefined): SourcePos => {
     const offset = n?.range?.[0] ?? 0;
     const { line, col } = lines.linePos(offset);
@@ -166,16 +192,24 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
   const quoteIn = (n: Node | null | undefined): number => (isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE') ? 1 : 0);
   if (node === null || node === undefined) return null;
   if (isAlias(node)) {
-    const target = node.resolve(doc);
+    const target = walk.targets.get(node);
     if (!target) throw new InputError(at(node), `unknown alias *${node.source}`);
-    if (seen.has(target)) throw new InputError(at(node), `alias *${node.source} refers to itself`);
-    seen.add(target);
+    if (walk.seen.has(target)) throw new InputError(at(node), `alias *${node.source} refers to itself`);
+    walk.seen.add(target);
+    walk.inAlias++;
     try {
-      return toValue(target, doc, lines, file, seen, text);
+      return toValue(target, doc, lines, file, walk, text);
+    } catch (error) {
+      if (error instanceof AliasLimit && walk.inAlias === 1) {
+        throw new InputError(at(node), `aliases copy more than ${walk.budget} values (is this a "billion laughs" file?); write the data out instead`);
+      }
+      throw error;
     } finally {
-      seen.delete(target);
+      walk.seen.delete(target);
+      walk.inAlias--;
     }
   }
+  if (walk.inAlias > 0 && ++walk.aliased > walk.budget) throw new AliasLimit();
   if (isScalar(node)) {
     const v = node.value;
     if (v === undefined || v === null) return null;
@@ -184,7 +218,11 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
     if (v instanceof Date) return v.toISOString();
     return String(v);
   }
+  if ((isSeq(node) || isMap(node)) && walk.depth >= YAML_LIMITS.depth) {
+    throw new InputError(at(node), `nested more than ${YAML_LIMITS.depth} levels deep`);
+  }
   if (isSeq(node)) {
+    walk.depth++;
     const list: YamlValue[] = [];
     const info: Positions = { self: at(node), keys: new Map(), values: new Map(), quotes: new Map() };
     node.items.forEach((item, i) => {
@@ -192,21 +230,23 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
       info.keys.set(i, p);
       info.values.set(i, p);
       info.quotes.set(i, quoteIn(item as Node));
-      list.push(toValue(item, doc, lines, file, seen, text));
+      list.push(toValue(item, doc, lines, file, walk, text));
     });
     positions.set(list, info);
+    walk.depth--;
     return list;
   }
   if (isMap(node)) {
+    walk.depth++;
     const obj: YamlObject = {};
     const info: Positions = { self: at(node), keys: new Map(), values: new Map(), quotes: new Map() };
     const merged: YamlObject[] = [];
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
       const isMerge = isScalar(keyNode) && (keyNode.value === '<<' || typeof keyNode.value === 'symbol');
-      const rawKey = keyNode === null ? null : toValue(keyNode, doc, lines, file, seen, text);
+      const rawKey = keyNode === null ? null : toValue(keyNode, doc, lines, file, walk, text);
       if (isMerge) {
-        const source = toValue(pair.value, doc, lines, file, seen, text);
+        const source = toValue(pair.value, doc, lines, file, walk, text);
         for (const m of Array.isArray(source) ? source : [source]) {
           if (m === null || typeof m !== 'object' || Array.isArray(m)) {
             throw new InputError(at(pair.value as Node), 'a merge key (<<) takes a map or a list of maps');
@@ -222,7 +262,7 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
       info.keys.set(key, at(keyNode));
       info.values.set(key, valueAt((pair.value as Node | null) ?? keyNode));
       info.quotes.set(key, quoteIn(pair.value as Node | null));
-      obj[key] = toValue(pair.value, doc, lines, file, seen, text);
+      obj[key] = toValue(pair.value, doc, lines, file, walk, text);
     }
     for (const m of merged) {
       const mp = positions.get(m);
@@ -237,6 +277,7 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
       }
     }
     positions.set(obj, info);
+    walk.depth--;
     return obj;
   }
   throw new InputError(at(node as Node), 'unsupported YAML node');
@@ -290,8 +331,27 @@ function openingBracket(text: string, end: number, open: string, close: string):
   return end;
 }
 
+/**
+ * Each alias's anchored node, in one pass: an alias means the last anchor of its name before it. (The library's
+ * Alias.resolve searches the whole document for each alias: 3000 hosts sharing defaults took minutes.)
+ */
+function aliasTargets(doc: Document): Map<Node, Node> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Node, Node>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
 /** Parse YAML text into plain values with positions; a syntax error becomes an InputError at its line and column. */
 export function parseYaml(text: string, file: string): YamlValue[] {
+  refuseControlCharacters(text, file);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { ...PYYAML, lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: false });
   if (!Array.isArray(docs)) {
@@ -303,11 +363,81 @@ export function parseYaml(text: string, file: string): YamlValue[] {
     if (doc.errors.length > 0) {
       const { offset, message } = syntaxErrorAt(doc.errors, text);
       const { line, col } = lines.linePos(offset);
+      // The parser recurses per level and runs out of stack somewhere past 800: the same limit, said plainly.
+      if (/Maximum call stack/.test(message)) {
+        const deep = tooDeepBracket(text);
+        throw new InputError(deep < 0 ? { file, line, col } : { file, ...lineColAt(text, deep) }, `nested more than ${YAML_LIMITS.depth} levels deep`);
+      }
       throw new InputError({ file, line, col }, `YAML syntax error: ${message}`);
     }
-    out.push(toValue(doc.contents, doc, lines, file, new Set(), text));
+    out.push(toValue(doc.contents, doc, lines, file, { seen: new Set(), targets: aliasTargets(doc), depth: 0, inAlias: 0, aliased: 0, budget: Math.max(YAML_LIMITS.aliasedValues, text.length) }, text));
   }
   return out;
+}
+
+/** The bracket that opens level depth+1 of flow ([ {) nesting, outside quotes; -1 when there is none. */
+function tooDeepBracket(text: string): number {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > YAML_LIMITS.depth) return i;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return -1;
+}
+
+/** Line and column (1-based, in characters) of an offset in text. */
+function lineColAt(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+
+// What YAML 1.1 (and so PyYAML) does not allow in a stream: C0 and C1 controls other than tab, newline, return and
+// NEL, and the two non-characters. A NUL in a playbook is a damaged or binary file, never meant.
+// eslint-disable-next-line no-control-regex
+const NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]/;
+
+/** A NUL or another control character YAML forbids, refused where it is. */
+export function refuseControlCharacters(text: string, file: string, where = 'YAML'): void {
+  const m = NON_PRINTABLE.exec(text);
+  if (!m) return;
+  const code = m[0].charCodeAt(0);
+  const name = code === 0 ? 'a NUL byte' : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  throw new InputError({ file, ...lineColAt(text, m.index) }, `${name} is not allowed in ${where} (is this a binary file?)`);
+}
+
+/**
+ * A YAML file's bytes as text. YAML files are UTF-8 (a UTF-8 byte-order mark is dropped, as PyYAML does); other bytes
+ * are refused where the first one is, instead of turning into U+FFFD and reaching a host.
+ */
+export function decodeUtf8(bytes: Buffer, file: string, what = 'YAML files'): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new InputError({ file, line: 1, col: 1 }, `this file is UTF-16 (it starts with a UTF-16 byte-order mark); ${what} must be UTF-8`);
+  }
+  const text = bytes.toString('utf8');
+  if (isUtf8(bytes)) return text.startsWith('\uFEFF') ? text.slice(1) : text;
+  // The first U+FFFD that the bytes did not spell out (EF BF BD) is where decoding failed.
+  let at = 0;
+  let offset = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) as number;
+    if (cp === 0xfffd && !(bytes[at] === 0xef && bytes[at + 1] === 0xbf && bytes[at + 2] === 0xbd)) break;
+    at += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    offset += ch.length;
+  }
+  const byte = `0x${bytes[at].toString(16).toUpperCase().padStart(2, '0')}`;
+  throw new InputError({ file, ...lineColAt(text, offset) }, `a byte that is not UTF-8 (${byte}); ${what} must be UTF-8 (from Latin-1: iconv -f latin1 -t utf-8)`);
 }
 
 /** Read and parse one YAML file of one document (an empty file is null). */
@@ -315,8 +445,9 @@ export function loadYamlFile(path: string): YamlValue {
   let text: string;
   const file = displayPath(path);
   try {
-    text = readFileSync(path, 'utf8');
+    text = decodeUtf8(readFileSync(path), file);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError({ file, line: 1, col: 1 }, `cannot read: ${(error as Error).message}`);
   }
   const docs = parseYaml(text, file);

@@ -19,7 +19,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { InputError, type SourcePos } from '../core/source.ts';
-import { displayPath, isObject, loadYamlFile, parseYaml, posOf, typeName, type YamlValue } from '../core/yaml.ts';
+import { decodeUtf8, displayPath, isObject, loadYamlFile, parseYaml, refuseControlCharacters, posOf, typeName, type YamlValue } from '../core/yaml.ts';
 import { parseIniInventory } from './ini.ts';
 import type { InventoryOp } from './ops.ts';
 import { selectHosts } from './patterns.ts';
@@ -214,10 +214,12 @@ function readInventoryFile(path: string): InventoryOp[] {
   if (['.yml', '.yaml', '.json'].includes(ext)) return yamlInventoryOps(loadYamlFile(path), file);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = decodeUtf8(readFileSync(path), file, 'inventory files');
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError({ file, line: 1, col: 1 }, `cannot read: ${(error as Error).message}`);
   }
+  refuseControlCharacters(text, file, 'an inventory');
   const first = (text.split(/\r?\n/).find((l) => l.trim() && !/^\s*[#;]/.test(l)) ?? '').trim();
   if (ext !== '.ini' && !first.startsWith('[')) {
     try {

@@ -42,6 +42,8 @@ function mapFile(path: string | undefined): Record<string, unknown> {
 /** Loads roles (and, at run time, includes) for the plays of one playbook file. Caches only role files. */
 export class RoleLoader implements RoleSource, PlayIncludes {
   private readonly roleFiles = new Map<string, RoleFiles>();
+  /** Roles whose dependencies were followed to the end without a loop. */
+  private readonly acyclic = new Set<string>();
   readonly tasks: TaskParser;
 
   constructor(
@@ -101,12 +103,33 @@ export class RoleLoader implements RoleSource, PlayIncludes {
     return files;
   }
 
+  /**
+   * A role that depends on itself, directly or through others, would load forever: refused (as Ansible does) at the
+   * dependency that closes the loop, naming the chain. `chain` ends with the role being looked at.
+   */
+  private refuseCycles(chain: { name: string; path: string }[]): void {
+    const { path } = chain[chain.length - 1];
+    if (this.acyclic.has(path)) return;
+    for (const dep of this.readRoleFiles(path).dependencies) {
+      const depPath = this.findRole(dep.name);
+      if (!depPath) continue; // loading it reports that it is missing
+      const loop = chain.findIndex((role) => role.path === depPath);
+      if (loop >= 0) {
+        const names = [...chain.slice(loop).map((role) => role.name), dep.name];
+        throw new InputError(dep.pos, names.length === 2 ? `role "${dep.name}" depends on itself` : `role dependency cycle: ${names.join(' -> ')}`);
+      }
+      this.refuseCycles([...chain, { name: dep.name, path: depPath }]);
+    }
+    this.acyclic.add(path);
+  }
+
   /** Load a role for the current play: its dependencies' tasks, then its own; its handlers join the play's. */
   async loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom: string, parts: PlayParts, again = false): Promise<Node[]> {
     const path = this.findRole(name);
     if (!path) {
       throw new InputError(pos, `role "${name}" not found (looked in ${this.roleSearchDirs().map(displayPath).join(', ')})`);
     }
+    this.refuseCycles([{ name, path }]);
     const key = `${path}\0${JSON.stringify(params)}\0${tasksFrom}`;
     const sameRole = (r: RoleInstance): boolean => r.path === path && JSON.stringify(r.params) === JSON.stringify(params);
     // A role runs once per play with the same parameters; include_role runs it each time it is reached (`again`).

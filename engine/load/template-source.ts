@@ -12,6 +12,7 @@ import { language } from '../vars/language.ts';
 import { isTemplated } from './args.ts';
 import type { TaskNode } from './model.ts';
 import { displayPath, InputError } from '../core/source.ts';
+import { decodeKeepingBytes } from '../core/raw-text.ts';
 
 export function checkTemplateSource(task: TaskNode, module: Module, registry: ModuleRegistry, playbookDir: string): void {
   const key = registry.isBuiltin('template', module) ? 'src' : registry.isBuiltin('kubectl_apply', module) ? 'template' : undefined;
@@ -25,7 +26,7 @@ export function checkTemplateSource(task: TaskNode, module: Module, registry: Mo
     if (!(error instanceof ModuleError)) throw error;
     throw new InputError(task.argPos[key]?.value ?? task.pos, `${task.module}: ${error.message}`);
   }
-  const text = readFileSync(path, 'utf8');
+  const { text } = decodeKeepingBytes(readFileSync(path)); // as the module reads it
   if (path.endsWith('.ejs')) checkTemplate(text, path);
   else language().checkTemplate(text, displayPath(path));
 }

@@ -74,7 +74,9 @@ async function statDest(request: PlaceFileRequest, ctx: ModuleContext): Promise<
   };
   let dest = request.dest.endsWith('/') ? intoDir(request.dest) : request.dest;
   let st = await stat(dest);
-  if (st.exists && st.type === 'directory' && dest === request.dest) {
+  // A link to a directory is that directory, as in Ansible (which writes inside it); a link to a file is replaced.
+  const isDir = st.type === 'directory' || (st.type === 'link' && (await ctx.conn.stat(dest, { follow: true, ...asBecome(ctx.become) })).type === 'directory');
+  if (st.exists && isDir && dest === request.dest) {
     dest = intoDir(dest);
     st = await stat(dest);
   }

@@ -3,7 +3,9 @@
 // `checksum` is the sha256 of the rendered text.
 
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { renderTemplate } from '../vars/template.ts';
+import { decodeKeepingBytes, encodeKeepingBytes } from '../core/raw-text.ts';
 import { defineModule } from './contract.ts';
 import { omitNulls } from '../core/given.ts';
 import { placeFile, type PlaceFileArgs } from './place-file.ts';
@@ -29,7 +31,8 @@ export default defineModule<TemplateArgs>({
   async plan(given, ctx) {
     const args = omitNulls(given);
     const src = ctx.findFile(args.src, 'templates');
-    const source = await readFile(src, 'utf8');
+    // A template that is not UTF-8 (Latin-1, say) keeps its bytes through rendering, as Ansible's does.
+    const { text: source, raw } = decodeKeepingBytes(await readFile(src));
     let text: string;
     if (src.endsWith('.ejs')) {
       // Ansible's template_* variables over the host's own (a prototype link: the host's are not copied or read).
@@ -42,6 +45,7 @@ export default defineModule<TemplateArgs>({
     } else {
       text = ctx.renderTemplate(source, src, { template_destpath: args.dest });
     }
-    return placeFile({ ...args, content: Buffer.from(text), result: { src } }, ctx);
+    // A dest that is a directory (or a link to one) gets the template's own name, as in Ansible.
+    return placeFile({ ...args, content: raw ? encodeKeepingBytes(text) : Buffer.from(text), nameInDir: basename(args.src), result: { src } }, ctx);
   },
 });

@@ -5,11 +5,11 @@
 import { describeConnection } from './connection-info.ts';
 import { displayPath, InputError, type SourcePos } from '../core/source.ts';
 import { SECRET_VARS } from '../core/mask.ts';
-import type { BecomeOptions, Connection, ExecOptions } from '../connection/connection.ts';
+import { CommandTimeoutError, type BecomeOptions, type Connection, type ExecOptions } from '../connection/connection.ts';
 import { forMode } from '../connection/planned.ts';
 import { findFile } from '../load/find-file.ts';
 import type { Condition, TaskNode } from '../load/model.ts';
-import type { Module, ModuleContext } from '../modules/contract.ts';
+import { ModuleError, type Module, type ModuleContext } from '../modules/contract.ts';
 import { containsUnsafe, OMIT, TemplateError, toPlain, type Scope } from '../jinja/index.ts';
 import { conditionHolds, dropOmit, evaluatePlain, language, plainView, renderPlain } from '../vars/language.ts';
 import { ConnectionPool } from './connections.ts';
@@ -40,7 +40,13 @@ function withExecDefaults(conn: Connection, defaults: Pick<ExecOptions, 'env' | 
     get(target, key, receiver) {
       if (key === 'exec') {
         return (command: string, options: ExecOptions = {}) =>
-          target.exec(command, { timeoutMs: defaults.timeoutMs, ...options, env: { ...defaults.env, ...options.env } });
+          target.exec(command, { timeoutMs: defaults.timeoutMs, ...options, env: { ...defaults.env, ...options.env } }).catch((error: unknown) => {
+            // The task's own `timeout:` ran out: a task failure as Ansible words it, not a crash.
+            if (error instanceof CommandTimeoutError && options.timeoutMs === undefined && defaults.timeoutMs !== undefined) {
+              throw new ModuleError(`the task did not finish within its timeout (${defaults.timeoutMs / 1000} s) and was ended`);
+            }
+            throw error;
+          });
       }
       const value = Reflect.get(target, key, receiver) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

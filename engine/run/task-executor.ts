@@ -10,7 +10,7 @@ import { UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
 import { isUndefinedError, renderPlain } from '../vars/language.ts';
-import { containsUnsafe, markUnsafe, TemplateError } from '../jinja/index.ts';
+import { markUnsafe, TemplateError } from '../jinja/index.ts';
 import { itemResultKeys, itemVars, loopItems, pauseSeconds } from './loop.ts';
 import { resolveKeywords } from './keywords.ts';
 import type { PlayContext } from './context.ts';

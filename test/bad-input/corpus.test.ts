@@ -9,6 +9,10 @@
 //   stderr: the first stderr line (exit 1)
 //   failed: the failed task's message, and task: its file:line as the run events report it (exit 2)
 // `{repo}` stands for the kplay checkout and `{case}` for the case's folder, where a message holds absolute paths.
+//
+// Every case runs under a hard limit, so input that makes kplay run away (an alias bomb, 3000-level nesting) fails
+// here instead of taking the machine: a heap of at most 200 MB (V8 stops the process, exit 134) and 30 s of wall
+// time (SIGKILL). Both are far above what a case needs (~70 MB, under a second: README, "Input limits").
 
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +24,8 @@ const REPO = resolve(import.meta.dirname, '../..');
 const CASES = join(import.meta.dirname, 'cases');
 const LOCAL_INVENTORY = 'all:\n  hosts:\n    local:\n      ansible_connection: local\n';
 const MARKER = 'written';
+const HEAP_LIMIT_MB = 200;
+const TIME_LIMIT_MS = 30_000;
 
 interface Expectation {
   args: string[];
@@ -68,7 +74,12 @@ function filesUnder(dir: string): string[] {
 function runKplay(cwd: string, args: string[]): Promise<Outcome> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: '1' };
   delete env.KPLAY_ROLES_PATH; // only the case's own roles and the shipped ones
-  const child = spawn(process.execPath, [join(REPO, 'bin/kplay.js'), 'run', 'play.yml', ...args, '--output', 'json'], { cwd, env });
+  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_LIMIT_MB}`, join(REPO, 'bin/kplay.js'), 'run', 'play.yml', ...args, '--output', 'json'], {
+    cwd,
+    env,
+    timeout: TIME_LIMIT_MS,
+    killSignal: 'SIGKILL',
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -93,7 +104,9 @@ const runs = names.map((name) => {
   return { name, dir, expected, before, outcome: limit(() => runKplay(dir, expected.args)) };
 });
 
-t.ok(names.length >= 36, `the corpus has ${names.length} cases`);
+// ~150 runs two at a time: a minute on a quiet machine, many more when it is shared (the file's own limit).
+t.setTimeout(1_800_000);
+t.ok(names.length >= 150, `the corpus has ${names.length} cases`);
 
 for (const { name, dir, expected, before, outcome } of runs) {
   t.test(name, async (t) => {
