@@ -3,6 +3,7 @@
 
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
 import { freePort, startServer } from '../k8s-modules/http-server.ts';
 import { runInPty } from './pty.ts';
 import { HeadlessTerminal } from './xterm.ts';
@@ -69,7 +70,7 @@ t.test('--progress and KPLAY_PROGRESS choose the view, in a terminal or not; the
     ['the option over the variable', await runInPty([...args, '--progress', 'plain'], { ...pty, env: { KPLAY_PROGRESS: 'live' } })],
   ] as const) {
     t.equal(frames(run.output), 0, `${what}: no live frames in a terminal`);
-    t.match(run.output.replace(/\u001b\[\d+m/g, ''), /^changed: \[a\]\r?$/m, `${what}: Ansible-like lines`);
+    t.match(stripVTControlCharacters(run.output), /^changed: \[a\]\r?$/m, `${what}: Ansible-like lines`);
   }
   for (const [what, run] of [
     ['--progress live', await runInPty([...args, '--progress', 'live'], { ...pty, piped: true })],
