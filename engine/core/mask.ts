@@ -37,10 +37,17 @@ const OUTPUT_KEYS = new Set(['stdout', 'stderr', 'stdout_lines', 'stderr_lines',
 /** A PEM private key block of any kind (RSA, EC, ENCRYPTED, OPENSSH...); a block cut short runs to the end. */
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[\s\S]*$)/g;
 const PRIVATE_KEY_HEAD = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
-/** `secret: X`, `"token": "X"`, `password=X`: the value of a field named as secret, in YAML, JSON or k=v text. */
-const SECRET_FIELD = /((?:^|[\s{,"'])(?:ansible_(?:become|sudo|ssh)_pass(?:word)?|ansible_password|url_password|client-key-data|client_key_data|secret|token|password|passwd)["']?[ \t]*[:=][ \t]*)(["']?)([^\s"',}]{4,})/gim;
+const FIELD_NAMES = 'ansible_(?:become|sudo|ssh)_pass(?:word)?|ansible_password|url_password|client-key-data|client_key_data|secret|token|password|passwd';
+/**
+ * The value of a field named as secret: `secret: X` or `"token": "X"` where a key stands (a line's start, after `{`
+ * or `,`: YAML and JSON, never prose such as "unexpected token: x"), `password=X` as an option or a k=v word.
+ */
+const SECRET_FIELD = new RegExp(
+  `((?:(?:^|[{,])[ \\t]*(?:- )?["']?(?:${FIELD_NAMES})["']?[ \\t]*:|(?:^|[\\s-])(?:${FIELD_NAMES})=)[ \\t]*)(["']?)([^\\s"',}]{4,})`,
+  'gim',
+);
 /** The fields of key-bearing formats (kubeconfig, encryption config): a file with one is shown as a digest. */
-const KEY_FIELD = /(?:^|[\s{,"'])(?:client-key-data|client_key_data|secret|token)["']?[ \t]*[:=][ \t]*["']?([^\s"',}]{4,})/im;
+const KEY_FIELD = /(?:^|[{,])[ \t]*(?:- )?["']?(?:client-key-data|client_key_data|secret|token)["']?[ \t]*:[ \t]*["']?([^\s"',}]{4,})/im;
 /** Base64 (plain or URL-safe), possibly wrapped over lines (real or JSON-escaped newlines). */
 const BASE64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}(?:(?:\r?\n|\\n)[A-Za-z0-9+/_-]{4,}={0,2})*/g;
 const HEX_RUN = /[0-9a-fA-F]{16,}/g;

@@ -110,13 +110,17 @@ export class PlayContext {
 
   /** The password variables (SECRET_VARS) of a host and of `vars`, rendered, registered as the run's secrets. */
   noteSecretVars(host: HostState, taskScope: Inherited = this.play.scope): void {
-    try {
-      const vars = this.varsFor(host, taskScope, false);
-      const scope = this.scope(vars, taskScope);
-      for (const name of SECRET_VARS) if (name in vars) this.masker.addAll(toPlain(scope.lookup(name)));
-    } catch {
-      // a variable or vars file that cannot be read yet is reported by the task that needs it
-    }
+    const read = <T>(fn: () => T): T | undefined => {
+      try {
+        return fn();
+      } catch {
+        return undefined; // a variable or vars file that cannot be read yet is reported by the task that needs it
+      }
+    };
+    const vars = read(() => this.varsFor(host, taskScope, false));
+    if (!vars) return;
+    const scope = this.scope(vars, taskScope);
+    for (const name of SECRET_VARS) if (name in vars) this.masker.addAll(read(() => toPlain(scope.lookup(name))));
   }
 
   private groupNamesOf(host: string): string[] {
