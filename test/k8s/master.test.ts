@@ -80,7 +80,7 @@ t.test('playbooks/master.yml on three controllers', async (t) => {
     const kubectl = await run('kubectl', ['--kubeconfig', join(cpl.pkiDir, 'admin.kubeconfig'), '--server', 'https://10.240.0.10:6443', 'get', 'clusterrole', 'system:kube-apiserver-to-kubelet', '-o', 'name']);
     t.equal(kubectl.stdout.trim(), 'clusterrole.rbac.authorization.k8s.io/system:kube-apiserver-to-kubelet', kubectl.stderr);
     const pki = '/var/lib/kubernetes/pki';
-    const config = await cpl.onHost(hosts[1], `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/ca.pem --cert=${pki}/apiserver-etcd-client.pem --key=${pki}/apiserver-etcd-client-key.pem get /coreos.com/network/config --print-value-only`);
+    const config = await cpl.onHost(hosts[1], `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/etcd-ca.pem --cert=${pki}/apiserver-etcd-client.pem --key=${pki}/apiserver-etcd-client-key.pem get /coreos.com/network/config --print-value-only`);
     t.match(JSON.parse(config), { Network: '10.200.0.0/16', Backend: { Type: 'vxlan' } }, "etcd holds flannel's network config");
     const cm = await unitFlags(cpl, hosts[0], 'kube-controller-manager');
     t.ok(cm.includes('--cluster-cidr=10.200.0.0/16'), "flannel's Network is the controller manager's --cluster-cidr");
@@ -98,6 +98,25 @@ t.test('playbooks/master.yml on three controllers', async (t) => {
     t.match(get, { level: 'Metadata', user: { username: 'admin' }, responseStatus: { code: 200 } });
     t.notOk(events.some((e) => e.objectRef === undefined && e.verb === 'get' && /healthz/.test(JSON.stringify(e))), 'health checks are not recorded');
     for (const h of hosts) await onlyLoopback(t, cpl, h, NEWEST);
+    // etcd trusts its own CA only: a client certificate the cluster CA signed (the API server's serving pair) is refused.
+    const pki = '/var/lib/kubernetes/pki';
+    const etcdctl = (cert: string): Promise<string> =>
+      cpl.onHost(hosts[0], `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/etcd-ca.pem --cert=${pki}/${cert}.pem --key=${pki}/${cert}-key.pem --command-timeout=5s get /coreos.com/network/config --print-value-only 2>&1; echo rc=$?`);
+    const refused = await etcdctl('kubernetes');
+    t.match(refused, /rc=[1-9]/, 'etcd refuses a client certificate signed by the cluster CA');
+    t.match(refused, /bad certificate|certificate signed by unknown authority|unknown certificate authority|context deadline exceeded/, refused);
+    t.match(await etcdctl('flanneld-etcd-client'), /"Network": ?"10\.200\.0\.0\/16"[\s\S]*rc=0/, "flanneld's own certificate is an etcd client");
+    t.match(await cpl.onHost(hosts[0], `openssl x509 -in ${pki}/flanneld-etcd-client.pem -noout -subject`), /^subject=\s?CN\s?=\s?flanneld$/, "flanneld's certificate is in no Kubernetes group (not system:masters)");
+    t.match((await unitFlags(cpl, hosts[0], 'flanneld')).join(' '), /--etcd-certfile=\/var\/lib\/kubernetes\/pki\/flanneld-etcd-client\.pem/, 'flanneld uses it');
+    const asFlannel = await cpl.onHost(hosts[0], `curl -sS -o /dev/null -w '%{http_code}' --cacert ${pki}/ca.pem --cert ${pki}/flanneld-etcd-client.pem --key ${pki}/flanneld-etcd-client-key.pem https://127.0.0.1:6443/api/v1/namespaces 2>&1; echo`);
+    t.notMatch(asFlannel, /^200/, `the API server does not take flanneld's certificate (${asFlannel})`);
+    // The aggregation layer and kubelet TLS bootstrapping.
+    const apiserver = await unitFlags(cpl, hosts[0], 'kube-apiserver');
+    for (const flag of ['--requestheader-client-ca-file=/var/lib/kubernetes/pki/front-proxy-ca.pem', '--proxy-client-cert-file=/var/lib/kubernetes/pki/front-proxy-client.pem', '--requestheader-allowed-names=front-proxy-client', '--enable-bootstrap-token-auth=true']) {
+      t.ok(apiserver.includes(flag), flag);
+    }
+    const bindings = await run('kubectl', ['--kubeconfig', join(cpl.pkiDir, 'admin.kubeconfig'), '--server', 'https://10.240.0.10:6443', 'get', 'clusterrolebinding', 'kubelet-bootstrap', 'node-autoapprove-bootstrap', 'node-autoapprove-certificate-rotation', '-o', 'name']);
+    t.equal(bindings.stdout.trim().split('\n').length, 3, `the bootstrap bindings exist: ${bindings.stdout}${bindings.stderr}`);
   });
 
   await t.test('acceptance 2: a second run changes nothing', async (t) => {
@@ -145,7 +164,7 @@ t.test('playbooks/master.yml on three controllers', async (t) => {
     const handlers = r.events.flatMap((e) => (e.type === 'result' && e.task.handler && e.status === 'changed' ? [`${e.host} ${e.task.name}`] : []));
     t.same(handlers.sort(), hosts.map((h) => `${h} restart flanneld`).sort());
     const pki = '/var/lib/kubernetes/pki';
-    const config = await cpl.onHost(hosts[2], `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/ca.pem --cert=${pki}/apiserver-etcd-client.pem --key=${pki}/apiserver-etcd-client-key.pem get /coreos.com/network/config --print-value-only`);
+    const config = await cpl.onHost(hosts[2], `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/etcd-ca.pem --cert=${pki}/apiserver-etcd-client.pem --key=${pki}/apiserver-etcd-client-key.pem get /coreos.com/network/config --print-value-only`);
     t.equal(JSON.parse(config).Backend.Type, 'host-gw');
   });
 

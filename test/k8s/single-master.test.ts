@@ -25,7 +25,7 @@ t.test('playbooks/master.yml on one controller', async (t) => {
     t.equal(await cpl.onHost('controller-0', `systemctl is-enabled ${service}`), 'enabled', `${service} enabled`);
   }
   const pki = '/var/lib/kubernetes/pki';
-  const members = await cpl.onHost('controller-0', `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/ca.pem --cert=${pki}/apiserver-etcd-client.pem --key=${pki}/apiserver-etcd-client-key.pem member list`);
+  const members = await cpl.onHost('controller-0', `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${pki}/etcd-ca.pem --cert=${pki}/apiserver-etcd-client.pem --key=${pki}/apiserver-etcd-client-key.pem member list`);
   t.equal(members.split('\n').length, 1, 'etcd is a one-member cluster');
   const health = await run('curl', ['-sS', '-w', ' %{http_code}', '-H', `Host: ${HEALTH_HOST}`, 'http://10.240.0.10/healthz']);
   t.equal(health.stdout, 'ok 200', '/healthz through nginx');

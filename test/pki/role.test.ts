@@ -99,7 +99,9 @@ t.test('the role makes the PKI, places it, and keeps it', async (t) => {
     const secret = file.endsWith('-key.pem') || file.endsWith('.kubeconfig') || file === 'encryption-config.yaml';
     t.equal(statSync(join(pki, file)).mode & 0o777, secret ? 0o600 : 0o644, `${file} mode on the controller`);
     if (file.endsWith('.pem') && !file.endsWith('-key.pem') && file !== 'service-account.pem') {
-      t.match(tool('openssl', ['verify', '-CAfile', join(pki, 'ca.pem'), join(pki, file)]), /OK/, `${file} verifies`);
+      // Three CAs, as kubeadm: etcd's signs etcd's and its clients' certificates, the front proxy's its client.
+      const ca = /^(etcd-(server|peer)-|apiserver-etcd-client|flanneld-etcd-client|etcd-ca)/.test(file) ? 'etcd-ca.pem' : /^front-proxy-/.test(file) ? 'front-proxy-ca.pem' : 'ca.pem';
+      t.match(tool('openssl', ['verify', '-CAfile', join(pki, ca), join(pki, file)]), /OK/, `${file} verifies with ${ca}`);
     }
   }
   const api = tool('openssl', ['x509', '-in', join(pki, 'kubernetes.pem'), '-noout', '-ext', 'subjectAltName']);
@@ -107,6 +109,9 @@ t.test('the role makes the PKI, places it, and keeps it', async (t) => {
     t.match(api, san);
   }
   t.match(tool('openssl', ['x509', '-in', join(pki, 'admin.pem'), '-noout', '-subject']), /O\s?=\s?system:masters, CN\s?=\s?admin/);
+  t.match(tool('openssl', ['x509', '-in', join(pki, 'flanneld-etcd-client.pem'), '-noout', '-subject']), /^subject=\s?CN\s?=\s?flanneld\s*$/, "flanneld's etcd certificate is in no Kubernetes group");
+  t.notMatch(tool('openssl', ['x509', '-in', join(pki, 'apiserver-etcd-client.pem'), '-noout', '-subject']), /system:masters/, "the API server's etcd certificate is no Kubernetes admin");
+  t.notMatch(spawnSync('openssl', ['verify', '-CAfile', join(pki, 'ca.pem'), join(pki, 'apiserver-etcd-client.pem')], { encoding: 'utf8' }).stdout, /: OK/, 'the cluster CA did not sign it');
   t.match(tool('openssl', ['x509', '-in', join(pki, 'w1.pem'), '-noout', '-subject', '-ext', 'subjectAltName']), /O\s?=\s?system:nodes, CN\s?=\s?system:node:w1[\s\S]*DNS:w1, IP Address:10.0.0.20/);
   t.match(tool('openssl', ['x509', '-in', join(pki, 'etcd-server-c2.pem'), '-noout', '-ext', 'subjectAltName']), /DNS:localhost, DNS:c2, IP Address:127.0.0.1, IP Address:10.0.0.11/);
   const view = tool('kubectl', ['config', 'view', '--kubeconfig', join(pki, 'kube-proxy.kubeconfig'), '-o', 'jsonpath={.clusters[0].cluster.server} {.users[0].name}']);
