@@ -21,7 +21,6 @@ import { workloadTasks } from './workload.ts';
 
 /** Fleets from this size on get `--runs-large` runs (Ansible takes minutes per run there). */
 const LARGE = 50;
-const FLEET_SUBNET = '10.253.0.0/16';
 const ALL_TOOLS = ['kplay', 'base', 'ansible', 'mitogen', 'floors'] as const;
 type Part = (typeof ALL_TOOLS)[number];
 
@@ -39,6 +38,8 @@ const { values } = parseArgs({
     'skip-round-trips': { type: 'boolean', default: false },
     /** The fleet's name (namespaces, links): another bench on the machine must use another one. */
     'fleet-name': { type: 'string', default: 'bench' },
+    /** The fleet's subnet: another bench on the machine must use another one too. */
+    subnet: { type: 'string', default: '10.253.0.0/16' },
     /** Another kplay checkout to run beside this one as `base` (add `base` to --tools), e.g. a worktree of the branch before. */
     baseline: { type: 'string' },
   },
@@ -105,7 +106,7 @@ async function toolRuns(tool: Tool, reach: Reach, workDir: string, into: Record<
 
 async function benchSize(hosts: number, runs: number, workDir: string): Promise<SizeResults[]> {
   const fresh = () => Object.fromEntries(MODES.map((m) => [m, []])) as unknown as Record<Mode, ToolRun[]>;
-  return withFleet({ count: hosts, name: values['fleet-name'], subnet: FLEET_SUBNET }, async (fleet) => {
+  return withFleet({ count: hosts, name: values['fleet-name'], subnet: values.subnet }, async (fleet) => {
     await warmUp(fleet, workDir);
     const all: SizeResults[] = [];
     for (const rttMs of latencies) {

@@ -2,6 +2,7 @@
 // PLAY RECAP lines of its default callback. Ansible gets a configuration of its own per run and a clean environment.
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Fleet } from '../test/lab/fleet.ts';
@@ -36,7 +37,11 @@ export interface ToolRun extends Measured {
 const REPO = resolve(import.meta.dirname, '..');
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 
-const extraVars = (tool: Tool) => Object.entries(TEMPLATE_VARS[tool === 'kplay' || tool === 'base' ? 'kplay' : 'ansible']).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+/** A baseline from before engine/jinja/ existed renders every template as EJS: it gets the EJS twins. */
+const baseTemplates = (): 'kplay' | 'ejs' => (baselineRepo && !existsSync(join(baselineRepo, 'engine', 'jinja')) ? 'ejs' : 'kplay');
+
+const extraVars = (tool: Tool) =>
+  Object.entries(TEMPLATE_VARS[tool === 'kplay' ? 'kplay' : tool === 'base' ? baseTemplates() : 'ansible']).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
 
 export interface RunRequest {
   /** Added to the command line, the same for both tools (`--check`, `--syntax-check`, `--limit NAME`). */

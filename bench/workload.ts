@@ -21,6 +21,8 @@ export const WORKLOAD_ROOT = '/srv/kbench';
 export const TEMPLATE_VARS = {
   kplay: { template_dir: join(WORKLOAD_DIR, 'templates-jinja'), template_ext: 'j2' },
   ansible: { template_dir: join(WORKLOAD_DIR, 'templates-jinja'), template_ext: 'j2' },
+  /** A baseline from before kplay spoke Jinja (it rendered every template as EJS): the EJS twins. */
+  ejs: { template_dir: join(WORKLOAD_DIR, 'templates-ejs'), template_ext: 'ejs' },
 } as const;
 const REFERENCE_TEMPLATES = join(WORKLOAD_DIR, 'templates-ejs');
 

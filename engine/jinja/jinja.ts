@@ -169,6 +169,7 @@ export class Jinja {
   private readonly templateTexts = new Map<string, string>();
   /** Plugin files that did not load: a name no filter or test has may be in one, so its error is the one to show. */
   private readonly brokenPlugins: InputError[] = [];
+  private readonly templateOwners = new Map<string, string>();
 
   constructor(readonly options: JinjaOptions = {}) {}
 
@@ -332,7 +333,7 @@ export class Jinja {
   renderTemplate(text: string, file: string, scope: Scope, extra: Record<string, unknown> = {}): string {
     const tree = this.parseTemplateFile(text, file);
     const sourceNewlines = trailingNewlines(text);
-    const vars = { ...templateVars(file, this.options.now?.() ?? new Date()), ...extra };
+    const vars = { ...templateVars(file, this.options.now?.() ?? new Date(), this.templateOwners), ...extra };
     const inner = new Scope(this, { lookup: (n: string) => (n in vars ? vars[n] : scope.lookup(n)), names: () => [...Object.keys(vars), ...scope.names()] }, scope.options);
     const ctx = new EvalContext(this.environment(inner), inner, file);
     try {
@@ -587,9 +588,9 @@ function trailingNewlines(s: string): number {
 }
 
 /** The variables Ansible's template module adds. */
-function templateVars(file: string, now: Date): Record<string, unknown> {
-  // Ansible's template_uid is the name of the template file's owner.
-  const user = (() => {
+function templateVars(file: string, now: Date, owners: Map<string, string>): Record<string, unknown> {
+  // Ansible's template_uid is the name of the template file's owner (looked up once per file and run).
+  const user = owners.get(file) ?? (() => {
     try {
       const uid = statSync(file).uid;
       const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
@@ -598,6 +599,7 @@ function templateVars(file: string, now: Date): Record<string, unknown> {
       return userInfo().username;
     }
   })();
+  owners.set(file, user);
   const host = hostname();
   const pad = (n: number): string => String(n).padStart(2, '0');
   const date = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
