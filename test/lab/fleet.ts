@@ -128,7 +128,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     );
     await Promise.all(
       hosts.map((h) =>
-        waitForTcp(h.address, 22, 10_000).catch(async (error: Error) => {
+        // Hundreds of sshd starting at once on a loaded machine: 10 s, and 0.1 s more per host.
+        waitForTcp(h.address, 22, Math.max(10_000, hosts.length * 100)).catch(async (error: Error) => {
           const log = await readFile(join(dir, 'sshd', h.name, 'sshd.log'), 'utf8').catch(() => '(no log)');
           throw new Error(`sshd of ${h.name} did not start: ${error.message}; its log: ${log.trim()}`);
         }),
