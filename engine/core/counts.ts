@@ -7,8 +7,8 @@ export function emptyCounts(): HostCounts {
   return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 };
 }
 
-/** Adds (or, with -1, takes back) one task's status. */
-export function count(counts: HostCounts, status: TaskStatus, ignored: boolean, sign: 1 | -1 = 1): void {
+/** Adds (or, with -1, takes back) one task's status; `changed`: what the failed task's result says. */
+export function count(counts: HostCounts, status: TaskStatus, ignored: boolean, sign: 1 | -1 = 1, changed = false): void {
   switch (status) {
     case 'changed':
       counts.changed += sign;
@@ -16,9 +16,11 @@ export function count(counts: HostCounts, status: TaskStatus, ignored: boolean, 
       break;
     case 'failed':
       // As Ansible's recap: an ignored failure counts as ok too.
+      // An ignored failure that changed something (a command that exited 1) counts changed too, as in Ansible.
       if (ignored) {
         counts.ignored += sign;
         counts.ok += sign;
+        if (changed) counts.changed += sign;
       } else counts.failed += sign;
       break;
     default:

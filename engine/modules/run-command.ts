@@ -135,6 +135,7 @@ async function runCommand(request: CommandRequest, ctx: ModuleContext): Promise<
     delta: duration(end.getTime() - start.getTime()),
     msg: '',
   };
-  if (r.rc !== 0) throw new ModuleError('non-zero return code', { ...result, msg: 'non-zero return code' });
+  // A command that ran and failed still ran: Ansible reports it changed (an ignored one counts changed in the recap).
+  if (r.rc !== 0) throw new ModuleError('non-zero return code', { ...result, changed: true, msg: 'non-zero return code' });
   return result;
 }

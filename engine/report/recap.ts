@@ -10,7 +10,7 @@ type ResultEvent = Extract<RunEvent, { type: 'result' }>;
 
 /** Adds (or, with -1, takes back) one result with Ansible's meaning: `ok` counts every task that ran fine. */
 export function countResult(counts: HostCounts, result: ResultEvent, sign: 1 | -1 = 1): void {
-  count(counts, result.status, result.ignored === true, sign);
+  count(counts, result.status, result.ignored === true, sign, result.result?.changed === true);
 }
 
 /** Running counts per host, as the recap will have them: a loop counts once, as its worst item. */

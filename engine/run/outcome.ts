@@ -51,7 +51,8 @@ export function applyConditions(task: TaskNode, outcome: Outcome, vars: Record<s
   const bare = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, markUnsafe(v)]));
   const bound = { ...vars, ...(task.register ? { [task.register]: result } : {}), ...bare };
   const failed = task.failedWhen ? holds(task.failedWhen, bound) : moduleFailed;
-  if (moduleFailed && failed) return outcome;
+  // A failure stands; changed_when still says whether it changed (Ansible evaluates it on a failed result too).
+  if (moduleFailed && failed) return task.changedWhen ? { ...outcome, result: { ...outcome.result, changed: holds(task.changedWhen, bound) } } : outcome;
   const changedBefore = moduleFailed ? outcome.result.changed === true : outcome.status === 'changed';
   const changed = task.changedWhen ? holds(task.changedWhen, bound) : changedBefore;
   const judged: Record<string, unknown> = { ...outcome.result, changed };

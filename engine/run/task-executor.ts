@@ -84,7 +84,7 @@ export class TaskExecutor {
     const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
     // A loop reported each item already; its one event is needed only when it never got to its items.
     if (!task.loop || !Array.isArray(outcome.result.results) || outcome.result.results.length === 0) this.report(host, ref, task, outcome);
-    count(host.counts, outcome.status, ignored);
+    count(host.counts, outcome.status, ignored, 1, outcome.result.changed === true);
     if (outcome.status === 'failed' && !ignored) host.failed = true;
     if (outcome.status === 'unreachable' && task.scope.ignoreUnreachable !== true) host.unreachable = true;
     // What a host returned is data, never code: its strings are never rendered as templates (Ansible's unsafe).

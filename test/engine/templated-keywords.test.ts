@@ -21,6 +21,9 @@ const play = (out: string): string => `- hosts: all
       command: /bin/false
       changed_when: false
       ignore_errors: "{{ yes_var }}"
+    - name: an ignored failure that changed counts changed, as in Ansible
+      command: /bin/false
+      ignore_errors: "{{ yes_var }}"
     - name: retries and delay from variables
       command: /bin/true
       register: tries
@@ -73,7 +76,7 @@ t.test('keywords written as {{ }} do what Ansible does', async (t) => {
   t.equal(k.code, 0, `kplay ran: ${k.out}`);
   t.same(k.tasks, a.tasks, 'the same statuses and messages');
   t.same(k.recap, a.recap, 'the same recap');
-  t.equal(k.tasks[2].msg, '2', 'retries: "{{ n }}": attempts as Ansible 2.14 reports them (the test can fail)');
+  t.equal(k.tasks[3].msg, '2', 'retries: "{{ n }}": attempts as Ansible 2.14 reports them (the test can fail)');
   t.equal(existsSync(join(dir, 'k/checked')), false, 'check_mode: "{{ yes_var }}" wrote nothing');
   t.equal(readFileSync(join(dir, 'k/env'), 'utf8'), '42\n', 'environment rendered');
 });

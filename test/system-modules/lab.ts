@@ -64,8 +64,8 @@ export interface AnsibleResult {
 }
 
 /** ansible-playbook (Debian's) against the lab's inventory. */
-export async function ansiblePlaybook(lab: Lab, playbook: string, args: string[], cwd: string): Promise<AnsibleResult> {
-  const r = await run('ansible-playbook', ['-i', lab.inventoryPath, playbook, ...args], { timeoutMs: 300_000 });
+export async function ansiblePlaybook(lab: Lab, playbook: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<AnsibleResult> {
+  const r = await run('ansible-playbook', ['-i', lab.inventoryPath, playbook, ...args], { timeoutMs });
   void cwd;
   const recap: AnsibleResult['recap'] = {};
   for (const m of r.stdout.matchAll(/^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)\s+skipped=(\d+)/gm)) {
