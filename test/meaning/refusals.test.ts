@@ -107,10 +107,11 @@ for (const [name, c] of Object.entries(refusals)) {
 }
 
 t.test('a local timeout ends the whole pipeline, as Ansible does', async (t) => {
-  // A sleep no other test runs, so pgrep below finds only this one's.
-  const cmd = 'sleep 25.37 | cat';
+  // A sleep no other run of any test starts (its own fraction), so pgrep below finds only this one's.
+  const sleep = `sleep 25.${process.pid}`;
+  const cmd = `${sleep} | cat`;
   const cwd = t.testdir({ 'inventory.yml': INVENTORY, 'play.yml': `${HEAD}  tasks:\n    - shell: ${cmd}\n      timeout: 2\n` });
-  const left = (): string => spawnSync('pgrep', ['-f', 'sleep 25.37'], { encoding: 'utf8' }).stdout.trim();
+  const left = (): string => spawnSync('pgrep', ['-f', sleep], { encoding: 'utf8' }).stdout.trim();
   // Killed after 15 s (code null) if the task waits for the sleep: before the fix it returned after 25 s.
   const k = await kplayRun(cwd, 15_000);
   t.equal(k.code, 2, 'kplay: the task failed (exit 2), before the sleep would have ended');
