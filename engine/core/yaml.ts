@@ -146,7 +146,7 @@ export function renameKeys(from: YamlObject, rename: (key: string) => string): Y
 /** A path as users see it in messages: relative to the working folder when inside it. */
 export { displayPath };
 
-/** How far nesting and aliases may go: real playbooks stay far below; a hostile file fails fast instead of eating the machine. */
+/** Bounds on nesting and aliases: real files stay far below them; a hostile one fails at once, not the machine. */
 export const YAML_LIMITS = {
   /** Levels of maps and lists inside each other (Ansible's PyYAML gives up between 400 and 1000). */
   depth: 500,
@@ -333,7 +333,7 @@ function openingBracket(text: string, end: number, open: string, close: string):
 
 /**
  * Each alias's anchored node, in one pass: an alias means the last anchor of its name before it. (The library's
- * Alias.resolve searches the whole document for each alias: 3000 hosts sharing defaults took minutes.)
+ * Alias.resolve searches the whole document for each alias: 3000 hosts sharing defaults took 18 s.)
  */
 function aliasTargets(doc: Document): Map<Node, Node> {
   const anchors = new Map<string, Node>();
