@@ -33,12 +33,18 @@ export function resolveLimit(limit: string | undefined, inventory: HostIndex, cw
 }
 
 /** `.kplay/last-run.json`: the outcome of the last run, so `--limit @failed` can rerun what failed. */
-export function recordLastRun(dir: string, playbook: string, outcome: { exitCode: number; hosts: Record<string, HostCounts> }): void {
+export function recordLastRun(dir: string, playbook: string, outcome: { exitCode: number; hosts: Record<string, HostCounts>; unfinished?: string[] }): void {
   const path = lastRunPath(dir);
   mkdirSync(dirname(path), { recursive: true });
-  const failed = Object.entries(outcome.hosts)
-    .filter(([, c]) => c.failed > 0 || c.unreachable > 0)
-    .map(([name]) => name);
+  // An interrupted run's unfinished hosts count as failed: `--limit @failed` completes them.
+  const failed = [
+    ...new Set([
+      ...Object.entries(outcome.hosts)
+        .filter(([, c]) => c.failed > 0 || c.unreachable > 0)
+        .map(([name]) => name),
+      ...(outcome.unfinished ?? []),
+    ]),
+  ];
   writeFileSync(path, `${JSON.stringify({ playbook, time: new Date().toISOString(), exitCode: outcome.exitCode, hosts: outcome.hosts, failed }, null, 2)}\n`);
 }
 

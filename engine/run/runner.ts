@@ -17,6 +17,8 @@ import { onLanguageWarning } from '../vars/language.ts';
 export interface RunOutcome {
   exitCode: 0 | 2 | 4;
   hosts: Record<string, HostCounts>;
+  /** Interrupted runs: the hosts that did not finish every play they take part in. */
+  unfinished?: string[];
 }
 
 export interface RunParts {
@@ -61,19 +63,33 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
   reporter.event({ type: 'start', playbook: playbook.path, check: options.check, diff: options.diff });
   onLanguageWarning((message) => reporter.event({ type: 'warning', message }));
   const touched = new Set<HostState>();
+  const unfinished = new Set<string>();
+  const interrupted = () => options.interrupt?.interrupted ?? false;
   try {
     for (const play of playbook.plays) {
-      await runPlay(play, parts, options, allHosts, stateOf, groups, limit, touched);
+      // Interrupted: this play's hosts that had not finished it, and every host of the plays not started.
+      const names = interrupted() ? playNames(play, parts, options) : undefined;
+      const completed = names ? new Set<HostState>() : await runPlay(play, parts, options, allHosts, stateOf, groups, limit, touched);
+      if (!interrupted()) continue;
+      for (const name of names ?? playNames(play, parts, options)) if (!completed.has(stateOf(name))) unfinished.add(name);
     }
   } finally {
     await parts.pool.closeAll();
   }
   const hosts: Record<string, HostCounts> = {};
   for (const h of touched) hosts[h.name] = h.counts;
+  if (interrupted()) {
+    const list = [...unfinished].sort();
+    reporter.event({ type: 'warning', message: `interrupted by ${options.interrupt?.signal}: ${list.length} host(s) unfinished${list.length ? `: ${list.join(', ')}` : ''} (--limit @failed runs them again)` });
+  }
   reporter.event({ type: 'recap', hosts });
   const failed = [...touched].some((h) => h.counts.failed > 0);
   const unreachable = [...touched].some((h) => h.counts.unreachable > 0);
-  return { exitCode: failed ? 2 : unreachable ? 4 : 0, hosts };
+  return { exitCode: failed ? 2 : unreachable ? 4 : 0, hosts, ...(interrupted() ? { unfinished: [...unfinished].sort() } : {}) };
+}
+
+function playNames(play: Play, parts: RunParts, options: RunOptions): string[] {
+  return parts.inventory.select(play.hosts).filter((n) => !options.limit || options.limit.has(n));
 }
 
 async function runPlay(
@@ -85,12 +101,12 @@ async function runPlay(
   groups: Record<string, string[]>,
   limit: ReturnType<typeof pLimit>,
   touched: Set<HostState>,
-): Promise<void> {
-  const names = parts.inventory.select(play.hosts).filter((n) => !options.limit || options.limit.has(n));
+): Promise<Set<HostState>> {
+  const names = playNames(play, parts, options);
   parts.reporter.event({ type: 'play', name: play.name, hosts: names, tasks: countTasks(play, options) });
   if (names.length === 0) {
     parts.reporter.event({ type: 'warning', message: `play "${play.name}": no hosts matched "${play.hosts}"` });
-    return;
+    return new Set();
   }
   // As in Ansible, a host that failed or was unreachable in an earlier play takes no part in later ones.
   const playHosts = names.map(stateOf).filter((h) => !h.failed && !h.unreachable);
@@ -100,12 +116,13 @@ async function runPlay(
   }
   if (playHosts.length === 0) {
     parts.reporter.event({ type: 'warning', message: `play "${play.name}": every host failed in an earlier play` });
-    return;
+    return new Set();
   }
   const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, parts.reporter, parts.masker, limit, groups);
   for (const batch of batches(playHosts, play.serial)) {
     pc.batch = batch;
     await new PlayRunner(pc).run(batch);
-    if (pc.aborted || batch.every((h) => !h.active && !h.ended)) break;
+    if (pc.aborted || pc.interrupted || batch.every((h) => !h.active && !h.ended)) break;
   }
+  return pc.completed;
 }

@@ -6,7 +6,7 @@ import { startProgress } from './progress.ts';
 import { count } from '../core/counts.ts';
 import type { TaskRef } from '../core/events.ts';
 import { displayPath, formatPos, InputError } from '../core/source.ts';
-import { UnreachableError } from '../connection/connection.ts';
+import { InterruptedError, UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
 import { language, renderPlain } from '../vars/language.ts';
@@ -81,6 +81,12 @@ export class TaskExecutor {
     } catch (error) {
       outcome = failedOutcome(errorMessage(error, task, this.pc.options.verbosity));
     }
+    // Cut short by an interruption: neither failed nor counted; the host is unfinished (recorded for @failed).
+    if (pc.interrupted && (outcome.status === 'failed' || outcome.status === 'unreachable' || outcome.interrupted)) {
+      host.interrupted = true;
+      pc.reporter.event({ type: 'warning', host: host.name, message: `task "${ref.name}" interrupted` });
+      return outcome.result;
+    }
     const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
     // A loop reported each item already; its one event is needed only when it never got to its items.
     if (!task.loop || outcome.result.results === undefined) this.report(host, ref, task, outcome);
@@ -129,6 +135,9 @@ export class TaskExecutor {
       } catch (error) {
         outcome = failedOutcome(errorMessage(error, task, this.pc.options.verbosity));
       }
+      if (this.pc.interrupted && outcome.status !== 'ok' && outcome.status !== 'changed' && outcome.status !== 'skipped') {
+        return { ...outcome, interrupted: true };
+      }
       const label = loop.label !== undefined ? renderPlain(loop.label, this.pc.scope({ ...vars, ...itemVars }, task.scope)) : items[i];
       results.push({ ...outcome.result, [loop.loopVar]: items[i], item: items[i], ansible_loop_var: loop.loopVar });
       outcomes.push(outcome);
@@ -149,6 +158,7 @@ export class TaskExecutor {
         outcome.result.attempts = attempt;
         return outcome;
       }
+      if (this.pc.interrupted) return { ...outcome, interrupted: true };
       if (attempt < attempts) await new Promise((r) => setTimeout(r, (task.delay ?? 5) * 1000));
     }
     outcome.result.attempts = attempts;
@@ -182,6 +192,7 @@ export class TaskExecutor {
       }
       outcome = planOutcome(executed);
     } catch (error) {
+      if (error instanceof InterruptedError) return { ...unreachableOutcome(error.message), interrupted: true };
       if (error instanceof UnreachableError) return unreachableOutcome(error.message);
       if (!(error instanceof ModuleError)) throw error;
       outcome = failedOutcome(error.message, error.result);
