@@ -3,10 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { chmod, chown, copyFile, lstat, readFile, readlink, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, open, readFile, readlink, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   InterruptedError,
   type BecomeOptions,
@@ -46,10 +45,20 @@ function ownerIds(owner: string | undefined, group: string | undefined): Promise
   });
 }
 
-/** sha256 of a file, read as a stream (any size, bounded memory). */
+/** sha256 of a file, read through one reused 1 MiB buffer: any size, flat memory (no garbage per chunk). */
 export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
   return hash.digest('hex');
 }
 

@@ -670,8 +670,10 @@ export class SshConnection implements Connection {
       [...work.values()].map(({ sudo, sids, temps }) => {
         const steps: string[] = [];
         if (sids.length > 0) {
-          const list = sids.join(',');
-          steps.push(`pkill -TERM -s ${list}; sleep 0.3; pkill -KILL -s ${list}`);
+          // Without pkill (procps), the process group of each session's leader: all but what moved to a group of its own.
+          const end = (signal: string) =>
+            `if command -v pkill >/dev/null; then pkill -${signal} -s ${sids.join(',')}; else kill -${signal} -- ${sids.map((id) => `-${id}`).join(' ')} 2>/dev/null; fi`;
+          steps.push(`${end('TERM')}; sleep 0.3; ${end('KILL')}`);
         }
         if (temps.length > 0) steps.push(`rm -f -- ${temps.map(shellQuote).join(' ')}`);
         return this.execReadOnly(`${steps.join('; ')}; exit 0`, { become: sudo, timeoutMs: 10_000 }, { cleanup: true }).catch(() => undefined);

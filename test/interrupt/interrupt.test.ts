@@ -177,3 +177,24 @@ t.test('a connection dropped mid-write, 20 times: the next run leaves no temp fi
   t.equal(next.code, 0, `the next run: ${next.stderr}${next.events.filter((e) => e.type === 'result' && e.status !== 'ok' && e.status !== 'changed').map((e) => JSON.stringify(e)).join('\n')}`);
   t.same(await hostTemps(fleet), [], 'no temp file left on the host after the next run');
 });
+
+t.test('a second Ctrl-C exits at once', async (t) => {
+  // pause waits out its time after a first signal (no command to end): the second one must not wait for it.
+  const cwd = t.testdir({ 'site.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - pause: { seconds: 60 }\n    - copy: { content: x, dest: never }\n' });
+  const child = spawn(process.execPath, [KPLAY, 'run', 'site.yml'], { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  for (let i = 0; i < 500 && !out.includes('pause'); i++) await sleep(20);
+  await sleep(300);
+  child.kill('SIGINT');
+  await sleep(1000);
+  t.equal(child.exitCode, null, 'after one Ctrl-C the run finishes what is in flight (the pause)');
+  const second = Date.now();
+  child.kill('SIGINT');
+  t.equal(await closed, 130, 'the second exits with 130');
+  t.ok(Date.now() - second < 2000, `at once (${Date.now() - second} ms)`);
+  t.match(out, /SIGINT: stopping/, 'the first said what it does');
+  t.same(controllerTemps(cwd), [], 'no temp file');
+});
