@@ -411,8 +411,9 @@ export class SshConnection implements Connection {
       stdin = Buffer.concat([prefix, Buffer.from(stdin ?? '')]);
       prefix = undefined;
     }
-    // Always /bin/sh, whatever the login shell and its rc files are; its pid first (SID_MARK).
-    const remote = `printf '${SID_MARK}%s\\n' $$ >&2; exec /bin/sh -c ${shellQuote(script)}`;
+    // Always /bin/sh, whatever the login shell (even a csh) and its rc files are; it prints its pid first (SID_MARK):
+    // the login shell exec'd it, so that pid is the session's.
+    const remote = `exec /bin/sh -c ${shellQuote(`printf '${SID_MARK}%s\\n' $$ >&2; ${script}`)}`;
     return this.runChannel(remote, { stdin, prefix, stdout: io.stdout, sudo, cleanup: io.cleanup ?? false }, timeoutMs, command);
   }
 
