@@ -24,6 +24,9 @@ import { ConnectionPool } from './run/connections.ts';
 import type { RunOptions } from './run/context.ts';
 import { playHosts, type PlayHosts } from './run/play-hosts.ts';
 import { runPlaybook } from './run/runner.ts';
+import { RunInterrupt } from './run/interrupt.ts';
+import { removeLocalTemps } from './core/temp-path.ts';
+import { constants } from 'node:os';
 import { inShard, mergeRecaps, parseShard } from './run/shard.ts';
 import { selectedByTags } from './run/tags.ts';
 
@@ -62,7 +65,7 @@ Options:
                            accept and record keys of hosts not yet in known_hosts (never a changed key)
       --timeout SECONDS    SSH connect timeout (default 10)
 
-Exit codes: 0 ok, 1 bad input or usage, 2 a task failed, 4 a host was unreachable.`;
+Exit codes: 0 ok, 1 bad input or usage, 2 a task failed, 4 a host was unreachable, 130/143 interrupted (SIGINT/SIGTERM).`;
 
 class UsageError extends Error {}
 
@@ -291,15 +294,34 @@ export async function main(argv: string[]): Promise<number> {
       becomePassword,
       baseDir: inventory.sources[0] ? dirname(inventory.sources[0]) : cwd,
     });
+    // SIGINT/SIGTERM: no task starts after it; remote commands end and temp files go (here and on the hosts); the
+    // unfinished hosts are recorded for --limit @failed and the recap so far printed. A second signal exits at once.
+    const interrupt = new RunInterrupt();
+    options.interrupt = interrupt;
+    const exitCodeOf = (signal: NodeJS.Signals) => 128 + ((constants.signals as Record<string, number>)[signal] ?? 1);
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (interrupt.signal) {
+        removeLocalTemps();
+        process.exit(exitCodeOf(interrupt.signal)); // the live view's exit handler shows the cursor again
+      }
+      interrupt.signal = signal;
+      reporter.event({ type: 'warning', message: `${signal}: stopping: no new tasks, ending remote commands, removing temp files (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again: exit at once)` });
+      void pool.interrupt();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     let outcome;
     try {
       outcome = await runPlaybook({ playbook, inventory, registry, pool, reporter, masker, plays }, options);
+      removeLocalTemps();
     } finally {
       await reporter.close();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
     const warning = options.check ? undefined : recordRun(cwd, playbook.path, outcome);
     if (warning) process.stderr.write(`${masker.text(`[WARNING]: ${warning}`)}\n`);
-    return outcome.exitCode;
+    return interrupt.signal ? exitCodeOf(interrupt.signal) : outcome.exitCode;
   } catch (error) {
     if (error instanceof InputError || error instanceof UsageError || error instanceof LimitError) {
       return reportInputError(error, { json: values.output === 'json', prefix: error instanceof InputError ? '' : 'kplay: ', masker });

@@ -1,5 +1,6 @@
 // The one interface every module talks to a host through. `local` and `ssh` implement it; modules never know which.
 
+import type { Readable } from 'node:stream';
 import type { FileEffect } from '../core/effects.ts';
 
 export interface BecomeOptions {
@@ -51,6 +52,13 @@ export interface MkdirOptions {
   become?: BecomeOptions;
 }
 
+/** A controller file to write on a host: streamed, never held whole in memory; `sha256` is checked on the host. */
+export interface LocalFile {
+  localPath: string;
+  size: number;
+  sha256: string;
+}
+
 export type FileType = 'file' | 'directory' | 'link' | 'other';
 
 export interface FileStat {
@@ -85,6 +93,10 @@ export interface Connection {
   readonly hostName: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   put(path: string, content: Buffer | string, options?: PutOptions): Promise<void>;
+  /** `put` of a controller file, streamed (bounded memory, any size); the host checks its sha256 before the rename. */
+  putFile?(path: string, file: LocalFile, options?: PutOptions): Promise<void>;
+  /** A file's content as a stream (any size); the stream fails if the file cannot be read. */
+  readStream?(path: string, options?: { become?: BecomeOptions }): Readable;
   /** Content of a file, or null when it does not exist. */
   get(path: string, options?: { become?: BecomeOptions }): Promise<Buffer | null>;
   stat(path: string, options?: StatOptions): Promise<FileStat>;
@@ -108,6 +120,11 @@ export interface Connection {
    * changed them (read-ahead.ts). A hint only: nothing is read that a stat would not read.
    */
   prefetch?(reads: readonly ReadAhead[]): void;
+  /**
+   * The run is interrupted: refuse new work, end the commands running on the host (their whole session there), remove
+   * the temp files of writes in flight; the operations in flight then fail with InterruptedError.
+   */
+  interrupt?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,5 +142,13 @@ export class UnreachableError extends Error {
   ) {
     super(message);
     this.name = 'UnreachableError';
+  }
+}
+
+/** The run was interrupted (SIGINT/SIGTERM) while this operation was in flight: not the host's fault. */
+export class InterruptedError extends UnreachableError {
+  constructor(hostName: string) {
+    super(hostName, 'interrupted');
+    this.name = 'InterruptedError';
   }
 }

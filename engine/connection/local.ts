@@ -1,14 +1,26 @@
 // The `local` connection: this machine, without SSH. Used for localhost and `ansible_connection: local`.
 
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { chmod, chown, lstat, readFile, readlink, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, open, readFile, readlink, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { CommandTimeoutError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type PutOptions, type StatOptions } from './connection.ts';
+import type { Readable } from 'node:stream';
+import {
+  CommandTimeoutError,
+  InterruptedError,
+  type BecomeOptions,
+  type Connection,
+  type ExecOptions,
+  type ExecResult,
+  type FileStat,
+  type LocalFile,
+  type PutOptions,
+  type StatOptions,
+} from './connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { atomicPutCommand, becomeCommand, parseStat, statCommand } from './shell-ops.ts';
-import { tempBeside } from '../core/temp-path.ts';
+import { tempBeside, trackLocalTemp } from '../core/temp-path.ts';
 import { noteControllerChange } from './read-ahead.ts';
 
 const currentUser = userInfo().username;
@@ -34,10 +46,32 @@ function ownerIds(owner: string | undefined, group: string | undefined): Promise
   });
 }
 
+/** sha256 of a file, read through one reused 1 MiB buffer: any size, flat memory (no garbage per chunk). */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
+  return hash.digest('hex');
+}
+
 export class LocalConnection implements Connection {
+  /** Commands running now: each leads a process group of its own, which interrupt() ends whole. */
+  private readonly children = new Set<ChildProcess>();
+  private interrupted: InterruptedError | undefined;
+
   constructor(readonly hostName = 'localhost') {}
 
-  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  exec(command: string, options: Omit<ExecOptions, 'stdin'> & { stdin?: string | Buffer | Readable } = {}): Promise<ExecResult> {
+    if (this.interrupted) return Promise.reject(this.interrupted);
     // It may change a host's files through a shared folder: hosts' cached reads go (read-ahead.ts).
     noteControllerChange();
     const become = options.become;
@@ -48,10 +82,11 @@ export class LocalConnection implements Connection {
         cwd: options.cwd,
         env: options.env ? { ...process.env, ...options.env } : process.env,
         stdio: ['pipe', 'pipe', 'pipe'],
-        // Its own process group, so a timeout ends everything it started (`sleep 25 | cat`), not only the shell:
-        // a child left behind would keep the pipes open and the task waiting.
-        detached: options.timeoutMs !== undefined,
+        // A group of its own: an interrupted run ends the command and all it started (the terminal's Ctrl-C reaches
+        // only kplay, which decides).
+        detached: true,
       });
+      this.children.add(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
@@ -73,7 +108,9 @@ export class LocalConnection implements Connection {
       });
       child.on('error', reject);
       child.on('close', (code, signal) => {
+        this.children.delete(child);
         if (timer) clearTimeout(timer);
+        if (this.interrupted) return reject(this.interrupted);
         if (timedOut) {
           reject(new CommandTimeoutError(options.timeoutMs as number));
           return;
@@ -85,8 +122,13 @@ export class LocalConnection implements Connection {
         });
       });
       child.stdin.on('error', () => undefined); // the command may exit without reading its stdin
-      const input = sudo && become.password !== undefined ? `${become.password}\n${options.stdin ?? ''}` : options.stdin;
-      child.stdin.end(input ?? '');
+      const prefix = sudo && become.password !== undefined ? `${become.password}\n` : '';
+      const stdin = options.stdin;
+      if (stdin !== undefined && typeof stdin !== 'string' && !Buffer.isBuffer(stdin)) {
+        child.stdin.write(prefix);
+        stdin.on('error', () => child.kill('SIGKILL'));
+        stdin.pipe(child.stdin);
+      } else child.stdin.end(prefix ? Buffer.concat([Buffer.from(prefix), Buffer.from(stdin ?? '')]) : (stdin ?? ''));
     });
   }
 
@@ -97,16 +139,64 @@ export class LocalConnection implements Connection {
       if (r.rc !== 0) throw new Error(`cannot write ${path}: ${r.stderr.trim()}`);
       return;
     }
+    await this.placeTemp(path, options, (tmp) => writeFile(tmp, content, { mode: 0o600, flag: 'wx' }));
+  }
+
+  /** Write a temp file beside `path` with `write`, set its mode and owner, rename it over `path`; never leave it. */
+  private async placeTemp(path: string, options: PutOptions, write: (tmp: string) => Promise<void>): Promise<void> {
+    if (this.interrupted) throw this.interrupted;
     const tmp = tempBeside(path);
+    const done = trackLocalTemp(tmp);
     try {
-      await writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
+      await write(tmp);
       await chmod(tmp, options.mode ?? 0o644);
       const ids = await ownerIds(options.owner, options.group);
       if (ids) await chown(tmp, ids[0], ids[1]);
+      if (this.interrupted) throw this.interrupted;
       await rename(tmp, path);
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
+    } finally {
+      done();
+    }
+  }
+
+  /** A file copied by the kernel (copy_file_range): nothing of it passes through this process's memory. */
+  async putFile(path: string, file: LocalFile, options: PutOptions = {}): Promise<void> {
+    noteControllerChange();
+    if (needsSudo(options.become)) {
+      const tmp = tempBeside(path);
+      const command = atomicPutCommand(path, { ...options, mode: options.mode ?? 0o644 }, { bytes: file.size, sha256: file.sha256 }, tmp);
+      const r = await this.exec(command, { stdin: createReadStream(file.localPath), become: options.become });
+      if (r.rc !== 0) throw new Error(`cannot write ${path}: ${r.stderr.trim() || `exit ${r.rc}`}`);
+      return;
+    }
+    await this.placeTemp(path, options, (tmp) => copyFile(file.localPath, tmp));
+  }
+
+  readStream(path: string, options: { become?: BecomeOptions } = {}): Readable {
+    if (!needsSudo(options.become)) return createReadStream(path);
+    const p = shellQuote(path);
+    const child = spawn('/bin/sh', ['-c', becomeCommand(`exec cat -- ${p}`, options.become.user, options.become.password !== undefined)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    child.stdin.end(options.become.password !== undefined ? `${options.become.password}\n` : '');
+    child.on('close', (code) => {
+      if (code !== 0) child.stdout.destroy(new Error(`cannot read ${path}: exit ${code}`));
+    });
+    return child.stdout;
+  }
+
+  /** End every running command's process group; later calls fail with InterruptedError. */
+  async interrupt(): Promise<void> {
+    this.interrupted ??= new InterruptedError(this.hostName);
+    for (const child of this.children) {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   }
 
@@ -153,7 +243,7 @@ export class LocalConnection implements Connection {
     };
     if (type === 'link') result.target = await readlink(path);
     if (type === 'file' && options.checksum) {
-      result.sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+      result.sha256 = await sha256OfFile(path);
     }
     return result;
   }

@@ -82,6 +82,9 @@ export class PlannedConnection implements Connection {
       if (content) {
         stat.size = content.length;
         if (options.checksum) stat.sha256 = createHash('sha256').update(content).digest('hex');
+      } else if (effect.sha256 !== undefined) {
+        stat.size = effect.size;
+        if (options.checksum) stat.sha256 = effect.sha256;
       } else if (options.checksum && current.exists) {
         stat.sha256 = (await this.inner.stat(path, options)).sha256;
       }

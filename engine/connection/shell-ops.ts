@@ -44,16 +44,27 @@ export function parseStat(stdout: string): FileStat {
   return stat;
 }
 
+/** What the temp file must hold before it is renamed into place: its size and/or its sha256. */
+export interface Expected {
+  bytes?: number;
+  sha256?: string;
+}
+
 /**
- * One command that reads the new content from stdin into a temp file beside `path`, sets mode and owner on it,
- * then renames it over the target: a failure at any step leaves the target as it was.
- * With `expectedBytes`, a temp file of another size (input cut short) is removed instead of renamed.
+ * One command that reads the new content from stdin into the temp file `tmp` beside `path`, sets mode and owner on
+ * it, then renames it over the target: a failure at any step (input cut short, a checksum that differs) removes the
+ * temp file and leaves the target as it was.
  */
-export function atomicPutCommand(path: string, options: PutOptions = {}, expectedBytes?: number): string {
-  const tmp = shellQuote(tempBeside(path));
+export function atomicPutCommand(path: string, options: PutOptions = {}, expected: Expected = {}, tmpPath = tempBeside(path)): string {
+  const tmp = shellQuote(tmpPath);
   const steps = [`umask 077`, `cat > ${tmp}`];
   // Over a network, a dropped connection looks like end of input: never rename a short file into place.
-  if (expectedBytes !== undefined) steps.push(`[ "$(stat -c %s ${tmp})" = ${expectedBytes} ]`);
+  if (expected.bytes !== undefined) steps.push(`[ "$(stat -c %s ${tmp})" = ${expected.bytes} ]`);
+  if (expected.sha256 !== undefined) steps.push(`[ "$(sha256sum < ${tmp} | cut -c1-64)" = ${expected.sha256} ]`);
+  return finish(steps, tmp, path, options);
+}
+
+function finish(steps: string[], tmp: string, path: string, options: PutOptions): string {
   if (options.mode !== undefined) steps.push(`chmod ${options.mode.toString(8)} ${tmp}`);
   if (options.owner || options.group) {
     steps.push(`chown ${shellQuote(`${options.owner ?? ''}${options.group ? `:${options.group}` : ''}`)} ${tmp}`);
@@ -67,19 +78,11 @@ export function atomicPutCommand(path: string, options: PutOptions = {}, expecte
  * text: no input to wait for (sshd opens a session's input window only once the command runs, a round trip later),
  * and nothing can arrive cut short. Undefined when the content cannot go in a command line (NUL bytes, not UTF-8).
  */
-export function inlinePutCommand(path: string, options: PutOptions, content: Buffer): string | undefined {
+export function inlinePutCommand(path: string, options: PutOptions, content: Buffer, tmpPath = tempBeside(path)): string | undefined {
   const text = content.toString('utf8');
   if (text.includes('\0') || !Buffer.from(text, 'utf8').equals(content)) return undefined;
-  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.';
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  const tmp = shellQuote(`${dir}/.${base}.kplay-${process.pid}-${Date.now().toString(36)}`);
-  const steps = [`umask 077`, `printf %s ${shellQuote(text)} > ${tmp}`];
-  if (options.mode !== undefined) steps.push(`chmod ${options.mode.toString(8)} ${tmp}`);
-  if (options.owner || options.group) {
-    steps.push(`chown ${shellQuote(`${options.owner ?? ''}${options.group ? `:${options.group}` : ''}`)} ${tmp}`);
-  }
-  steps.push(`mv -f ${tmp} ${shellQuote(path)}`);
-  return `{ ${steps.join(' && ')}; } || { rc=$?; rm -f ${tmp}; exit $rc; }`;
+  const tmp = shellQuote(tmpPath);
+  return finish([`umask 077`, `printf %s ${shellQuote(text)} > ${tmp}`], tmp, path, options);
 }
 
 /** Wrap a command to run as another user through sudo (-n: never prompt unless a password is piped in). */

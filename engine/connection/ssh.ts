@@ -3,9 +3,11 @@
 // known_hosts; anything that breaks the connection itself is an UnreachableError, anything else a plain Error.
 
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import ssh2 from 'ssh2';
 import type {
@@ -19,7 +21,21 @@ import type {
   SFTPWrapper,
   Stats,
 } from 'ssh2';
-import { CommandTimeoutError, UnreachableError, type BecomeOptions, type Connection, type ExecOptions, type ExecResult, type FileStat, type MkdirOptions, type PutOptions, type StatOptions } from './connection.ts';
+import {
+  CommandTimeoutError,
+  InterruptedError,
+  UnreachableError,
+  type BecomeOptions,
+  type Connection,
+  type ExecOptions,
+  type ExecResult,
+  type FileStat,
+  type LocalFile,
+  type MkdirOptions,
+  type PutOptions,
+  type StatOptions,
+} from './connection.ts';
+import { recordLeftovers, takeLeftovers, type Leftover } from './leftovers.ts';
 import { ReadCache, type ReadAhead } from './read-ahead.ts';
 import { shellQuote } from '../core/shell.ts';
 import { fingerprintOf, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
@@ -28,7 +44,7 @@ import { tempBeside } from '../core/temp-path.ts';
 
 /** Files up to this size have their checksum computed here from an sftp read; larger ones by sha256sum on the host. */
 const SFTP_CHECKSUM_MAX = 256 * 1024;
-/** sftp read size: every server answers reads this large (ssh2 splits larger ones anyway). */
+/** sftp read and write size: every server answers reads and takes writes this large. */
 const READ_CHUNK = 32 * 1024;
 /** From this round-trip time on, a small file is written by one command (1 round trip) instead of sftp (3 requests in turn). */
 const FAR_RTT_MS = 20;
@@ -109,6 +125,14 @@ function hostKeyAlgorithms(knownTypes: string[]): ServerHostKeyAlgorithm[] {
   return [...new Set([...HOST_KEY_ALGORITHMS.filter((a) => known.includes(a)), ...HOST_KEY_ALGORITHMS])];
 }
 
+/**
+ * Every command first prints this and its shell's pid on stderr (stripped from what callers see). sshd starts each
+ * session's command in a session of its own (setsid), so that pid is the session id of everything the command starts:
+ * an interrupted run ends them all with `pkill -s` over the same connection. sshd here (OpenSSH 9.2) ignores the
+ * SSH "signal" request, and a pty (whose hangup would end them) would merge stderr into stdout and mangle binary input.
+ */
+const SID_MARK = 'kplay-sid=';
+
 /** Larger files go through the shell path, which cleans up after itself if the connection drops midway. */
 const SFTP_PUT_MAX_BYTES = 1024 * 1024;
 
@@ -183,6 +207,12 @@ export class SshConnection implements Connection {
   private spare: Promise<ClientChannel> | undefined;
   /** Shortest channel open or sftp answer seen: the network round trip, near enough. */
   private rttMs = Infinity;
+  /** Set by interrupt(): every later call fails with it (the cleanup's own commands excepted). */
+  private interrupted: InterruptedError | undefined;
+  /** Commands running on the host: the session id their shell reported (undefined until it has), and their sudo. */
+  private readonly running = new Map<ClientChannel, { sid: Promise<number | undefined>; sudo?: BecomeOptions }>();
+  /** Temp files of writes in flight on the host, with the sudo they are written through. */
+  private readonly temps = new Map<string, BecomeOptions | undefined>();
 
   private constructor(
     private readonly client: ssh2.Client,
@@ -192,6 +222,7 @@ export class SshConnection implements Connection {
     // One session is the sftp one, one the spare channel.
     this.sessions = pLimit(Math.max(1, (options.maxSessions ?? 10) - 2));
     const lost = (reason: string) => {
+      if (!this.broken) this.rememberTemps();
       this.broken ??= new UnreachableError(this.hostName, reason);
       for (const reject of this.inFlight) reject(this.broken);
       this.inFlight.clear();
@@ -205,6 +236,32 @@ export class SshConnection implements Connection {
 
   private get where(): string {
     return `${this.options.user}@${this.options.address}:${this.options.port}`;
+  }
+
+  /** The connection broke with writes in flight: their temp files may stay on the host; the next connection removes them. */
+  private rememberTemps(): void {
+    recordLeftovers(this.where, [...this.temps].map(([path, sudo]) => ({ path, become: sudo?.user })));
+    this.temps.clear();
+  }
+
+  /** Remove the temp files earlier connections to this host left (leftovers.ts); those it cannot are kept on record. */
+  private async removeLeftovers(): Promise<void> {
+    const leftovers = takeLeftovers(this.where);
+    const byUser = new Map<string | undefined, Leftover[]>();
+    for (const l of leftovers) byUser.set(l.become, [...(byUser.get(l.become) ?? []), l]);
+    await Promise.all(
+      [...byUser].map(async ([user, list]) => {
+        const become = user === undefined ? undefined : { user };
+        const r = await this.execReadOnly(`rm -f -- ${list.map((l) => shellQuote(l.path)).join(' ')}`, { become }).catch(() => undefined);
+        if (r?.rc !== 0) recordLeftovers(this.where, list);
+      }),
+    );
+  }
+
+  /** A write's temp file, known until `done` (removed by interrupt(), remembered if the connection drops). */
+  private trackTemp(tmp: string, sudo: BecomeOptions | undefined): () => void {
+    this.temps.set(tmp, sudo);
+    return () => this.temps.delete(tmp);
   }
 
   /** Connect, verify the host key and log in; every failure is an UnreachableError saying what to do. */
@@ -301,6 +358,7 @@ export class SshConnection implements Connection {
     // Both are needed by nearly every run: their round trips overlap the first task's instead of adding to them.
     connection.sftp().catch(() => undefined);
     connection.keepSpare();
+    await connection.removeLeftovers();
     return connection;
   }
 
@@ -318,8 +376,9 @@ export class SshConnection implements Connection {
    * A promise that also fails at once with the connection's UnreachableError if the connection drops, and turns any
    * error seen after a drop into that UnreachableError.
    */
-  private guarded<T>(start: (resolve: (value: T) => void, reject: (error: Error) => void) => void): Promise<T> {
+  private guarded<T>(start: (resolve: (value: T) => void, reject: (error: Error) => void) => void, cleanup = false): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
+    if (this.interrupted && !cleanup) return Promise.reject(this.interrupted);
     return new Promise<T>((resolve, reject) => {
       const fail = (error: Error) => {
         this.inFlight.delete(fail);
@@ -347,7 +406,11 @@ export class SshConnection implements Connection {
   }
 
   /** A command that changes nothing the cache holds (a checksum, a stat, a write whose path the caller drops). */
-  private execReadOnly(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  private execReadOnly(
+    command: string,
+    options: Omit<ExecOptions, 'stdin'> & { stdin?: string | Buffer | Readable } = {},
+    io: { stdout?: Writable; cleanup?: boolean } = {},
+  ): Promise<ExecResult> {
     let script = command;
     if (options.env) {
       const exports = Object.entries(options.env).map(([name, value]) => {
@@ -364,16 +427,28 @@ export class SshConnection implements Connection {
     const sudo = this.sudoFor(options.become);
     const password = sudo ? (sudo.password ?? this.options.becomePassword) : undefined;
     let stdin = options.stdin;
+    let prefix: Buffer | undefined;
     if (sudo) {
       script = becomeCommand(script, sudo.user, password !== undefined);
-      if (password !== undefined) stdin = Buffer.concat([Buffer.from(`${password}\n`), Buffer.from(stdin ?? '')]);
+      if (password !== undefined) prefix = Buffer.from(`${password}\n`);
     }
-    // Always /bin/sh, whatever the login shell and its rc files are.
-    return this.runChannel(`exec /bin/sh -c ${shellQuote(script)}`, stdin, timeoutMs, command, options.onStderr);
+    if (prefix && !isStream(stdin)) {
+      stdin = Buffer.concat([prefix, Buffer.from(stdin ?? '')]);
+      prefix = undefined;
+    }
+    // Always /bin/sh, whatever the login shell (even a csh) and its rc files are; it prints its pid first (SID_MARK):
+    // the login shell exec'd it, so that pid is the session's.
+    const remote = `exec /bin/sh -c ${shellQuote(`printf '${SID_MARK}%s\\n' $$ >&2; ${script}`)}`;
+    return this.runChannel(remote, { stdin, prefix, stdout: io.stdout, sudo, cleanup: io.cleanup ?? false, onStderr: options.onStderr }, timeoutMs, command);
   }
 
-  private runChannel(remote: string, stdin: string | Buffer | undefined, timeoutMs: number | undefined, label: string, onStderr?: (chunk: string) => void): Promise<ExecResult> {
-    return this.sessions(() =>
+  private runChannel(
+    remote: string,
+    io: { stdin?: string | Buffer | Readable; prefix?: Buffer; stdout?: Writable; sudo?: BecomeOptions; cleanup: boolean; onStderr?: (chunk: string) => void },
+    timeoutMs: number | undefined,
+    label: string,
+  ): Promise<ExecResult> {
+    const run = () =>
       this.guarded<ExecResult>((resolve, reject) => {
         this.startCommand(remote, (error: Error | undefined, channel: ClientChannel) => {
           if (error) return reject(new Error(`cannot start a command on ${this.hostName}: ${error.message}`));
@@ -381,6 +456,10 @@ export class SshConnection implements Connection {
           const err: Buffer[] = [];
           let rc: number | undefined;
           let timedOut = false;
+          let reportSid: (sid: number | undefined) => void = () => undefined;
+          const sid = new Promise<number | undefined>((r) => (reportSid = r));
+          this.running.set(channel, { sid, sudo: io.sudo });
+          let head: Buffer | undefined = Buffer.alloc(0); // stderr until the SID_MARK line is read
           const timer =
             timeoutMs === undefined
               ? undefined
@@ -390,25 +469,48 @@ export class SshConnection implements Connection {
                   channel.close();
                   reject(new CommandTimeoutError(timeoutMs, `command timed out after ${timeoutMs} ms on ${this.hostName}: ${label.slice(0, 200)}`));
                 }, timeoutMs);
-          channel.on('data', (d: Buffer) => out.push(d));
+          if (io.stdout) channel.pipe(io.stdout, { end: false });
+          else channel.on('data', (d: Buffer) => out.push(d));
           channel.stderr.on('data', (d: Buffer) => {
+            if (head) {
+              head = Buffer.concat([head, d]);
+              const nl = head.indexOf(10);
+              if (nl < 0 && head.length < 64) return;
+              const line = nl < 0 ? '' : head.subarray(0, nl).toString();
+              const marked = line.startsWith(SID_MARK);
+              reportSid(marked ? Number(line.slice(SID_MARK.length)) : undefined);
+              d = marked ? head.subarray(nl + 1) : head;
+              head = undefined;
+            }
             err.push(d);
-            onStderr?.(d.toString());
+            io.onStderr?.(d.toString());
           });
           channel.on('exit', (code: number | null, signal?: string) => {
             rc = code ?? 128 + ((signal && (constants.signals as Record<string, number>)[`SIG${signal}`]) || 1);
           });
           channel.on('close', () => {
             clearTimeout(timer);
+            this.running.delete(channel);
+            reportSid(undefined);
+            if (head) err.push(head);
             if (timedOut) return;
             if (rc === undefined) return reject(new Error(`command on ${this.hostName} ended without an exit status`));
             resolve({ rc, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
           });
           channel.on('error', (e: Error) => reject(new Error(`command on ${this.hostName} failed: ${e.message}`)));
-          channel.end(stdin ?? '');
+          const stdin = io.stdin;
+          if (isStream(stdin)) {
+            if (io.prefix) channel.write(io.prefix);
+            stdin.on('error', (e: Error) => {
+              channel.close();
+              reject(new Error(`cannot read what to send to ${this.hostName}: ${e.message}`));
+            });
+            stdin.pipe(channel);
+          } else channel.end(stdin ?? '');
         });
-      }),
-    );
+      }, io.cleanup);
+    // The cleanup of an interrupted run must not wait behind the commands it ends.
+    return io.cleanup ? run() : this.sessions(run);
   }
 
   /**
@@ -501,6 +603,8 @@ export class SshConnection implements Connection {
     const data = typeof content === 'string' ? Buffer.from(content) : content;
     const mode = options.mode ?? 0o644;
     const sudo = this.sudoFor(options.become);
+    const tmp = tempBeside(path);
+    const done = this.trackTemp(tmp, sudo);
     try {
       // Another user, an owner to set by name, a large file, or a far host: one shell command streams stdin into
       // place and, if the connection drops midway, removes its short temp file itself (an sftp temp file would stay
@@ -509,18 +613,103 @@ export class SshConnection implements Connection {
       const far = this.rttMs >= FAR_RTT_MS;
       if (sudo || options.owner || options.group || data.length > SFTP_PUT_MAX_BYTES || far) {
         // Small text goes in the command line: one round trip (input would wait for sshd's window, one more).
-        const inline = data.length <= INLINE_PUT_MAX_BYTES ? inlinePutCommand(path, { ...options, mode }, data) : undefined;
+        const inline = data.length <= INLINE_PUT_MAX_BYTES ? inlinePutCommand(path, { ...options, mode }, data, tmp) : undefined;
         const r = inline
           ? await this.execReadOnly(inline, { become: sudo })
-          : await this.execReadOnly(atomicPutCommand(path, { ...options, mode }, data.length), { stdin: data, become: sudo });
+          : await this.execReadOnly(atomicPutCommand(path, { ...options, mode }, { bytes: data.length }, tmp), { stdin: data, become: sudo });
         if (r.rc !== 0) throw new Error(`cannot write ${path} on ${this.hostName}: ${r.stderr.trim() || `exit ${r.rc}`}`);
+        done();
         return;
       }
-      await this.sftpPut(path, data, mode);
+      await this.sftpPut(path, tmp, data, mode);
+      done();
     } finally {
+      if (!this.broken && !this.interrupted) done(); // the write removed its temp file itself
       this.cache.invalidate(path);
       if (path === '/etc/passwd' || path === '/etc/group') this.idCache = undefined;
     }
+  }
+
+  /**
+   * A controller file streamed into place by one command (stdin → temp file → sha256 checked on the host → rename):
+   * memory stays bounded by ssh2's channel window whatever the size.
+   */
+  async putFile(path: string, file: LocalFile, options: PutOptions = {}): Promise<void> {
+    const sudo = this.sudoFor(options.become);
+    const tmp = tempBeside(path);
+    const done = this.trackTemp(tmp, sudo);
+    try {
+      const command = atomicPutCommand(path, { ...options, mode: options.mode ?? 0o644 }, { bytes: file.size, sha256: file.sha256 }, tmp);
+      const r = await this.execReadOnly(command, { stdin: createReadStream(file.localPath), become: sudo });
+      if (r.rc !== 0) throw new Error(`cannot write ${path} on ${this.hostName}: ${r.stderr.trim() || `exit ${r.rc} (the content arrived incomplete or changed)`}`);
+    } finally {
+      if (!this.broken && !this.interrupted) done();
+      this.cache.invalidate(path);
+    }
+  }
+
+  /** A file's content streamed by `cat` on the host (the channel's window bounds what is held here). */
+  readStream(path: string, options: { become?: BecomeOptions } = {}): Readable {
+    const out = new PassThrough();
+    const p = shellQuote(path);
+    this.execReadOnly(`if [ -e ${p} ]; then exec cat -- ${p}; else echo 'no such file' >&2; exit 3; fi`, { become: this.sudoFor(options.become) }, { stdout: out }).then(
+      (r) => (r.rc === 0 ? out.end() : out.destroy(new Error(`cannot read ${path} on ${this.hostName}: ${r.stderr.trim() || `exit ${r.rc}`}`))),
+      (error: Error) => out.destroy(error),
+    );
+    return out;
+  }
+
+  /**
+   * Stop: new calls fail, the sftp session ends (what it was asked is done or dropped before anything is removed),
+   * then one command per sudo user ends every running command's whole session (TERM, then KILL what is left) and
+   * removes the temp files of writes in flight; what was in flight then fails with InterruptedError.
+   */
+  async interrupt(): Promise<void> {
+    if (this.broken || this.interrupted) return;
+    this.interrupted = new InterruptedError(this.hostName);
+    const within = <T>(p: Promise<T>, ms: number, fallback: T): Promise<T> =>
+      Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref())]);
+    const sftp = this.sftpSession;
+    this.sftpSession = undefined;
+    if (sftp) {
+      await within(
+        sftp.then((s) => new Promise<void>((resolve) => {
+          s.once('close', () => resolve());
+          s.end();
+        })),
+        2000,
+        undefined,
+      ).catch(() => undefined);
+    }
+    const work = new Map<string, { sudo?: BecomeOptions; sids: number[]; temps: string[] }>();
+    const entry = (sudo: BecomeOptions | undefined) => {
+      const key = sudo?.user ?? '';
+      if (!work.has(key)) work.set(key, { sudo, sids: [], temps: [] });
+      return work.get(key)!;
+    };
+    const running = [...this.running];
+    for (const [, { sid, sudo }] of running) {
+      const id = await within(sid, 2000, undefined);
+      if (id !== undefined && Number.isInteger(id) && id > 1) entry(sudo).sids.push(id);
+    }
+    for (const [tmp, sudo] of this.temps) entry(sudo).temps.push(tmp);
+    await Promise.all(
+      [...work.values()].map(({ sudo, sids, temps }) => {
+        const steps: string[] = [];
+        if (sids.length > 0) {
+          // Without pkill (procps), the process group of each session's leader: all but what moved to a group of its own.
+          const end = (signal: string) =>
+            `if command -v pkill >/dev/null; then pkill -${signal} -s ${sids.join(',')}; else kill -${signal} -- ${sids.map((id) => `-${id}`).join(' ')} 2>/dev/null; fi`;
+          steps.push(`${end('TERM')}; sleep 0.3; ${end('KILL')}`);
+        }
+        if (temps.length > 0) steps.push(`rm -f -- ${temps.map(shellQuote).join(' ')}`);
+        return this.execReadOnly(`${steps.join('; ')}; exit 0`, { become: sudo, timeoutMs: 10_000 }, { cleanup: true }).catch(() => undefined);
+      }),
+    );
+    this.temps.clear();
+    for (const [channel] of running) channel.close();
+    for (const fail of [...this.inFlight]) fail(this.interrupted);
+    this.inFlight.clear();
   }
 
   /**
@@ -561,14 +750,20 @@ export class SshConnection implements Connection {
     }
   }
 
-  private async sftpPut(path: string, data: Buffer, mode: number): Promise<void> {
-    const tmp = tempBeside(path);
+  private async sftpPut(path: string, tmp: string, data: Buffer, mode: number): Promise<void> {
     let handle: Buffer | undefined;
     try {
       handle = await this.sftpCall<Buffer>((s, cb) => s.open(tmp, 'wx', { mode: 0o600 }, cb));
       const opened = handle;
-      // Sent together: the server handles them in order.
-      const written = this.sftpCall((s, cb) => s.write(opened, data, 0, data.length, 0, cb));
+      // Sent together: the server handles them in order. In chunks every server takes (ssh2 would send the rest of a
+      // larger write only once its first part is answered: after the close, which then fails the write).
+      const chunks: Array<Promise<void>> = [];
+      for (let at = 0; at < data.length; at += READ_CHUNK) {
+        const position = at;
+        const length = Math.min(READ_CHUNK, data.length - at);
+        chunks.push(this.sftpCall<void>((s, cb) => s.write(opened, data, position, length, position, (error) => cb(error, undefined))));
+      }
+      const written = Promise.all(chunks);
       const moded = this.sftpCall((s, cb) => s.fchmod(opened, mode, cb));
       const closed = this.sftpCall((s, cb) => s.close(opened, cb));
       const results = await Promise.allSettled([written, moded, closed]);
@@ -577,12 +772,12 @@ export class SshConnection implements Connection {
       if (failed) throw failed.reason;
       await this.sftpCall((s, cb) => s.ext_openssh_rename(tmp, path, cb));
     } catch (error) {
-      if (!this.broken) {
+      if (!this.broken && !this.interrupted) {
         const opened = handle;
         if (opened) await this.sftpCall((s, cb) => s.close(opened, cb)).catch(() => undefined);
         await this.sftpCall((s, cb) => s.unlink(tmp, cb)).catch(() => undefined);
       }
-      throw this.broken ?? new Error(`cannot write ${path} on ${this.hostName}: ${messageOf(error)}`);
+      throw this.broken ?? this.interrupted ?? new Error(`cannot write ${path} on ${this.hostName}: ${messageOf(error)}`);
     }
   }
 
@@ -810,6 +1005,10 @@ export class SshConnection implements Connection {
     this.client.end();
     await closed;
   }
+}
+
+function isStream(value: unknown): value is Readable {
+  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function';
 }
 
 /** A FileStat from sftp attributes, or undefined when the owner or group has no name in the host's files. */

@@ -17,6 +17,9 @@ export type FileEffect =
       content?: Buffer;
       /** The content is that of this other path on the same host (a copy with remote_src), read only if asked. */
       from?: string;
+      /** Without `content` or `from`: the content's sha256 and size when known (a large file, streamed). */
+      sha256?: string;
+      size?: number;
       mode?: number;
       owner?: string;
       group?: string;

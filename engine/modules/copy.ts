@@ -7,8 +7,12 @@ import { asBecome, resolveMode, type ModeArg } from './file-attrs.ts';
 import { copyDir, copyDirOnHost } from './copy-dir.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { omitNulls } from '../core/given.ts';
+import type { LocalFile } from '../connection/connection.ts';
 import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
 import { pyToJson } from '../jinja/index.ts';
+
+/** Controller files larger than this are streamed to the host and hashed as a stream, never read whole. */
+const STREAM_FROM_BYTES = 1024 * 1024;
 
 interface CopyArgs extends PlaceFileArgs {
   src?: string;
@@ -18,7 +22,7 @@ interface CopyArgs extends PlaceFileArgs {
 }
 
 /** The file to copy: read from the controller, or (remote_src) only stat'ed on the host. */
-async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile | typeof PLANNED] | typeof HOST_FOLDER> {
+async function source(src: string, remote: boolean, ctx: ModuleContext): Promise<[string, Buffer | HostFile | LocalFile | typeof PLANNED] | typeof HOST_FOLDER> {
   if (remote) {
     const st = await ctx.conn.stat(src, { checksum: true, follow: true, ...asBecome(ctx.become) });
     if (!st.exists) throw new ModuleError(`Source ${src} not found`);
@@ -28,10 +32,17 @@ async function source(src: string, remote: boolean, ctx: ModuleContext): Promise
   }
   // Read through the controller connection: in --check it also sees files an earlier task would make (pki).
   const path = ctx.findFile(src, 'files');
+  const planned = ctx.controller.planned?.(path);
+  if (!planned) {
+    const st = await ctx.controller.stat(path, { follow: true });
+    if (st.exists && st.type === 'file' && (st.size ?? 0) > STREAM_FROM_BYTES) {
+      const summed = await ctx.controller.stat(path, { follow: true, checksum: true });
+      if (summed.sha256 !== undefined) return [path, { localPath: path, size: summed.size ?? 0, sha256: summed.sha256 }];
+    }
+  }
   const content = await ctx.controller.get(path);
   if (content !== null) return [path, content];
   // An earlier task of this --check run makes the file, and what it will hold is not known yet.
-  const planned = ctx.controller.planned?.(path);
   if (planned && planned.state !== 'absent') return [path, PLANNED];
   throw new ModuleError(`Source ${src} not found`);
 }
@@ -60,7 +71,7 @@ export default defineModule<CopyArgs>({
   },
   async plan(given, ctx) {
     const args = omitNulls(given);
-    let content: Buffer | HostFile | typeof PLANNED;
+    let content: Buffer | HostFile | LocalFile | typeof PLANNED;
     let src: string | undefined;
     if (args.src !== undefined && !args.remote_src) {
       // A folder (src: dir puts dir under dest; src: dir/ puts what is inside it).

@@ -1,11 +1,18 @@
 // fetch: a host file copied to the controller, laid out as Ansible's: dest/<inventory_hostname>/<src path>, or with
 // flat, dest itself (dest ending in / takes the file's name). A relative dest is relative to the playbook's folder.
-// Warm is one round trip to the host (a stat with checksum) and a local stat; cold adds one read.
+// Warm is one round trip to the host (a stat with checksum) and a local stat; cold adds one read, streamed into a temp
+// file beside dest and hashed on the way (bounded memory, any size), renamed over dest only if the sums agree.
 // The checksums in the result are sha256 (Ansible's are sha1), as kplay's stat.
 
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { UnreachableError } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
+import { tempBeside, trackLocalTemp } from '../core/temp-path.ts';
 import { ModuleError, defineModule } from './contract.ts';
 import { asBecome } from './file-attrs.ts';
 
@@ -54,6 +61,35 @@ export default defineModule<FetchArgs>({
       msg: `fetch ${src} to ${dest}`,
       result,
       apply: async () => {
+        if (ctx.conn.readStream) {
+          const r = await ctx.controller.exec(`mkdir -p -- ${shellQuote(dirname(dest))}`);
+          if (r.rc !== 0) throw new ModuleError(`cannot make ${dirname(dest)}: ${r.stderr.trim()}`);
+          const tmp = tempBeside(dest);
+          const done = trackLocalTemp(tmp);
+          try {
+            const hash = createHash('sha256');
+            const hashing = new Transform({
+              transform(chunk: Buffer, _encoding, callback) {
+                hash.update(chunk);
+                callback(null, chunk);
+              },
+            });
+            await pipeline(ctx.conn.readStream(src, asBecome(ctx.become)), hashing, createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
+            const sum = hash.digest('hex');
+            if (args.validate_checksum && sum !== remote.sha256) {
+              throw new ModuleError('checksum mismatch', { file: src, dest, checksum: sum, remote_checksum: remote.sha256 });
+            }
+            await chmod(tmp, local.exists ? (local.mode ?? 0o644) : 0o644);
+            await rename(tmp, dest);
+            return { checksum: sum };
+          } catch (error) {
+            await rm(tmp, { force: true });
+            if (error instanceof ModuleError || error instanceof UnreachableError) throw error;
+            throw new ModuleError(`cannot fetch ${src} to ${dest}: ${(error as Error).message}`);
+          } finally {
+            done();
+          }
+        }
         const content = await ctx.conn.get(src, asBecome(ctx.become));
         if (content === null) throw new ModuleError(`the remote file disappeared: ${src}`, { file: src });
         const sum = createHash('sha256').update(content).digest('hex');

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { tempBeside } from '../core/temp-path.ts';
 import { posix } from 'node:path';
-import { UnreachableError, type FileStat } from '../connection/connection.ts';
+import { readFile } from 'node:fs/promises';
+import { UnreachableError, type FileStat, type LocalFile } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, type ModuleContext, type Plan } from './contract.ts';
 import { fileDiff } from './diff-text.ts';
@@ -34,8 +35,14 @@ export interface PlaceFileArgs {
   validate?: string;
 }
 
+/** Whether content is a large controller file (copy streams it: never read whole into memory). */
+export function isLocalFile(content: Buffer | HostFile | LocalFile): content is LocalFile {
+  return !Buffer.isBuffer(content) && 'localPath' in content;
+}
+
 export interface PlaceFileRequest extends PlaceFileArgs {
-  content: Buffer | HostFile;
+  /** The bytes, a file already on the host (remote_src), or a large controller file to stream. */
+  content: Buffer | HostFile | LocalFile;
   /** When dest is a directory (or ends with '/'), write into it under this name; without it that is an error. */
   nameInDir?: string;
   /** Extra values for the result (src). */
@@ -139,10 +146,15 @@ export async function placeFile(request: PlaceFileRequest, ctx: ModuleContext): 
     state: 'file',
   };
   // A host file's content is read only when --diff shows it; the --check overlay reads it (`from`) only if asked.
+  // A streamed controller file is too large to show: --diff says only that it changes.
   const known = async (): Promise<Buffer | undefined> =>
-    Buffer.isBuffer(content) ? content : ((await ctx.conn.get(content.hostPath, asBecome(ctx.become))) ?? undefined);
+    Buffer.isBuffer(content) ? content : isLocalFile(content) ? undefined : ((await ctx.conn.get(content.hostPath, asBecome(ctx.become))) ?? undefined);
   const effects: Plan['effects'] = [
-    Buffer.isBuffer(content) ? { path: dest, state: 'file', content, mode, owner, group } : { path: dest, state: 'file', from: content.hostPath, mode, owner, group },
+    Buffer.isBuffer(content)
+      ? { path: dest, state: 'file', content, mode, owner, group }
+      : isLocalFile(content)
+        ? { path: dest, state: 'file', sha256: content.sha256, size: content.size, mode, owner, group }
+        : { path: dest, state: 'file', from: content.hostPath, mode, owner, group },
   ];
 
   if (st.exists && !request.force) {
@@ -175,13 +187,16 @@ export async function placeFile(request: PlaceFileRequest, ctx: ModuleContext): 
         applied.backup_file = await backupFile(dest, ctx);
       }
       const attrs = { mode, owner, group, validate: request.validate };
-      if (!Buffer.isBuffer(content)) {
+      if (!Buffer.isBuffer(content) && !isLocalFile(content)) {
         await copyOnHost(content.hostPath, dest, attrs, ctx);
         return applied;
       }
       const target = request.validate ? tempBeside(dest) : dest;
+      const putOptions = { mode, owner, group, ...asBecome(ctx.become) };
       try {
-        await ctx.conn.put(target, content, { mode, owner, group, ...asBecome(ctx.become) });
+        if (!isLocalFile(content)) await ctx.conn.put(target, content, putOptions);
+        else if (ctx.conn.putFile) await ctx.conn.putFile(target, content, putOptions);
+        else await ctx.conn.put(target, await readFile(content.localPath), putOptions); // a connection that cannot stream
       } catch (error) {
         throw asModuleError(error, `cannot write ${dest}`);
       }

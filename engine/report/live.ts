@@ -74,6 +74,8 @@ export class LiveReporter implements Reporter {
   #spin = 0;
   #timer?: NodeJS.Timeout;
   #recap?: Extract<RunEvent, { type: 'recap' }>;
+  /** A signal ended the live view and someone else (the runner) ends the run: close() prints its recap. */
+  #cutShort = false;
   #ended = false;
 
   constructor(
@@ -233,7 +235,15 @@ export class LiveReporter implements Reporter {
   }
 
   #finish(): void {
-    if (this.#ended) return;
+    if (this.#ended) {
+      // Interrupted, and the runner that handles the signal ended the run: what it said since, and the recap so far.
+      if (this.#cutShort) {
+        this.#cutShort = false;
+        const end = this.#recap ? [...this.#failures.lines(this.#recap.hosts, this.#paint), ...this.#format.lines(this.#recap)] : [];
+        this.#area.close([...this.#takeAbove(), ...end]);
+      }
+      return;
+    }
     this.#ended = true;
     clearInterval(this.#timer);
     this.#endPlay(Date.now());
@@ -254,6 +264,7 @@ export class LiveReporter implements Reporter {
     const now = Date.now();
     this.#endPlay(now);
     const lines = [...this.#takeAbove(), '', this.#paint('red', `Interrupted (${signal}) after ${formatDuration(now - this.#started)}`)];
+    this.#cutShort = !alone;
     if (alone) {
       const hosts = this.#recap?.hosts ?? this.#tally.hosts;
       lines.push(...this.#failures.lines(hosts, this.#paint), ...this.#format.lines({ type: 'recap', hosts }));

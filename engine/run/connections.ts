@@ -117,6 +117,19 @@ export class ConnectionPool {
     if (conn && conn !== this.local) await conn.close().catch(() => undefined);
   }
 
+  /**
+   * The run is interrupted: every connection (open or opening) ends its commands and removes its temp files; one that
+   * is still opening is interrupted as soon as it is open.
+   */
+  async interrupt(): Promise<void> {
+    const all = [this.local, ...[...this.open.values()].map((p) => p.catch(() => undefined))];
+    await Promise.all(all.map(async (p) => {
+      const conn = await p;
+      const real = conn instanceof PlannedConnection ? conn.real : conn;
+      await real?.interrupt?.().catch(() => undefined);
+    }));
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();

@@ -13,6 +13,7 @@ import { mergeLayers } from '../vars/scope.ts';
 import type { ConnectionPool } from './connections.ts';
 import type { Reporter } from '../core/events.ts';
 import type { HostState } from './host.ts';
+import type { RunInterrupt } from './interrupt.ts';
 
 export interface RunOptions {
   check: boolean;
@@ -30,11 +31,19 @@ export interface RunOptions {
   forceHandlers: boolean;
   /** Overrides every play's strategy when set. */
   strategy?: 'linear' | 'free';
+  /** Set by SIGINT/SIGTERM (cli.ts): no task starts after it. */
+  interrupt?: RunInterrupt;
 }
 
 export class PlayContext {
   /** Set by any_errors_fatal, max_fail_percentage or end_play: later tasks and batches do not run. */
   aborted = false;
+  /** Hosts that ran the whole play (every section and its handlers). */
+  readonly completed = new Set<HostState>();
+
+  get interrupted(): boolean {
+    return this.options.interrupt?.interrupted ?? false;
+  }
   private readonly varsFiles = new Map<string, Record<string, unknown>>();
   private hostvarsView?: LazyMap;
 

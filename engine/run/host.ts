@@ -13,6 +13,8 @@ export class HostState {
   unreachable = false;
   /** end_host / end_play: no more tasks for this host in this play. */
   ended = false;
+  /** The run was interrupted while a task ran here: the host did not finish. */
+  interrupted = false;
   readonly notified = new Set<TaskNode>();
   readonly counts: HostCounts = emptyCounts();
 
@@ -22,6 +24,6 @@ export class HostState {
   ) {}
 
   get active(): boolean {
-    return !this.failed && !this.unreachable && !this.ended;
+    return !this.failed && !this.unreachable && !this.ended && !this.interrupted;
   }
 }

@@ -14,6 +14,8 @@ export interface Outcome {
   result: Record<string, unknown>;
   msg?: string;
   diff?: FileDiff[];
+  /** Cut short by an interruption of the run (not the host's failure). */
+  interrupted?: boolean;
 }
 
 /** Decides whether conditions hold over the given variables (errors reported at each condition's line). */

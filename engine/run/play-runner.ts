@@ -31,6 +31,7 @@ export class PlayRunner {
         await this.runNodes(section, hosts);
         await this.flushHandlers(hosts);
       }
+      if (!this.pc.interrupted) for (const h of hosts) this.pc.completed.add(h);
     };
     if (strategy === 'free') await Promise.all(batch.map((h) => runSections([h])));
     else await runSections(batch);
@@ -45,7 +46,7 @@ export class PlayRunner {
   }
 
   private alive(hosts: HostState[]): HostState[] {
-    return this.pc.aborted ? [] : hosts.filter((h) => h.active);
+    return this.pc.aborted || this.pc.interrupted ? [] : hosts.filter((h) => h.active);
   }
 
   async runNodes(nodes: Node[], hosts: HostState[]): Promise<void> {
@@ -77,6 +78,7 @@ export class PlayRunner {
     // run_once, throttle and any_errors_fatal written as `{{ }}` decide for the batch: the first host's values.
     const task = hasTemplatedKeywords(written) ? this.resolvedFor(hosts[0], written) : written;
     if (!handler && !selectedByTags(task.scope.tags, pc.options)) return;
+    if (pc.interrupted) return;
     const firstVars = task.name?.includes('{{') ? this.safeVars(hosts[0], task) : undefined;
     pc.reporter.event({ type: 'task', task: taskRef(task, handler, firstVars, pc), hosts: hosts.map((h) => h.name) });
     const failedBefore = new Set(hosts.filter((h) => h.failed || h.unreachable));
@@ -242,7 +244,7 @@ export class PlayRunner {
     for (let pass = 0; pass < 10; pass++) {
       let ran = false;
       for (const handler of this.pc.handlers) {
-        const targets = hosts.filter((h) => h.notified.has(handler) && !h.unreachable && (force || !h.failed) && !this.pc.aborted);
+        const targets = hosts.filter((h) => h.notified.has(handler) && !h.unreachable && !h.interrupted && (force || !h.failed) && !this.pc.aborted);
         for (const h of hosts) h.notified.delete(handler);
         if (targets.length === 0) continue;
         ran = true;

@@ -18,6 +18,8 @@ import { onLanguageWarning } from '../vars/language.ts';
 export interface RunOutcome {
   exitCode: 0 | 2 | 4;
   hosts: Record<string, HostCounts>;
+  /** Interrupted runs: the hosts that did not finish every play they take part in. */
+  unfinished?: string[];
 }
 
 export interface RunParts {
@@ -65,19 +67,29 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
   onLanguageWarning((message) => reporter.event({ type: 'warning', message }));
   const touched = new Set<HostState>();
   const plays = parts.plays ?? playHosts(playbook, inventory, options);
+  const unfinished = new Set<string>();
+  const interrupted = () => options.interrupt?.interrupted ?? false;
   try {
     for (const [i, play] of playbook.plays.entries()) {
-      await runPlay(play, plays.patterns[i], plays.hosts[i], parts, options, allHosts, stateOf, groups, limit, touched);
+      const names = plays.hosts[i];
+      // Interrupted: this play's hosts that had not finished it, and every host of the plays not started.
+      const completed = interrupted() ? new Set<HostState>() : await runPlay(play, plays.patterns[i], names, parts, options, allHosts, stateOf, groups, limit, touched);
+      if (!interrupted()) continue;
+      for (const name of names) if (!completed.has(stateOf(name))) unfinished.add(name);
     }
   } finally {
     await parts.pool.closeAll();
   }
   const hosts: Record<string, HostCounts> = {};
   for (const h of touched) hosts[h.name] = h.counts;
+  if (interrupted()) {
+    const list = [...unfinished].sort();
+    reporter.event({ type: 'warning', message: `interrupted by ${options.interrupt?.signal}: ${list.length} host(s) unfinished${list.length ? `: ${list.join(', ')}` : ''} (--limit @failed runs them again)` });
+  }
   reporter.event({ type: 'recap', hosts });
   const failed = [...touched].some((h) => h.counts.failed > 0);
   const unreachable = [...touched].some((h) => h.counts.unreachable > 0);
-  return { exitCode: failed ? 2 : unreachable ? 4 : 0, hosts };
+  return { exitCode: failed ? 2 : unreachable ? 4 : 0, hosts, ...(interrupted() ? { unfinished: [...unfinished].sort() } : {}) };
 }
 
 async function runPlay(
@@ -91,7 +103,7 @@ async function runPlay(
   groups: Record<string, string[]>,
   limit: ReturnType<typeof pLimit>,
   touched: Set<HostState>,
-): Promise<void> {
+): Promise<Set<HostState>> {
   const name = play.name === play.hosts ? pattern : play.name;
   parts.reporter.event({ type: 'play', name, hosts: names, tasks: countTasks(play, options) });
   if (names.length === 0) {
@@ -104,7 +116,7 @@ async function runPlay(
           ? `${options.limitText || '--limit'} matches no host of the inventory`
           : `${options.limitText || '--limit'} leaves none of the ${matched.length} hosts of "${pattern}"`;
     parts.reporter.event({ type: 'warning', message: `play "${name}": ${why}` });
-    return;
+    return new Set();
   }
   // As in Ansible, a host that failed or was unreachable in an earlier play takes no part in later ones.
   const playHosts = names.map(stateOf).filter((h) => !h.failed && !h.unreachable);
@@ -114,13 +126,14 @@ async function runPlay(
   }
   if (playHosts.length === 0) {
     parts.reporter.event({ type: 'warning', message: `play "${play.name}": every host failed in an earlier play` });
-    return;
+    return new Set();
   }
   const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, parts.reporter, parts.masker, limit, groups);
   for (const h of playHosts) pc.noteSecretVars(h);
   for (const batch of batches(playHosts, play.serial)) {
     pc.batch = batch;
     await new PlayRunner(pc).run(batch);
-    if (pc.aborted || batch.every((h) => !h.active && !h.ended)) break;
+    if (pc.aborted || pc.interrupted || batch.every((h) => !h.active && !h.ended)) break;
   }
+  return pc.completed;
 }

@@ -6,7 +6,7 @@ import { startProgress } from './progress.ts';
 import { count } from '../core/counts.ts';
 import type { ProgressInfo, TaskRef } from '../core/events.ts';
 import { displayPath, formatPos, InputError } from '../core/source.ts';
-import { UnreachableError } from '../connection/connection.ts';
+import { InterruptedError, UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
 import { isUndefinedError, renderPlain } from '../vars/language.ts';
@@ -81,6 +81,12 @@ export class TaskExecutor {
     } catch (error) {
       outcome = failedOutcome(errorMessage(error, task, this.pc.options.verbosity));
     }
+    // Cut short by an interruption: neither failed nor counted; the host is unfinished (recorded for @failed).
+    if (pc.interrupted && (outcome.status === 'failed' || outcome.status === 'unreachable' || outcome.interrupted)) {
+      host.interrupted = true;
+      pc.reporter.event({ type: 'warning', host: host.name, message: `task "${ref.name}" interrupted` });
+      return outcome.result;
+    }
     const ignored = outcome.status === 'failed' && task.scope.ignoreErrors === true;
     // A loop reported each item already; its one event is needed only when it never got to its items.
     if (!task.loop || !Array.isArray(outcome.result.results) || outcome.result.results.length === 0) this.report(host, ref, task, outcome);
@@ -148,6 +154,9 @@ export class TaskExecutor {
       } catch (error) {
         outcome = failedOutcome(errorMessage(error, task, this.pc.options.verbosity));
       }
+      if (this.pc.interrupted && outcome.status !== 'ok' && outcome.status !== 'changed' && outcome.status !== 'skipped') {
+        return { ...outcome, interrupted: true };
+      }
       const label = loop.label !== undefined ? renderPlain(loop.label, this.pc.scope({ ...vars, ...each }, task.scope)) : items[i];
       results.push({ ...outcome.result, ...itemResultKeys(loop, items[i], each) });
       outcomes.push(outcome);
@@ -168,6 +177,7 @@ export class TaskExecutor {
         outcome.result.attempts = attempt;
         return outcome;
       }
+      if (this.pc.interrupted) return { ...outcome, interrupted: true };
       if (attempt < attempts) await new Promise((r) => setTimeout(r, (task.delay ?? 5) * 1000));
     }
     // Ansible 2.14 makes retries + 1 attempts and reports `attempts: retries` when they run out.
@@ -208,6 +218,7 @@ export class TaskExecutor {
       }
       outcome = planOutcome(executed);
     } catch (error) {
+      if (error instanceof InterruptedError) return { ...unreachableOutcome(error.message), interrupted: true };
       if (error instanceof UnreachableError) return unreachableOutcome(error.message);
       if (!(error instanceof ModuleError)) throw error;
       outcome = failedOutcome(error.message, error.result);
