@@ -1,0 +1,72 @@
+// Issue 14, acceptance 2 on three real systemd hosts: playbooks/master.yml with the HA front (roles/apiserver-lb,
+// nginx's stream module on each controller, port 8443). --check on fresh hosts predicts the first run; the admin
+// kubeconfig points at the front and kubectl through it verifies the API server's certificate; with one controller's
+// API server stopped kubectl through the front keeps answering; a second run changes nothing.
+
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { REPO } from '../helpers/kplay.ts';
+import { installDebs } from '../lab/apt-repo.ts';
+import { CACHE_DIR, run } from '../lab/nspawn.ts';
+import { loadFlagTable } from '../../roles/kube-common/lib/flag-table.ts';
+import { changedBy, failedIn, startControlPlaneLab } from './control-plane-lab.ts';
+
+const exec = promisify(execFile);
+const NEWEST = `${loadFlagTable().newest}.0`;
+const FRONT = 'https://10.240.0.10:8443';
+
+/** Debian's stream module for nginx (not in the lab's base image), fetched once into the lab's cache. */
+async function streamModuleDebs(): Promise<string[]> {
+  const dir = join(CACHE_DIR, 'nginx-stream-debs');
+  await mkdir(dir, { recursive: true });
+  const have = async (): Promise<string[]> => (await readdir(dir)).filter((f) => f.endsWith('.deb')).map((f) => join(dir, f));
+  if ((await have()).length === 0) await exec('apt-get', ['download', 'libnginx-mod-stream'], { cwd: dir });
+  return have();
+}
+
+t.test('playbooks/master.yml with the HA front on three controllers', async (t) => {
+  const cpl = await startControlPlaneLab({ count: 3, versions: [NEWEST], dir: t.testdir({}), binaries: 'mirror', example: join(REPO, 'inventory/three-masters.yml') });
+  t.teardown(() => cpl.stop());
+  const { hosts } = cpl;
+  const debs = await streamModuleDebs();
+  for (const h of hosts) await installDebs(cpl.lab, h, debs);
+  await cpl.setVars({ kube_apiserver_lb_enabled: true });
+
+  const check = await cpl.run('--check');
+  t.equal(check.code, 0, check.stderr + check.stdout.slice(-2000));
+  t.equal(failedIn(hosts, check), 0, 'no task failed in --check');
+  const first = await cpl.run();
+  t.equal(first.code, 0, first.stderr + first.stdout.slice(-3000));
+  t.same(changedBy(hosts, first), changedBy(hosts, check), '--check on fresh hosts predicted the changed count exactly');
+
+  const conf = await cpl.onHost(hosts[1], 'cat /etc/nginx/modules-enabled/90-kplay-apiserver-lb.conf');
+  for (const address of ['10.240.0.10', '10.240.0.11', '10.240.0.12']) t.match(conf, `server ${address}:6443 max_fails=1 fail_timeout=10s;`);
+  t.match(await cpl.onHost(hosts[1], 'ss -ltnpH'), /:8443\s[\s\S]*nginx/, 'nginx listens on 8443');
+
+  const admin = join(cpl.pkiDir, 'admin.kubeconfig');
+  const server = (parse(await readFile(admin, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server;
+  t.equal(server, FRONT, 'the admin kubeconfig points at the front');
+  const sans = await run('openssl', ['x509', '-in', join(cpl.pkiDir, 'kubernetes.pem'), '-noout', '-ext', 'subjectAltName']);
+  for (const address of ['10.240.0.10', '10.240.0.11', '10.240.0.12']) t.match(sans.stdout, `IP Address:${address}`, `the API server certificate names ${address}`);
+  const kubectl = () => run('kubectl', ['--kubeconfig', admin, '--request-timeout=10s', 'get', 'clusterrole', 'system:kube-apiserver-to-kubelet', '-o', 'name']);
+  const want = 'clusterrole.rbac.authorization.k8s.io/system:kube-apiserver-to-kubelet';
+  const through = await kubectl();
+  t.equal(through.stdout.trim(), want, `kubectl through the front, certificate verified: ${through.stderr}`);
+
+  // The front's own host loses its API server: the front passes on to the other two.
+  await cpl.onHost(hosts[0], 'systemctl stop kube-apiserver');
+  t.equal(await cpl.onHost(hosts[0], 'systemctl is-active kube-apiserver'), 'inactive');
+  for (let i = 0; i < 6; i++) {
+    const r = await kubectl();
+    t.equal(r.stdout.trim(), want, `call ${i + 1} with ${hosts[0]}'s API server stopped: ${r.stderr}`);
+  }
+  await cpl.onHost(hosts[0], 'systemctl start kube-apiserver');
+
+  const second = await cpl.run();
+  t.equal(second.code, 0, second.stderr + second.stdout.slice(-1500));
+  t.same(changedBy(hosts, second), Object.fromEntries(hosts.map((h) => [h, 0])), 'a second run changes nothing');
+});
