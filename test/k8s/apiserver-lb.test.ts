@@ -54,6 +54,8 @@ t.test('playbooks/master.yml with the HA front on three controllers', async (t) 
   for (const address of ['10.240.0.10', '10.240.0.11', '10.240.0.12']) t.match(sans.stdout, `IP Address:${address}`, `the API server certificate names ${address}`);
   const kubectl = () => run('kubectl', ['--kubeconfig', admin, '--request-timeout=10s', 'get', 'clusterrole', 'system:kube-apiserver-to-kubelet', '-o', 'name']);
   const want = 'clusterrole.rbac.authorization.k8s.io/system:kube-apiserver-to-kubelet';
+  const rbac = (parse(await readFile(join(cpl.pkiDir, 'admin-kubernetes-public.kubeconfig'), 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server;
+  t.equal(rbac, FRONT, 'the kubelet RBAC went through the front');
   const through = await kubectl();
   t.equal(through.stdout.trim(), want, `kubectl through the front, certificate verified: ${through.stderr}`);
 
@@ -69,4 +71,40 @@ t.test('playbooks/master.yml with the HA front on three controllers', async (t) 
   const second = await cpl.run();
   t.equal(second.code, 0, second.stderr + second.stdout.slice(-1500));
   t.same(changedBy(hosts, second), Object.fromEntries(hosts.map((h) => [h, 0])), 'a second run changes nothing');
+});
+
+t.test('the front on a host of its own (group apiserver_lb, port 6443)', async (t) => {
+  const cpl = await startControlPlaneLab({ count: 3, lbHosts: 1, versions: [NEWEST], dir: t.testdir({}), binaries: 'mirror', example: join(REPO, 'inventory/three-masters.yml') });
+  t.teardown(() => cpl.stop());
+  const [c0, , , lb] = cpl.hosts;
+  const lbAddress = cpl.lab.hosts[3].address;
+  await installDebs(cpl.lab, lb, await streamModuleDebs());
+  await cpl.setVars({ kube_apiserver_lb_enabled: true });
+
+  const front = await cpl.runPlaybook('apiserver-lb.yml');
+  t.equal(front.code, 0, front.stderr + front.stdout.slice(-2000));
+  t.ok((front.recap?.[lb]?.changed ?? 0) > 0, `${lb} got the front`);
+  const first = await cpl.run();
+  t.equal(first.code, 0, first.stderr + first.stdout.slice(-3000));
+  t.equal(await cpl.onHost(c0, 'ls /etc/nginx/modules-enabled/90-kplay-apiserver-lb.conf 2>/dev/null | wc -l'), '0', 'no front on the controllers');
+
+  const admin = join(cpl.pkiDir, 'admin.kubeconfig');
+  const server = (parse(await readFile(admin, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server;
+  t.equal(server, `https://${lbAddress}:6443`, 'the admin kubeconfig points at the front');
+  const sans = await run('openssl', ['x509', '-in', join(cpl.pkiDir, 'kubernetes.pem'), '-noout', '-ext', 'subjectAltName']);
+  t.match(sans.stdout, `IP Address:${lbAddress}`, "the API server certificate names the front's address");
+  const want = 'clusterrole.rbac.authorization.k8s.io/system:kube-apiserver-to-kubelet';
+  const kubectl = () => run('kubectl', ['--kubeconfig', admin, '--request-timeout=10s', 'get', 'clusterrole', 'system:kube-apiserver-to-kubelet', '-o', 'name']);
+  await cpl.onHost(c0, 'systemctl stop kube-apiserver');
+  for (let i = 0; i < 6; i++) {
+    const r = await kubectl();
+    t.equal(r.stdout.trim(), want, `call ${i + 1} with ${c0}'s API server stopped: ${r.stderr}`);
+  }
+  await cpl.onHost(c0, 'systemctl start kube-apiserver');
+
+  const again = await cpl.runPlaybook('apiserver-lb.yml');
+  t.same({ code: again.code, changed: changedBy(cpl.hosts, again)[lb] }, { code: 0, changed: 0 }, 'the front again: 0 changed');
+  const second = await cpl.run();
+  t.equal(second.code, 0, second.stderr + second.stdout.slice(-1500));
+  t.same(changedBy(cpl.hosts.slice(0, 3), second), Object.fromEntries(cpl.hosts.slice(0, 3).map((h) => [h, 0])), 'master.yml again: 0 changed');
 });
