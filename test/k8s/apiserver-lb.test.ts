@@ -19,6 +19,10 @@ const exec = promisify(execFile);
 const NEWEST = `${loadFlagTable().newest}.0`;
 const FRONT = 'https://10.240.0.10:8443';
 
+/** One request through the front with curl, which never retries (kubectl's client may retry a closed connection). */
+const curlThrough = (pkiDir: string, url: string) =>
+  run('curl', ['-sS', '--max-time', '10', '--cacert', join(pkiDir, 'ca.pem'), '--cert', join(pkiDir, 'admin.pem'), '--key', join(pkiDir, 'admin-key.pem'), `${url}/healthz`]);
+
 /** Debian's stream module for nginx (not in the lab's base image), fetched once into the lab's cache. */
 async function streamModuleDebs(): Promise<string[]> {
   const dir = join(CACHE_DIR, 'nginx-stream-debs');
@@ -66,6 +70,10 @@ t.test('playbooks/master.yml with the HA front on three controllers', async (t) 
     const r = await kubectl();
     t.equal(r.stdout.trim(), want, `call ${i + 1} with ${hosts[0]}'s API server stopped: ${r.stderr}`);
   }
+  for (let i = 0; i < 9; i++) {
+    const r = await curlThrough(cpl.pkiDir, FRONT);
+    t.equal(r.stdout, 'ok', `curl ${i + 1} through the front with ${hosts[0]}'s API server stopped: ${r.stderr}`);
+  }
   await cpl.onHost(hosts[0], 'systemctl start kube-apiserver');
 
   const second = await cpl.run();
@@ -99,6 +107,10 @@ t.test('the front on a host of its own (group apiserver_lb, port 6443)', async (
   for (let i = 0; i < 6; i++) {
     const r = await kubectl();
     t.equal(r.stdout.trim(), want, `call ${i + 1} with ${c0}'s API server stopped: ${r.stderr}`);
+  }
+  for (let i = 0; i < 9; i++) {
+    const r = await curlThrough(cpl.pkiDir, `https://${lbAddress}:6443`);
+    t.equal(r.stdout, 'ok', `curl ${i + 1} through the front with ${c0}'s API server stopped: ${r.stderr}`);
   }
   await cpl.onHost(c0, 'systemctl start kube-apiserver');
 
