@@ -79,6 +79,19 @@ t.test('playbooks/master.yml with the HA front on three controllers', async (t) 
   const second = await cpl.run();
   t.equal(second.code, 0, second.stderr + second.stdout.slice(-1500));
   t.same(changedBy(hosts, second), Object.fromEntries(hosts.map((h) => [h, 0])), 'a second run changes nothing');
+
+  // Issuer migration towards the front: two issuers, two --service-account-issuer flags, and the stand-in serves.
+  const issuers = ['https://kubernetes.default.svc.cluster.local', FRONT];
+  await cpl.setVars({ kube_apiserver_lb_enabled: true, kube_service_account_issuers: issuers });
+  const migrate = await cpl.run();
+  t.equal(migrate.code, 0, migrate.stderr + migrate.stdout.slice(-1500));
+  for (const h of hosts) {
+    const argv = await cpl.onHost(h, "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value kube-apiserver)/cmdline | grep '^--service-account-issuer='");
+    t.same(argv.split('\n'), issuers.map((i) => `--service-account-issuer=${i}`), `${h}: the running API server has both issuers, in order`);
+    t.equal(await cpl.onHost(h, 'systemctl is-active kube-apiserver'), 'active', `${h}: the stand-in accepted them`);
+  }
+  const after = await kubectl();
+  t.equal(after.stdout.trim(), want, `kubectl through the front after the migration: ${after.stderr}`);
 });
 
 t.test('the front on a host of its own (group apiserver_lb, port 6443)', async (t) => {
