@@ -24,6 +24,8 @@ export interface ControlPlaneLab {
   /** Rewrite the controllers' variables (the ones every run gets plus `vars`). */
   setVars(vars: Record<string, unknown>): Promise<void>;
   run(...args: string[]): Promise<KplayResult>;
+  /** Another playbook of playbooks/ on the same inventory. */
+  runPlaybook(playbook: string, ...args: string[]): Promise<KplayResult>;
   /** A command on a host; fails the test's promise unless it exits 0 (or 3, systemctl's "not active"). */
   onHost(host: string, command: string): Promise<string>;
   stop(): Promise<void>;
@@ -38,10 +40,13 @@ export interface ControlPlaneLabOptions {
   example: string;
   /** Where the binaries come from: the mirror (download with sha256 checks) or a local folder (kube_binaries_dir). */
   binaries: 'mirror' | 'folder';
+  /** Lab hosts beyond the example's controllers, in the inventory group apiserver_lb (the API servers' front). */
+  lbHosts?: number;
 }
 
 export async function startControlPlaneLab(options: ControlPlaneLabOptions): Promise<ControlPlaneLab> {
-  const lab = await startControllers({ count: options.count, replace: true });
+  const lbHosts = options.lbHosts ?? 0;
+  const lab = await startControllers({ count: options.count + lbHosts, replace: true });
   let mirror: Mirror | undefined;
   try {
     mirror = await startMirror({ dir: join(options.dir, 'mirror'), versions: options.versions, host: '10.240.0.1' });
@@ -54,11 +59,19 @@ export async function startControlPlaneLab(options: ControlPlaneLabOptions): Pro
   const pkiDir = join(options.dir, 'pki');
   await mkdir(join(inventoryDir, 'group_vars'), { recursive: true });
   // The example inventory as it is, plus the lab's way in (its key and known_hosts) for the controllers.
-  type Inventory = { all: { children: { controllers: { vars?: Record<string, unknown> } } } };
+  type Group = { hosts?: Record<string, Record<string, unknown>>; vars?: Record<string, unknown> };
+  type Inventory = { all: { children: { controllers: Group } & Record<string, Group> } };
   const labInventory = parse(await readFile(lab.inventoryPath, 'utf8')) as Inventory;
   const inventory = parse(await readFile(options.example, 'utf8')) as Inventory;
   const controllers = inventory.all.children.controllers;
   controllers.vars = { ...controllers.vars, ...labInventory.all.children.controllers.vars };
+  if (lbHosts > 0) {
+    const lb = lab.hosts.slice(options.count);
+    inventory.all.children.apiserver_lb = {
+      hosts: Object.fromEntries(lb.map((h) => [h.name, { ansible_host: h.address, internal_ip: h.address }])),
+      vars: { ...labInventory.all.children.controllers.vars, ansible_user: 'root' },
+    };
+  }
   await writeFile(join(inventoryDir, 'inventory.yml'), stringify(inventory));
   const base: Record<string, unknown> = { kube_version: options.versions[0], flannel_version: DEFAULT_FLANNEL_VERSION.replace(/^v/, ''), pki_dir: pkiDir };
   if (options.binaries === 'folder') {
@@ -74,8 +87,14 @@ export async function startControlPlaneLab(options: ControlPlaneLabOptions): Pro
     hosts: lab.hosts.map((h) => h.name),
     dir: options.dir,
     pkiDir: join(pkiDir),
-    setVars: (vars) => writeFile(join(inventoryDir, 'group_vars', 'controllers.yml'), stringify({ ...base, ...vars })),
+    async setVars(vars) {
+      for (const group of lbHosts > 0 ? ['controllers', 'apiserver_lb'] : ['controllers']) {
+        await writeFile(join(inventoryDir, 'group_vars', `${group}.yml`), stringify({ ...base, ...vars }));
+      }
+    },
     run: (...args) => kplay(['run', MASTER, '-i', join(inventoryDir, 'inventory.yml'), '--output', 'json', ...args], { cwd: options.dir }),
+    runPlaybook: (playbook, ...args) =>
+      kplay(['run', join(REPO, 'playbooks', playbook), '-i', join(inventoryDir, 'inventory.yml'), '--output', 'json', ...args], { cwd: options.dir }),
     async onHost(host, command) {
       const r = await sshRun(lab, host, command);
       if (r.rc !== 0 && r.rc !== 3) throw new Error(`${host}: ${command}: rc ${r.rc}: ${r.stderr}`);
