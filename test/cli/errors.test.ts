@@ -76,15 +76,23 @@ t.test('--progress none: only the end', async (t) => {
   t.equal(env.stdout, r.stdout, 'KPLAY_PROGRESS does the same');
 });
 
-t.test('--limit that leaves a play no host: the warning names the limit, not the play\'s pattern', async (t) => {
+t.test('--limit or hosts: that leave no host: an error naming them; a play the limit leaves empty: a warning naming the limit', async (t) => {
   const cwd = t.testdir({
     'inventory.yml': 'all:\n  hosts:\n    web1:\n      ansible_connection: local\n    db1:\n      ansible_connection: local\n  children:\n    db:\n      hosts:\n        db1:\n',
     'site.yml': '- hosts: web1\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n',
+    'two.yml': '- hosts: web1\n  gather_facts: false\n  tasks:\n    - debug: msg=web\n- hosts: db\n  gather_facts: false\n  tasks:\n    - debug: msg=db\n',
+    'web9.yml': '- hosts: web9\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n',
   });
   const none = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '--limit', 'nosuchhost'], { cwd });
-  t.match(none.stdout + none.stderr, '[WARNING]: play "web1": --limit nosuchhost matches no host of the inventory');
+  t.equal(none.code, 1, 'a limit that matches no host is an error');
+  t.match(none.stderr, 'kplay: --limit nosuchhost matches no host of the inventory');
   const other = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '--limit', 'db'], { cwd });
-  t.match(other.stdout + other.stderr, '[WARNING]: play "web1": --limit db leaves none of the 1 hosts of "web1"');
-  const pattern = await kplay(['run', 'site.yml', '-i', 'inventory.yml', '--limit', 'db'], { cwd: t.testdir({ 'inventory.yml': 'all:\n  hosts:\n    db1:\n      ansible_connection: local\n', 'site.yml': '- hosts: web9\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n' }) });
-  t.match(pattern.stdout + pattern.stderr, '[WARNING]: play "web9": no hosts matched "web9"', 'the play\'s own pattern matches nothing: it is named');
+  t.equal(other.code, 1, 'a limit that leaves no play a host is an error');
+  t.match(other.stderr, 'kplay: --limit db leaves no host to run on');
+  const two = await kplay(['run', 'two.yml', '-i', 'inventory.yml', '--limit', 'db'], { cwd });
+  t.equal(two.code, 0, 'the other play runs');
+  t.match(two.stdout + two.stderr, '[WARNING]: play "web1": --limit db leaves none of the 1 hosts of "web1"');
+  const pattern = await kplay(['run', 'web9.yml', '-i', 'inventory.yml'], { cwd });
+  t.equal(pattern.code, 1, 'a play whose hosts: names nothing the inventory knows is an error');
+  t.match(pattern.stdout + pattern.stderr, /web9\.yml:1:\d+: .*web9/, 'it names the pattern at its place');
 });

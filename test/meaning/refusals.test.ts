@@ -120,5 +120,6 @@ t.test('a local timeout ends the whole pipeline, as Ansible does', async (t) => 
   const a = await ansible(cwd);
   t.equal(a.code, 2, 'Ansible: the task failed (exit 2) as well');
   t.match(a.out, 'failed to execute in the expected time frame (2) and was terminated');
-  t.equal(left(), '', 'nor after Ansible');
+  // Ansible's own worker may still be ending its sleep when ansible-playbook exits: not asserted, only cleaned up.
+  spawnSync('pkill', ['-f', sleep]);
 });
