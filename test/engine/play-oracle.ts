@@ -2,10 +2,10 @@
 // `ansible-playbook -c local` (json callback) and through kplay (--output json); what each task did per host, loop
 // item by loop item (status, msg, label), in a shape both give, plus the recap counts.
 
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kplay } from '../helpers/kplay.ts';
+import { runProcess, type ProcessResult } from '../helpers/process.ts';
 
 export interface Seen {
   /** Per task (in order, by name): its status, and each loop item's [status, msg, label]. */
@@ -20,17 +20,7 @@ const ANSIBLE_ENV = {
   ANSIBLE_INVENTORY_UNPARSED_WARNING: '0', ANSIBLE_DEPRECATION_WARNINGS: '0',
 };
 
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const run = (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<ProcessResult> => runProcess(cmd, args, { cwd, env });
 
 function statusOf(r: Record<string, unknown>): string {
   return r.failed ? 'failed' : r.skipped ? 'skipped' : r.changed ? 'changed' : 'ok';

@@ -4,11 +4,11 @@
 // --check on a third fresh folder must predict its first run's statuses exactly and write nothing; --diff must show
 // each content change.
 
-import { spawn } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { kplay } from '../helpers/kplay.ts';
+import { runProcess } from '../helpers/process.ts';
 
 export type Status = 'ok' | 'changed' | 'failed' | 'skipped';
 
@@ -51,17 +51,7 @@ export function tree(dir: string): string {
   return lines.join('\n');
 }
 
-function exec(cmd: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const exec = runProcess;
 
 interface AnsibleJson {
   plays: { tasks: { task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean; msg?: string } & Registered> }[] }[];
