@@ -8,7 +8,7 @@ import { basename, extname, relative, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { encrypt as cryptEncrypt } from 'unixcrypt';
 import type { IPv4, IPv6 } from 'ipaddr.js';
-import { lazy } from './lazy.ts';
+import { lazy } from '../core/lazy.ts';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { PYYAML } from '../core/yaml.ts';
 import type { EvalContext, FilterFn } from './interpret.ts';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { lazy } from './lazy.ts';
+import { lazy } from '../core/lazy.ts';
 import { encrypt as cryptEncrypt } from 'unixcrypt';
 import { pyRegex } from './regex.ts';
 import { JinjaRuntimeError, isPlainObject, isString, num, pyStr, str, tuple } from './values.ts';

@@ -5,7 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import type MersenneTwister from 'mersenne-twister';
-import { lazy } from './lazy.ts';
+import { lazy } from '../core/lazy.ts';
 
 const mersenne = lazy<typeof MersenneTwister>('mersenne-twister');
 

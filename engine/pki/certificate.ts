@@ -2,7 +2,11 @@
 // longer matches what is asked (subject, SANs, usages, issuer, key, expiry), so a run reissues only what is wrong.
 
 import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { lazy } from '../core/lazy.ts';
+
+/** node-forge (0.6 MB) is parsed only by runs that make or read a certificate. */
+const nodeForge = lazy<typeof forge>('node-forge');
 import { PkiError } from './errors.ts';
 import { parseSubjectAltNames } from './names.ts';
 
@@ -78,20 +82,20 @@ function serialNumber(): string {
 function forgePrivateKey(pem: string): forge.pki.rsa.PrivateKey {
   const key = createPrivateKey(pem);
   if (key.asymmetricKeyType !== 'rsa') throw new PkiError('certificates are made with RSA keys only (node-forge signs RSA)');
-  return forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }).toString());
+  return nodeForge().pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }).toString());
 }
 
 /** Issue a certificate for the key `keyPem`: signed by `issuer`, or self-signed when there is none (a root CA). */
 export function issueCertificate(request: CertificateRequest, keyPem: string, issuer?: Issuer, now = new Date()): string {
   const sans = parseSubjectAltNames(request.sans ?? []);
   const key = forgePrivateKey(keyPem);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  const cert = nodeForge().pki.createCertificate();
+  cert.publicKey = nodeForge().pki.setRsaPublicKey(key.n, key.e);
   cert.serialNumber = serialNumber();
   cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
   cert.validity.notAfter = new Date(now.getTime() + request.days * DAY_MS);
   cert.setSubject(subjectAttributes(request.subject));
-  const caCert = issuer ? forge.pki.certificateFromPem(issuer.certPem) : cert;
+  const caCert = issuer ? nodeForge().pki.certificateFromPem(issuer.certPem) : cert;
   cert.setIssuer(caCert.subject.attributes);
   const extensions: object[] = [
     { name: 'basicConstraints', cA: request.isCa === true, critical: true },
@@ -107,8 +111,8 @@ export function issueCertificate(request: CertificateRequest, keyPem: string, is
   extensions.push({ name: 'subjectKeyIdentifier' });
   extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() });
   cert.setExtensions(extensions);
-  cert.sign(issuer ? forgePrivateKey(issuer.keyPem) : key, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  cert.sign(issuer ? forgePrivateKey(issuer.keyPem) : key, nodeForge().md.sha256.create());
+  return nodeForge().pki.certificateToPem(cert);
 }
 
 /** What a certificate says, read back: for messages, `register` and the reissue decision. */
@@ -139,7 +143,7 @@ interface ForgeExtension {
 export function readCertificate(pem: string): CertificateInfo {
   let cert: forge.pki.Certificate;
   try {
-    cert = forge.pki.certificateFromPem(pem);
+    cert = nodeForge().pki.certificateFromPem(pem);
   } catch (error) {
     throw new PkiError(`not a readable RSA certificate: ${(error as Error).message}`);
   }
@@ -157,7 +161,7 @@ export function readCertificate(pem: string): CertificateInfo {
     notBefore: cert.validity.notBefore,
     notAfter: cert.validity.notAfter,
     subjectKeyId: ext('subjectKeyIdentifier')?.subjectKeyIdentifier,
-    authorityKeyId: aki === undefined ? undefined : forge.util.bytesToHex(aki),
+    authorityKeyId: aki === undefined ? undefined : nodeForge().util.bytesToHex(aki),
   };
 }
 

@@ -1,4 +1,5 @@
-// Dependencies that only some runs need (ini and csv lookups, ipaddr filters, seeded random), loaded on first use:
+// Dependencies that only some runs need (ini and csv lookups, ipaddr filters, seeded random, node-forge for
+// certificates), loaded on first use:
 // a run that never calls them does not parse them at start-up. They stay out of the bundle (a require by name at
 // run time, from this file's place, finds them in node_modules).
 
