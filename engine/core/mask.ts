@@ -77,6 +77,8 @@ export class Masker {
   #secrets = new Set<string>();
   /** Longest first, so a secret that contains another is masked whole. */
   #ordered: string[] = [];
+  /** text() of strings already seen (task names, hosts and paths repeat in every event); emptied when a secret is added. */
+  #memo = new Map<string, string>();
 
   /**
    * Registers a secret value (and the forms it takes when printed: JSON-escaped, URL-encoded, base64, hex). Values
@@ -103,7 +105,10 @@ export class Masker {
         grew = true;
       }
     }
-    if (grew) this.#ordered = [...this.#secrets].sort((a, b) => b.length - a.length);
+    if (grew) {
+      this.#ordered = [...this.#secrets].sort((a, b) => b.length - a.length);
+      this.#memo.clear();
+    }
   }
 
   /** Every string inside `value` (nested lists and maps too) registered as a secret. */
@@ -160,6 +165,17 @@ export class Masker {
 
   /** The text with every secret replaced by `********` and every private key block redacted. */
   text(text: string): string {
+    const known = this.#memo.get(text);
+    if (known !== undefined) return known;
+    const out = this.#maskText(text);
+    if (text.length <= 4096) {
+      if (this.#memo.size >= 10_000) this.#memo.clear();
+      this.#memo.set(text, out);
+    }
+    return out;
+  }
+
+  #maskText(text: string): string {
     let out = text.replace(PRIVATE_KEY, KEY_REDACTED);
     for (const secret of this.#ordered) out = out.replaceAll(secret, MASK);
     out = out.replace(SECRET_FIELD, (all, head: string, quote: string, value: string) => (value === MASK ? all : `${head}${quote}${MASK}`));
