@@ -211,6 +211,10 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
   }
   if (walk.inAlias > 0 && ++walk.aliased > walk.budget) throw new AliasLimit();
   if (isScalar(node)) {
+    // Ansible decrypts these with a vault password; used as they are, they would be ciphertext taken for the value.
+    if (node.tag === '!vault') {
+      throw new InputError(at(node), 'a !vault value: kplay has no Ansible Vault; give the secret with -e @file, a vars file kept out of the repository, or an env lookup');
+    }
     const v = node.value;
     if (v === undefined || v === null) return null;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
