@@ -41,7 +41,7 @@ t.test('on a lab host over SSH', async (t) => {
   t.test('get_url over SSH: its bytes stream back as it downloads; no checksum, headers and credentials work there too', async (t) => {
     const big = Buffer.alloc(2_000_000, 3);
     let auth: string | undefined;
-    server.routes.set('/big', (req) => ((auth = req.headers.authorization), { status: 200, body: big, drip: 150 }));
+    server.routes.set('/big', (req) => ((auth = req.headers.authorization), { status: 200, body: big, drip: 300 }));
     const seen: { done: number; total?: number }[] = [];
     const ctx = { ...makeContext({ conn }), progress: (p: { bytes?: { done: number; total?: number } }) => void (p.bytes && seen.push(p.bytes)) };
     const args = { url: `${server.url}/big`, dest: '/srv/big.bin', url_username: 'me', url_password: 'pw', headers: { 'X-A': 'b' } };
