@@ -23,6 +23,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import { displayPath, InputError, type SourcePos } from './source.ts';
+import { markUnsafeTree, UnsafeText } from './unsafe.ts';
 
 // ----- PyYAML's implicit resolvers (yaml/resolver.py) and SafeConstructor's conversions, as yaml library tags -----
 
@@ -97,7 +98,7 @@ export const PYYAML: ParseOptions & DocumentOptions & SchemaOptions = {
   ],
 };
 
-export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
+export type YamlValue = string | UnsafeText | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 export type YamlObject = { [key: string]: YamlValue };
 
 interface Positions {
@@ -165,6 +166,8 @@ interface Walk {
   inAlias: number;
   aliased: number;
   budget: number;
+  /** The `!unsafe` node whose value is being read (its tag is handled once). */
+  unwrapping?: Node;
 }
 
 /** Thrown inside an alias's expansion when the budget runs out; the outermost alias turns it into an InputError. */
@@ -210,6 +213,16 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
     }
   }
   if (walk.inAlias > 0 && ++walk.aliased > walk.budget) throw new AliasLimit();
+  // Ansible's `!unsafe`: the value (at any depth) is data, never evaluated as a template.
+  if ((isScalar(node) || isSeq(node) || isMap(node)) && node.tag === '!unsafe' && walk.unwrapping !== node) {
+    const outer = walk.unwrapping;
+    walk.unwrapping = node;
+    try {
+      return markUnsafeTree(toValue(node, doc, lines, file, walk, text)) as YamlValue;
+    } finally {
+      walk.unwrapping = outer;
+    }
+  }
   if (isScalar(node)) {
     // Ansible decrypts these with a vault password; used as they are, they would be ciphertext taken for the value.
     if (node.tag === '!vault') {
@@ -252,7 +265,7 @@ function toValue(node: unknown, doc: Document, lines: LineCounter, file: string,
       if (isMerge) {
         const source = toValue(pair.value, doc, lines, file, walk, text);
         for (const m of Array.isArray(source) ? source : [source]) {
-          if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+          if (m === null || typeof m !== 'object' || Array.isArray(m) || m instanceof UnsafeText) {
             throw new InputError(at(pair.value as Node), 'a merge key (<<) takes a map or a list of maps');
           }
           merged.push(m);
@@ -462,15 +475,15 @@ export function loadYamlFile(path: string): YamlValue {
 }
 
 export function isObject(value: unknown): value is YamlObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof UnsafeText);
 }
 
 /** The name of a value's YAML type, for messages ("expected a list, got a string"). */
 export function typeName(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a map';
-  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'object' && !(value instanceof UnsafeText)) return 'a map';
+  if (typeof value === 'string' || value instanceof UnsafeText) return 'a string';
   if (typeof value === 'number') return 'a number';
   if (typeof value === 'boolean') return 'a boolean';
   return typeof value;

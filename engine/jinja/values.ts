@@ -103,19 +103,9 @@ export function failUndefined(u: Undefined): never {
 
 // ----- unsafe data: host data that is never compiled as a template -----
 
-/** A string that came from a host. Its text is printed as it is and never evaluated. */
-export class UnsafeText {
-  constructor(readonly text: string) {}
-  toString(): string {
-    return this.text;
-  }
-  toJSON(): string {
-    return this.text;
-  }
-}
-
-/** Enumerable symbol on a list or map from a host: spread and Object.assign copy it, JSON output never shows it. */
-export const UNSAFE: unique symbol = Symbol('kplay.unsafe');
+// The unsafe mark itself lives in core: the YAML reader makes it too (`!unsafe`).
+export { UnsafeText, UNSAFE } from '../core/unsafe.ts';
+import { UnsafeText, UNSAFE, markUnsafeTree } from '../core/unsafe.ts';
 
 /**
  * Mark a value from a host (registered result, fact, command output, slurped file) as unsafe: never evaluated as a
@@ -123,7 +113,7 @@ export const UNSAFE: unique symbol = Symbol('kplay.unsafe');
  */
 export function markUnsafe<T>(value: T): T {
   noteUnsafeMutation();
-  return mark(value, new Set()) as T;
+  return markUnsafeTree(value) as T;
 }
 
 // Lists and maps found free of unsafe data, with the generation they were checked in: a variable read many times
@@ -135,22 +125,6 @@ const safeChecked = new WeakMap<object, number>();
 /** Unsafe data was (or may have been) put into an existing list or map: forget what was found safe. */
 export function noteUnsafeMutation(): void {
   generation++;
-}
-
-function mark(value: unknown, seen: Set<object>): unknown {
-  if (typeof value === 'string') return new UnsafeText(value);
-  if (value === null || typeof value !== 'object' || value instanceof UnsafeText || value instanceof PyFloat) return value;
-  if (seen.has(value)) return value;
-  seen.add(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (value[i] !== null && typeof value[i] === 'object') mark(value[i], seen);
-  } else if (isPlainObject(value)) {
-    for (const v of Object.values(value)) if (v !== null && typeof v === 'object') mark(v, seen);
-  } else {
-    return value;
-  }
-  Object.defineProperty(value, UNSAFE, { value: true, enumerable: true, configurable: true, writable: true });
-  return value;
 }
 
 /** Is this value (or anything inside it) unsafe? */

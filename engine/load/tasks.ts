@@ -9,6 +9,7 @@ import type { ModuleRegistry } from '../modules/registry.ts';
 import type { Condition, Inherited, Node, TaskNode, Templated, TemplatedKeyword, TemplatedNumber } from './model.ts';
 import type { PlayParts } from './play-parts.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
+import { isUnsafe, UnsafeText } from '../core/unsafe.ts';
 import { didYouMean } from './suggest.ts';
 import { checkTemplateSource } from './template-source.ts';
 import { displayPath, isObject, loadYamlFile, posOf, quoteOf, renameKeys, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
@@ -99,6 +100,7 @@ function conditions(container: YamlObject, key: string): Condition[] | undefined
     const itemPos = (Array.isArray(value) ? posOf(value, i) : pos) ?? pos;
     if (typeof item === 'boolean') return { expr: item, pos: itemPos };
     if (typeof item === 'number') return { expr: String(item), pos: itemPos };
+    if (item instanceof UnsafeText) fail(itemPos, `"${key}" is marked !unsafe, and a condition marked unsafe is never evaluated (Ansible fails the task: "Conditional is marked as unsafe")`);
     if (typeof item !== 'string') fail(itemPos, `"${key}" takes an expression, got ${typeName(item)}`);
     checkCondition(item, { pos: itemPos, quote: Array.isArray(value) ? quoteOf(value, i) : quoteOf(container, key) });
     return { expr: item, pos: itemPos };
@@ -113,6 +115,7 @@ export function checkCondition(item: string, at: TextAt): void {
 
 /** Check the Jinja of every string inside a value (syntax, filter, test and lookup names), at its YAML place. */
 export function checkTemplates(value: unknown, at: TextAt): void {
+  if (isUnsafe(value)) return; // `!unsafe` text is data, never a template
   if (typeof value === 'string') {
     language().checkValue(value, at);
   } else if (Array.isArray(value)) {

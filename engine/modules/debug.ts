@@ -37,6 +37,7 @@ export default defineModule<DebugArgs>({
       if (!isUndefinedError(error)) throw error;
       value = 'VARIABLE IS NOT DEFINED!';
     }
-    return { changed: false, msg: `${args.var}: ${JSON.stringify(value, null, 2)}`, result: { [args.var]: value } };
+    // As Ansible: the result holds the variable alone (no msg), so the screen shows just its value.
+    return { changed: false, result: { [args.var]: value } };
   },
 });

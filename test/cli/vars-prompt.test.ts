@@ -109,6 +109,7 @@ t.test('no terminal and no -e value: an error at the prompt before any host is t
       prompt: Token
   tasks:
     - debug: var=token
+    - copy: content={{ token }} dest={{ playbook_dir }}/token
 `);
   writeFileSync(join(dir, 'inventory.ini'), 'localhost ansible_connection=local\n');
   const r = await kplay(['run', 'play.yml', '-i', 'inventory.ini'], { cwd: dir });
@@ -117,5 +118,6 @@ t.test('no terminal and no -e value: an error at the prompt before any host is t
   t.equal(existsSync(join(dir, 'first')), false, 'not even the first play ran');
   const given = await kplay(['run', 'play.yml', '-i', 'inventory.ini', '-e', 'token=abc', '--output', 'json'], { cwd: dir });
   t.equal(given.code, 0, given.stderr);
-  t.ok(given.stdout.includes('"token":"abc"') || given.stdout.includes('abc'), 'the -e value is the variable');
+  t.equal(readFileSync(join(dir, 'token'), 'utf8'), 'abc', 'the -e value is the variable');
+  t.notOk(given.stdout.includes('abc'), 'a prompted (private) value is masked in the output');
 });
