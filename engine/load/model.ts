@@ -12,6 +12,8 @@ export interface RoleInstance {
   params: Record<string, unknown>;
   /** Roles of meta/main.yml dependencies, run before this one. */
   dependencies: RoleInstance[];
+  /** The handlers file it was loaded with (`handlers_from`, else main). */
+  handlersFrom: string;
 }
 
 /** Keywords a task inherits from the blocks, roles, includes and play around it. */
@@ -123,11 +125,21 @@ export interface IncludeTasksNode extends NodeBase {
   loop?: TaskNode['loop'];
 }
 
+/** Which file of a role's tasks, vars, defaults and handlers folders to load (`tasks_from`...; `main` when not said). */
+export interface RoleFrom {
+  tasks: string;
+  vars: string;
+  defaults: string;
+  handlers: string;
+}
+
+export const ROLE_MAIN: RoleFrom = { tasks: 'main', vars: 'main', defaults: 'main', handlers: 'main' };
+
 /** `include_role`: loaded when reached. */
 export interface IncludeRoleNode extends NodeBase {
   kind: 'include_role';
   role: string;
-  tasksFrom: string;
+  from: RoleFrom;
   params: Record<string, unknown>;
   baseDir: string;
 }

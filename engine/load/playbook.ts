@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import { PlayParts } from './play-parts.ts';
 import { RoleLoader, roleEntry } from './roles.ts';
-import type { Inherited, Node, Play, Playbook, VarPrompt } from './model.ts';
+import { ROLE_MAIN, type Inherited, type Node, type Play, type Playbook, type VarPrompt } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
 import { didYouMean } from './suggest.ts';
@@ -130,10 +130,10 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
     const entry = roles[i];
     const rpos = posOf(roles, i) as SourcePos;
     if (typeof entry === 'string') {
-      roleNodes.push(...(await ctx.loadRole(entry, {}, rpos, scope, 'main', parts)));
+      roleNodes.push(...(await ctx.loadRole(entry, {}, rpos, scope, ROLE_MAIN, parts)));
     } else if (isObject(entry) && typeof (entry.role ?? entry.name) === 'string') {
       const { name, params, scope: keywords } = roleEntry(entry);
-      roleNodes.push(...(await ctx.loadRole(name, params, posOf(entry, entry.role !== undefined ? 'role' : 'name', 'value') as SourcePos, ctx.tasks.scopeFor(keywords, scope), 'main', parts)));
+      roleNodes.push(...(await ctx.loadRole(name, params, posOf(entry, entry.role !== undefined ? 'role' : 'name', 'value') as SourcePos, ctx.tasks.scopeFor(keywords, scope), ROLE_MAIN, parts)));
     } else {
       fail(rpos, 'a role entry is a name or a map with "role"');
     }

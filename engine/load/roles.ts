@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { KPLAY_HOME } from '../home.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import type { IncludeRoleNode, IncludeTasksNode, Inherited, Loaded, Node, PlayIncludes, RoleInstance, TaskNode } from './model.ts';
+import { ROLE_MAIN, type IncludeRoleNode, type IncludeTasksNode, type Inherited, type Loaded, type Node, type PlayIncludes, type RoleFrom, type RoleInstance, type TaskNode } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { PlayParts } from './play-parts.ts';
 import { checkTemplates, resolveTaskFile, TaskParser, varsMap, type RoleSource } from './tasks.ts';
@@ -18,8 +18,6 @@ import { displayPath, isObject, loadYamlFile, posOf, sharePositions, typeName, t
 export const SHIPPED_ROLES = resolve(KPLAY_HOME, 'roles');
 
 interface RoleFiles {
-  defaults: Record<string, unknown>;
-  vars: Record<string, unknown>;
   dependencies: { name: string; params: Record<string, unknown>; pos: SourcePos; scope: YamlObject }[];
 }
 
@@ -42,6 +40,7 @@ function mapFile(path: string | undefined): Record<string, unknown> {
 /** Loads roles (and, at run time, includes) for the plays of one playbook file. Caches only role files. */
 export class RoleLoader implements RoleSource, PlayIncludes {
   private readonly roleFiles = new Map<string, RoleFiles>();
+  private readonly varFiles = new Map<string, Record<string, unknown>>();
   /** Roles whose dependencies were followed to the end without a loop. */
   private readonly acyclic = new Set<string>();
   readonly tasks: TaskParser;
@@ -88,8 +87,6 @@ export class RoleLoader implements RoleSource, PlayIncludes {
       throw new InputError(posOf(meta, 'dependencies', 'value'), '"dependencies" takes a list of roles');
     }
     const files: RoleFiles = {
-      defaults: mapFile(yamlIn(join(path, 'defaults'), 'main')),
-      vars: mapFile(yamlIn(join(path, 'vars'), 'main')),
       dependencies: deps.map((dep, i) => {
         const pos = posOf(deps, i) as SourcePos;
         if (typeof dep === 'string') return { name: dep, params: {}, pos, scope: {} };
@@ -101,6 +98,24 @@ export class RoleLoader implements RoleSource, PlayIncludes {
     };
     this.roleFiles.set(path, files);
     return files;
+  }
+
+  /**
+   * A role's `defaults/` or `vars/` file: `main` may be absent (no variables); a file named by `vars_from` or
+   * `defaults_from` must exist, as Ansible refuses a missing one.
+   */
+  private roleVars(path: string, folder: 'defaults' | 'vars', name: string, pos: SourcePos, role: string): Record<string, unknown> {
+    const file = yamlIn(join(path, folder), name);
+    if (!file && name !== 'main') throw new InputError(pos, `role "${role}" has no ${folder}/${name}.yml (given by ${folder}_from)`);
+    const key = file ?? `${path}\0${folder}`;
+    let vars = this.varFiles.get(key);
+    if (!vars) {
+      vars = mapFile(file);
+      this.varFiles.set(key, vars);
+      // Their Jinja is checked now (syntax, filter and test names), with the role's own plugins known.
+      checkTemplates(vars, { pos: posOf(vars) ?? pos });
+    }
+    return vars;
   }
 
   /**
@@ -124,39 +139,42 @@ export class RoleLoader implements RoleSource, PlayIncludes {
   }
 
   /** Load a role for the current play: its dependencies' tasks, then its own; its handlers join the play's. */
-  async loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom: string, parts: PlayParts, again = false): Promise<Node[]> {
+  async loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, from: RoleFrom, parts: PlayParts, again = false): Promise<Node[]> {
     const path = this.findRole(name);
     if (!path) {
       throw new InputError(pos, `role "${name}" not found (looked in ${this.roleSearchDirs().map(displayPath).join(', ')})`);
     }
     this.refuseCycles([{ name, path }]);
-    const key = `${path}\0${JSON.stringify(params)}\0${tasksFrom}`;
+    const isMain = from.tasks === 'main' && from.vars === 'main' && from.defaults === 'main' && from.handlers === 'main';
+    const key = `${path}\0${JSON.stringify(params)}\0${JSON.stringify(from)}`;
     const sameRole = (r: RoleInstance): boolean => r.path === path && JSON.stringify(r.params) === JSON.stringify(params);
     // A role runs once per play with the same parameters; include_role runs it each time it is reached (`again`).
-    if (!again && (parts.keys.has(key) || (tasksFrom === 'main' && parts.roles.some(sameRole)))) return [];
+    if (!again && (parts.keys.has(key) || (isMain && parts.roles.some(sameRole)))) return [];
     parts.keys.add(key);
     await this.registry.loadDir(join(path, 'modules'));
     await this.registry.loadDir(join(path, 'library'));
     language().addPlugins(await loadPlugins(path));
     const files = this.readRoleFiles(path);
-    // Their Jinja is checked now (syntax, filter and test names), with the role's own plugins known.
-    for (const map of [files.defaults, files.vars]) checkTemplates(map, { pos: posOf(map) ?? pos });
-    const instance: RoleInstance = { name, path, defaults: files.defaults, vars: files.vars, params, dependencies: [] };
+    const defaults = this.roleVars(path, 'defaults', from.defaults, pos, name);
+    const vars = this.roleVars(path, 'vars', from.vars, pos, name);
+    const instance: RoleInstance = { name, path, defaults, vars, params, dependencies: [], handlersFrom: from.handlers };
     const nodes: Node[] = [];
     for (const dep of files.dependencies) {
       const depScope = this.tasks.scopeFor(dep.scope, { ...inherited, role: undefined });
-      nodes.push(...(await this.loadRole(dep.name, dep.params, dep.pos, depScope, 'main', parts)));
+      nodes.push(...(await this.loadRole(dep.name, dep.params, dep.pos, depScope, ROLE_MAIN, parts)));
       const depInstance = parts.roles.find((r) => r.name === dep.name);
       if (depInstance) instance.dependencies.push(depInstance);
     }
-    // A role's handlers join the play once: with tasks_from too (as Ansible), unless an earlier load of it did.
-    const handlersKnown = tasksFrom !== 'main' && parts.roles.some((r) => r.path === path);
+    // A role's handlers join the play once: with tasks_from too (as Ansible), unless an earlier load of the same
+    // handlers file did.
+    const handlersKnown = !isMain && parts.roles.some((r) => r.path === path && r.handlersFrom === from.handlers);
     parts.roles.push(instance);
     const scope: Inherited = { ...inherited, role: instance };
-    const tasksFile = yamlIn(join(path, 'tasks'), tasksFrom);
-    if (!tasksFile && tasksFrom !== 'main') throw new InputError(pos, `role "${name}" has no tasks/${tasksFrom}.yml`);
+    const tasksFile = yamlIn(join(path, 'tasks'), from.tasks);
+    if (!tasksFile && from.tasks !== 'main') throw new InputError(pos, `role "${name}" has no tasks/${from.tasks}.yml`);
     if (tasksFile) nodes.push(...(await this.tasks.loadFile(tasksFile, scope, pos, parts)));
-    const handlersFile = yamlIn(join(path, 'handlers'), 'main');
+    const handlersFile = yamlIn(join(path, 'handlers'), from.handlers);
+    if (!handlersFile && from.handlers !== 'main') throw new InputError(pos, `role "${name}" has no handlers/${from.handlers}.yml (given by handlers_from)`);
     if (handlersFile && !handlersKnown) parts.handlers.push(...(await this.loadHandlers(handlersFile, scope, parts)));
     return nodes;
   }
@@ -180,7 +198,7 @@ export class RoleLoader implements RoleSource, PlayIncludes {
   /** include_role at run time: the role a host's variables named. */
   async includeRole(role: string, node: IncludeRoleNode, known: readonly RoleInstance[]): Promise<Loaded> {
     const parts = new PlayParts(known);
-    const nodes = await this.loadRole(role, node.params, node.pos, { ...node.scope, when: [] }, node.tasksFrom, parts, true);
+    const nodes = await this.loadRole(role, node.params, node.pos, { ...node.scope, when: [] }, node.from, parts, true);
     return { nodes, handlers: parts.handlers, roles: parts.newRoles() };
   }
 }

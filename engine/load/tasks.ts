@@ -6,7 +6,7 @@ import { language } from '../vars/language.ts';
 import type { TextAt } from '../jinja/index.ts';
 import { checkArgs, isTemplated } from './args.ts';
 import type { ModuleRegistry } from '../modules/registry.ts';
-import type { Condition, Inherited, Node, TaskNode, Templated, TemplatedKeyword, TemplatedNumber } from './model.ts';
+import type { Condition, Inherited, Node, RoleFrom, TaskNode, Templated, TemplatedKeyword, TemplatedNumber } from './model.ts';
 import type { PlayParts } from './play-parts.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { isUnsafe, UnsafeText } from '../core/unsafe.ts';
@@ -258,7 +258,7 @@ export function resolveTaskFile(name: string, baseDir: string, extraDirs: string
 
 /** How the parser loads a role that a task list imports (engine/load/roles.ts), kept apart from task parsing. */
 export interface RoleSource {
-  loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, tasksFrom: string, parts: PlayParts): Promise<Node[]>;
+  loadRole(name: string, params: Record<string, unknown>, pos: SourcePos, inherited: Inherited, from: RoleFrom, parts: PlayParts): Promise<Node[]>;
   /** Folders that relative task files resolve against. */
   taskDirs(scope: Inherited): string[];
 }
@@ -381,13 +381,18 @@ export class TaskParser {
     }
     const role = str(spec, 'name');
     if (!role) return fail(posOf(obj, key, 'value'), `"${key}" needs "name"`);
-    const tasksFrom = str(spec, 'tasks_from') ?? 'main';
+    const from: RoleFrom = {
+      tasks: str(spec, 'tasks_from') ?? 'main',
+      vars: str(spec, 'vars_from') ?? 'main',
+      defaults: str(spec, 'defaults_from') ?? 'main',
+      handlers: str(spec, 'handlers_from') ?? 'main',
+    };
     const scope = mergeScope(inherited, obj);
     if (key === 'import_role' || !isTemplated(role)) {
-      const loaded = await this.ctx.roles.loadRole(role, scope.vars, posOf(spec, 'name', 'value') as SourcePos, scope, tasksFrom, parts);
+      const loaded = await this.ctx.roles.loadRole(role, scope.vars, posOf(spec, 'name', 'value') as SourcePos, scope, from, parts);
       if (key === 'import_role') return loaded;
     }
-    return [{ kind: 'include_role', name: str(obj, 'name'), pos, scope, role, tasksFrom, params: scope.vars, baseDir }];
+    return [{ kind: 'include_role', name: str(obj, 'name'), pos, scope, role, from, params: scope.vars, baseDir }];
   }
 
   parseTask(obj: YamlObject, inherited: Inherited): TaskNode {
