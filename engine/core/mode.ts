@@ -59,7 +59,12 @@ export function resolveMode(mode: ModeArg | undefined, current: number | undefin
   return symbolicToOctal(mode, current ?? (isDir ? 0o755 : 0o644), isDir);
 }
 
-/** Ansible's way of printing a mode: '0644'. */
+/** Ansible's way of printing a mode in a file result (`'0%03o'`): '0644', '02775'. */
 export function formatMode(mode: number | undefined): string | undefined {
-  return mode === undefined ? undefined : mode.toString(8).padStart(4, '0');
+  return mode === undefined ? undefined : `0${mode.toString(8).padStart(3, '0')}`;
+}
+
+/** How `stat` and `find` print a mode (`'%04o'`): '0644', '2775'. */
+export function statMode(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
 }

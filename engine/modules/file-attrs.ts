@@ -4,7 +4,7 @@ import { type BecomeOptions, type FileStat } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { formatMode, resolveMode, type ModeArg } from '../core/mode.ts';
 
-export { formatMode, isSymbolicMode, resolveMode, symbolicToOctal, type ModeArg } from '../core/mode.ts';
+export { formatMode, isSymbolicMode, resolveMode, statMode, symbolicToOctal, type ModeArg } from '../core/mode.ts';
 
 
 export interface WantedAttrs {

@@ -107,13 +107,23 @@ function planAttrs(args: FileArgs, ctx: ModuleContext, st: FileStat, state: Stat
   }, state);
 }
 
+/**
+ * Make a folder and every missing folder above it, each with the task's mode, owner and group: Ansible's file module
+ * sets them on every folder it creates, not only the last (`mkdir -p` alone would leave the parents at the umask).
+ */
+function makeDirs(path: string, changes: ReturnType<typeof attrChanges>): string[] {
+  const dirs: string[] = [];
+  for (let d = path.replace(/\/+$/, ''); d !== '' && d !== '/' && d !== '.'; d = posix.dirname(d)) dirs.unshift(d);
+  return dirs.map((d) => `if [ ! -e ${shellQuote(d)} ]; then ${[`mkdir -- ${shellQuote(d)}`, ...attrCommands(d, changes)].join(' && ')}; fi`);
+}
+
 async function planDirectory(args: FileArgs, ctx: ModuleContext, st: FileStat): Promise<Plan> {
   const mode = resolveMode(args.mode, st.exists ? st.mode : undefined, true);
   const effect: FileEffect = { path: args.path, state: 'directory', mode: mode ?? st.mode, owner: args.owner ?? st.owner, group: args.group ?? st.group };
   if (!st.exists) {
     const plan = changePlan(args, ctx, st, {
       msg: `create directory ${args.path}${mode != null ? ` ${formatMode(mode)}` : ''}`,
-      commands: [`mkdir -p -- ${shellQuote(args.path)}`, ...attrCommands(args.path, attrChanges(args, st, true))],
+      commands: makeDirs(args.path, attrChanges(args, st, true)),
       after: { owner: args.owner, group: args.group, mode, state: 'directory' },
       effect,
     }, 'directory');

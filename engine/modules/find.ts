@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, defineModule } from './contract.ts';
-import { asBecome } from './file-attrs.ts';
+import { asBecome, statMode } from './file-attrs.ts';
 import { pythonRegExp } from './edit-file.ts';
 
 interface FindArgs {
@@ -139,7 +139,7 @@ export default defineModule<FindArgs>({
       const bit = (b: number): boolean => (mode & b) !== 0;
       const entry: Record<string, unknown> = {
         path,
-        mode: mode.toString(8).padStart(4, '0'),
+        mode: statMode(mode),
         isdir: type === 'directory',
         isreg: type === 'file',
         islnk: type === 'link',
@@ -166,7 +166,7 @@ export default defineModule<FindArgs>({
       if (args.get_checksum && type === 'file') entry.checksum = extra[args.contains !== undefined ? 1 : 0];
       files.push(entry);
     }
-    const msg = Object.keys(skipped).length > 0 ? 'Not all paths examined, check warnings for details' : '';
+    const msg = Object.keys(skipped).length > 0 ? 'Not all paths examined, check warnings for details' : 'All paths examined';
     return { changed: false, result: { files, matched: files.length, examined, skipped_paths: skipped, msg } };
   },
 });

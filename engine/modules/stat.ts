@@ -1,7 +1,7 @@
 // stat: facts about a path on the host, in one round trip. `checksum` is sha256 (Ansible's default is sha1).
 
 import { defineModule } from './contract.ts';
-import { asBecome, formatMode } from './file-attrs.ts';
+import { asBecome, statMode } from './file-attrs.ts';
 
 interface StatArgs {
   path: string;
@@ -30,7 +30,7 @@ export default defineModule<StatArgs>({
       isdir: st.type === 'directory',
       isreg: st.type === 'file',
       islnk: st.type === 'link',
-      mode: formatMode(mode),
+      mode: statMode(mode),
       uid: st.uid,
       gid: st.gid,
       pw_name: st.owner,

@@ -1,0 +1,49 @@
+// Modes as Ansible prints them (a file result '0%03o': 02775; stat and find '%04o': 2775) and folders made by
+// `file: state=directory` with their missing parents: each made folder gets the task's mode, as Ansible's file module
+// does. Run through ansible-playbook and kplay on this machine (local connection), each in its own folder.
+
+import t from 'tap';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ansibleSteps, kplaySteps, project } from '../jinja/playbook-oracle.ts';
+
+const PLAY = `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - file: {path: "{{ root }}/sg", state: directory, mode: "2775"}
+      register: r
+    - debug: {msg: "{{ r.mode }}"}
+    - file: {path: "{{ root }}/sg", state: directory, mode: "2775"}
+      register: r
+    - debug: {msg: "{{ r.mode }}"}
+    - stat: {path: "{{ root }}/sg"}
+      register: s
+    - debug: {msg: "{{ s.stat.mode }}"}
+    - find: {paths: "{{ root }}", file_type: directory}
+      register: f
+    - debug: {msg: "{{ f.files | map(attribute='mode') | list }}"}
+    - file: {path: "{{ root }}/p/a/b", state: directory, mode: "0700"}
+      register: r
+    - debug: {msg: "{{ r.mode }}"}
+    - file: {path: "{{ root }}/q/a", state: directory, mode: "u=rwx,g=rx,o="}
+    - file: {path: "{{ root }}/t", state: touch, mode: "0604"}
+      register: r
+    - debug: {msg: "{{ r.mode }}"}
+`;
+
+t.test('modes printed and parents made as ansible-playbook', async (t) => {
+  const dir = project(t, { 'play.yml': PLAY });
+  const roots = { ansible: join(dir, 'a'), kplay: join(dir, 'k') };
+  for (const r of Object.values(roots)) mkdirSync(r);
+  // The canonical form keeps Ansible's msg of every task but kplay's of debug tasks only: find's own msg is left out.
+  const a = ansibleSteps(dir, 'play.yml', ['-e', `root=${roots.ansible}`]).map((s) => (s.msg === '"All paths examined"' ? { ...s, msg: '' } : s));
+  const k = await kplaySteps(dir, 'play.yml', ['-e', `root=${roots.kplay}`]);
+  t.same(k.steps, a, `statuses and messages agree${k.stderr ? `\n${k.stderr}` : ''}`);
+  t.equal(a[1].msg, '"02775"', 'the oracle prints a file result with 0%03o');
+  const modeOf = (p: string): string => (statSync(p).mode & 0o7777).toString(8);
+  for (const [side, root] of Object.entries(roots)) {
+    t.same(['p', 'p/a', 'p/a/b'].map((d) => modeOf(join(root, d))), ['700', '700', '700'], `${side}: every folder made has the mode`);
+    t.same(['q', 'q/a'].map((d) => modeOf(join(root, d))), ['750', '750'], `${side}: a symbolic mode too`);
+  }
+});
