@@ -145,13 +145,16 @@ export class PlayContext {
    */
   private playHostLists(): Record<string, string[]> {
     const cached = this.hostLists;
-    if (cached && cached.batch === this.batch && cached.size === this.batch.length && sameActive(this.batch, cached.active)) return cached.lists;
-    const active = this.batch.filter((h) => !h.failed && !h.unreachable);
-    const names = active.map((h) => h.name);
+    if (cached && cached.batch === this.batch && cached.size === this.batch.length && sameActive(this.playHosts, cached.active)) return cached.lists;
+    // As ansible-core: the batch and the whole play, each without the hosts that failed or became unreachable in this
+    // play (play_hosts is the batch's old name).
+    const active = this.playHosts.filter((h) => !h.failed && !h.unreachable);
+    const activeNames = new Set(active.map((h) => h.name));
+    const batch = this.batch.filter((h) => activeNames.has(h.name)).map((h) => h.name);
     const lists = {
-      play_hosts: names,
-      ansible_play_hosts: [...names],
-      ansible_play_batch: this.batch.map((h) => h.name),
+      play_hosts: batch,
+      ansible_play_batch: [...batch],
+      ansible_play_hosts: active.map((h) => h.name),
       ansible_play_hosts_all: this.playHosts.map((h) => h.name),
     };
     this.hostLists = { batch: this.batch, size: this.batch.length, active, lists };
@@ -202,10 +205,10 @@ export class PlayContext {
   }
 }
 
-/** Whether `active` is still exactly the batch's hosts that have neither failed nor become unreachable. */
-function sameActive(batch: HostState[], active: HostState[]): boolean {
+/** Whether `active` is still exactly the play's hosts that have neither failed nor become unreachable. */
+function sameActive(hosts: HostState[], active: HostState[]): boolean {
   let i = 0;
-  for (const h of batch) {
+  for (const h of hosts) {
     if (h.failed || h.unreachable) continue;
     if (active[i++] !== h) return false;
   }
