@@ -684,6 +684,9 @@ export function getItem(target: unknown, key: unknown, dotted: boolean): unknown
     return v === undefined ? new Undefined(`'${pyTypeName(target)} object' has no attribute '${str(key)}'`) : v;
   }
   if (target instanceof LazyMap) {
+    // As Jinja's getattr on a Mapping: `.keys` is the method; `['keys']` is the item.
+    const m = dotted && isString(key) ? pyMethod(target, str(key)) : undefined;
+    if (m) return m;
     const v = isString(key) ? target.get(str(key)) : undefined;
     return v === undefined ? new Undefined(`'${target.name}' object has no attribute '${pyStr(key)}'`) : v;
   }

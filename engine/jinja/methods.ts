@@ -4,6 +4,7 @@
 import {
   Callable,
   JinjaRuntimeError,
+  LazyMap,
   containsUnsafe,
   noteUnsafeMutation,
   isFloat,
@@ -224,6 +225,17 @@ const DICT: Record<string, Method> = {
   },
 };
 
+// hostvars and a host's variables in it are read-only Mappings in Ansible: their reading methods, read lazily.
+const LAZY_MAP: Record<string, Method> = {
+  keys: (m: LazyMap) => m.keys(),
+  values: (m: LazyMap) => m.keys().map((k) => m.get(k)),
+  items: (m: LazyMap) => m.keys().map((k) => tuple([k, m.get(k)])),
+  get: (m: LazyMap, a) => {
+    const k = str(a[0]);
+    return m.keys().includes(k) ? m.get(k) : (a[1] ?? null);
+  },
+};
+
 /** A bound Python method of `target` named `name`, or undefined. */
 export function pyMethod(target: unknown, name: string): Callable | undefined {
   let table: Record<string, Method> | undefined;
@@ -233,6 +245,7 @@ export function pyMethod(target: unknown, name: string): Callable | undefined {
     self = str(target);
   } else if (Array.isArray(target)) table = LIST;
   else if (isPlainObject(target)) table = DICT;
+  else if (target instanceof LazyMap) table = LAZY_MAP;
   const m = table && Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
   if (!m) return undefined;
   return new Callable(name, (args, kwargs) => {

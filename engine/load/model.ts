@@ -194,7 +194,8 @@ export interface Play {
   vars: Record<string, unknown>;
   varsFiles: { path: string; pos: SourcePos }[];
   varsPrompt: VarPrompt[];
-  gatherFacts: boolean;
+  /** A boolean, or `{{ }}` rendered with the play's vars and -e before any host is touched (engine/run/play-hosts.ts). */
+  gatherFacts: boolean | Templated;
   serial: (number | string)[];
   strategy: 'linear' | 'free';
   maxFailPercentage?: number;
@@ -203,6 +204,8 @@ export interface Play {
   /** Play-level `connection:` and `remote_user:`, which override the inventory's. */
   connection?: string;
   remoteUser?: string;
+  /** Play-level `port:` (may be templated); a host's ansible_port wins, as in Ansible. */
+  port?: number | string;
   /** pre_tasks, role tasks + tasks, post_tasks: handlers are flushed after each section. */
   sections: Node[][];
   handlers: TaskNode[];

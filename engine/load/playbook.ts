@@ -7,16 +7,17 @@ import { dirname, join, resolve } from 'node:path';
 import type { ModuleRegistry } from '../modules/registry.ts';
 import { PlayParts } from './play-parts.ts';
 import { RoleLoader, roleEntry } from './roles.ts';
-import { ROLE_MAIN, type Inherited, type Node, type Play, type Playbook, type VarPrompt } from './model.ts';
+import { ROLE_MAIN, type Inherited, type Node, type Play, type Playbook, type Templated, type VarPrompt } from './model.ts';
 import { InputError, type SourcePos } from '../core/source.ts';
 import { checkTemplates, varsMap } from './tasks.ts';
+import { isTemplated } from './args.ts';
 import { didYouMean } from './suggest.ts';
 import { displayPath, isObject, loadYamlFile, posOf, quoteOf, sharePositions, typeName, type YamlObject, type YamlValue } from '../core/yaml.ts';
 
 const PLAY_KEYWORDS = new Set([
   'name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'become',
   'become_user', 'become_method', 'gather_facts', 'serial', 'strategy', 'max_fail_percentage', 'any_errors_fatal',
-  'force_handlers', 'tags', 'environment', 'connection', 'remote_user', 'ignore_errors', 'no_log', 'check_mode',
+  'force_handlers', 'tags', 'environment', 'connection', 'remote_user', 'port', 'ignore_errors', 'no_log', 'check_mode',
   'run_once', 'ignore_unreachable', 'order', 'vars_prompt',
 ]);
 
@@ -156,8 +157,14 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
   if (mfp !== undefined && (typeof mfp !== 'number' || mfp < 0 || mfp > 100)) {
     fail(posOf(obj, 'max_fail_percentage', 'value'), '"max_fail_percentage" takes a number from 0 to 100');
   }
-  const gather = obj.gather_facts ?? true;
-  if (typeof gather !== 'boolean') fail(posOf(obj, 'gather_facts', 'value'), '"gather_facts" takes true or false');
+  const gatherValue = obj.gather_facts ?? true;
+  const gatherPos = posOf(obj, 'gather_facts', 'value') as SourcePos;
+  let gather: boolean | Templated;
+  if (typeof gatherValue === 'boolean') gather = gatherValue;
+  else if (typeof gatherValue === 'string' && isTemplated(gatherValue)) {
+    checkTemplates(gatherValue, { pos: gatherPos, quote: quoteOf(obj, 'gather_facts') });
+    gather = { expr: gatherValue, pos: gatherPos, key: 'gather_facts' };
+  } else gather = fail(gatherPos, '"gather_facts" takes true or false');
   const name = obj.name === undefined ? hostPattern : String(obj.name);
   return {
     name,
@@ -176,6 +183,7 @@ async function parsePlay(obj: YamlObject, ctx: RoleLoader, baseDir: string): Pro
     forceHandlers: boolOf(obj, 'force_handlers', false),
     connection: obj.connection === undefined ? undefined : String(obj.connection),
     remoteUser: obj.remote_user === undefined ? undefined : String(obj.remote_user),
+    port: obj.port === undefined || obj.port === null ? undefined : typeof obj.port === 'number' ? obj.port : String(obj.port),
     sections: [preTasks, [...roleNodes, ...tasks], postTasks],
     handlers,
     roles: parts.roles,

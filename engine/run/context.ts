@@ -66,6 +66,8 @@ export class PlayContext {
   }
 
   batch: HostState[] = [];
+  /** The play's gather_facts as rendered before the run. */
+  gatherFacts = false;
   /** The host lists every task's variables name (play_hosts...), made once per batch and state of its hosts. */
   private hostLists?: { batch: HostState[]; size: number; active: HostState[]; lists: Record<string, string[]> };
   /** group_names per host: the inventory does not change during a play. */
@@ -201,6 +203,7 @@ export class PlayContext {
     if (withHostvars) vars.hostvars = this.hostvars();
     if (play.connection) vars.ansible_connection = play.connection;
     if (play.remoteUser && vars.ansible_user === undefined) vars.ansible_user = play.remoteUser;
+    if (play.port !== undefined && vars.ansible_port === undefined) vars.ansible_port = play.port;
     return vars;
   }
 }

@@ -5,12 +5,12 @@ import type { Node, Play } from '../load/model.ts';
 import type { TagSelection } from './tags.ts';
 import { selectedByTags } from './tags.ts';
 
-export function countTasks(play: Play, options: TagSelection): number {
+export function countTasks(play: Play, options: TagSelection, gatherFacts: boolean): number {
   const count = (nodes: Node[]): number =>
     nodes.reduce((sum, node) => {
       if (node.kind === 'task') return sum + (selectedByTags(node.scope.tags, options) ? 1 : 0);
       if (node.kind === 'block') return sum + count(node.block) + count(node.always);
       return sum;
     }, 0);
-  return (play.gatherFacts ? 1 : 0) + play.sections.reduce((sum, section) => sum + count(section), 0);
+  return (gatherFacts ? 1 : 0) + play.sections.reduce((sum, section) => sum + count(section), 0);
 }

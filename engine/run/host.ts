@@ -6,7 +6,7 @@ import type { HostCounts } from '../core/events.ts';
 
 export class HostState {
   /** Gathered facts (setup): ansible_facts and the ansible_* names. */
-  facts: Record<string, unknown> = {};
+  facts: Record<string, unknown> = { ansible_facts: {} }; // defined (empty) before any gathering, as in Ansible
   /** set_fact values and registered results: they outlive the play, as in Ansible. */
   hostFacts: Record<string, unknown> = {};
   failed = false;

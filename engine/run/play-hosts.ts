@@ -16,6 +16,8 @@ export interface PlayHosts {
   patterns: string[];
   /** Each play's hosts, --limit applied. */
   hosts: string[][];
+  /** Each play's gather_facts, rendered when it is a template. */
+  gatherFacts: boolean[];
 }
 
 const TEMPLATED = /{{|{%/;
@@ -35,6 +37,27 @@ export function renderHostPattern(play: Play, inventory: Inventory, extraVars: R
   return pattern;
 }
 
+/**
+ * A play's gather_facts: a template is rendered as Ansible renders play keywords (the play's vars and -e, no host's)
+ * and read as Ansible's boolean(); an undefined variable or another value is an error at its line.
+ */
+export function renderGatherFacts(play: Play, inventory: Inventory, extraVars: Record<string, unknown>): boolean {
+  const g = play.gatherFacts;
+  if (typeof g === 'boolean') return g;
+  const where = { ...g.pos, file: displayPath(g.pos.file) };
+  let value: unknown;
+  try {
+    value = renderPlain(g.expr, scopeOf({ groups: inventory.groupsMap(), ...play.vars, ...extraVars }, { playbookDir: play.baseDir }));
+  } catch (error) {
+    throw new InputError(where, `gather_facts "${g.expr}": ${(error as Error).message}`);
+  }
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number' && (value === 0 || value === 1)) return value === 1;
+  if (typeof value === 'string' && /^(yes|on|1|true|y|t)$/i.test(value.trim())) return true;
+  if (typeof value === 'string' && /^(no|off|0|false|n|f)$/i.test(value.trim())) return false;
+  throw new InputError(where, `gather_facts "${g.expr}" renders to ${JSON.stringify(value)}, not true or false`);
+}
+
 /** Whether some part of the pattern is a group the inventory defines (so an empty match is meant). */
 function namesAGroup(pattern: string, inventory: Inventory): boolean {
   return splitHostPattern(pattern).some((part) => {
@@ -46,7 +69,9 @@ function namesAGroup(pattern: string, inventory: Inventory): boolean {
 export function playHosts(playbook: Playbook, inventory: Inventory, options: { extraVars: Record<string, unknown>; limit?: Set<string> }): PlayHosts {
   const patterns: string[] = [];
   const hosts: string[][] = [];
+  const gatherFacts: boolean[] = [];
   for (const play of playbook.plays) {
+    gatherFacts.push(renderGatherFacts(play, inventory, options.extraVars));
     const pattern = renderHostPattern(play, inventory, options.extraVars);
     const matched = inventory.select(pattern);
     if (matched.length === 0 && !namesAGroup(pattern, inventory)) {
@@ -60,5 +85,5 @@ export function playHosts(playbook: Playbook, inventory: Inventory, options: { e
     patterns.push(pattern);
     hosts.push(options.limit ? matched.filter((h) => options.limit!.has(h)) : matched);
   }
-  return { patterns, hosts };
+  return { patterns, hosts, gatherFacts };
 }

@@ -24,7 +24,7 @@ export class PlayRunner {
 
   async run(batch: HostState[]): Promise<void> {
     const play = this.pc.play;
-    if (play.gatherFacts) await this.runTask(this.factsTask(), batch);
+    if (this.pc.gatherFacts) await this.runTask(this.factsTask(), batch);
     const strategy = this.pc.options.strategy ?? play.strategy;
     const runSections = async (hosts: HostState[]): Promise<void> => {
       for (const section of play.sections) {

@@ -73,7 +73,7 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
     for (const [i, play] of playbook.plays.entries()) {
       const names = plays.hosts[i];
       // Interrupted: this play's hosts that had not finished it, and every host of the plays not started.
-      const completed = interrupted() ? new Set<HostState>() : await runPlay(play, plays.patterns[i], names, parts, options, allHosts, stateOf, groups, limit, touched);
+      const completed = interrupted() ? new Set<HostState>() : await runPlay(play, plays.patterns[i], plays.gatherFacts[i], names, parts, options, allHosts, stateOf, groups, limit, touched);
       if (!interrupted()) continue;
       for (const name of names) if (!completed.has(stateOf(name))) unfinished.add(name);
     }
@@ -95,6 +95,7 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
 async function runPlay(
   play: Play,
   pattern: string,
+  gatherFacts: boolean,
   names: string[],
   parts: RunParts,
   options: RunOptions,
@@ -105,7 +106,7 @@ async function runPlay(
   touched: Set<HostState>,
 ): Promise<Set<HostState>> {
   const name = play.name === play.hosts ? pattern : play.name;
-  parts.reporter.event({ type: 'play', name, hosts: names, tasks: countTasks(play, options) });
+  parts.reporter.event({ type: 'play', name, hosts: names, tasks: countTasks(play, options, gatherFacts) });
   if (names.length === 0) {
     // Name what left no host: the play's pattern, or the limit (which may match no host at all).
     const matched = parts.inventory.select(pattern);
@@ -129,6 +130,7 @@ async function runPlay(
     return new Set();
   }
   const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, parts.reporter, parts.masker, limit, groups);
+  pc.gatherFacts = gatherFacts;
   for (const h of playHosts) pc.noteSecretVars(h);
   for (const batch of batches(playHosts, play.serial)) {
     pc.batch = batch;
