@@ -304,7 +304,7 @@ export async function main(argv: string[]): Promise<number> {
         removeLocalTemps();
         process.exit(exitCodeOf(interrupt.signal)); // the live view's exit handler shows the cursor again
       }
-      interrupt.signal = signal;
+      interrupt.stop(signal);
       reporter.event({ type: 'warning', message: `${signal}: stopping: no new tasks, ending remote commands, removing temp files (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again: exit at once)` });
       void pool.interrupt();
     };

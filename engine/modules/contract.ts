@@ -98,6 +98,8 @@ export interface ModuleContext {
   log(message: string): void;
   /** How far a long step has got (a download's bytes), for the live view; absent where nobody watches. */
   progress?(info: ProgressInfo): void;
+  /** Aborted when the run is interrupted (Ctrl-C): a module waiting on the controller stops waiting. */
+  interrupted?: AbortSignal;
 }
 
 export interface Module<A extends object = object> {

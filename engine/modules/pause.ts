@@ -5,6 +5,8 @@
 
 import { read } from 'read';
 import { ModuleError, defineModule } from './contract.ts';
+import { InterruptedError } from '../connection/connection.ts';
+import { sleepUnless } from '../core/sleep.ts';
 
 interface PauseArgs {
   seconds?: number;
@@ -25,7 +27,7 @@ export default defineModule<PauseArgs>({
     },
     mutuallyExclusive: [['seconds', 'minutes']],
   },
-  async plan(args) {
+  async plan(args, ctx) {
     const ms = args.seconds != null ? args.seconds * 1000 : args.minutes != null ? args.minutes * 60_000 : undefined;
     const start = Date.now();
     const done = (user_input = '') => {
@@ -33,7 +35,7 @@ export default defineModule<PauseArgs>({
       return { changed: false, result: { start: new Date(start).toISOString(), stop: new Date().toISOString(), delta: Math.round(delta), echo: args.echo, user_input, stdout: `Paused for ${(delta / 60).toFixed(2)} minutes` } };
     };
     if (ms !== undefined) {
-      await new Promise((resolve) => setTimeout(resolve, ms));
+      if (!(await sleepUnless(ms, ctx.interrupted))) throw new InterruptedError(ctx.hostName);
       return done();
     }
     if (!process.stdin.isTTY) {

@@ -5,7 +5,8 @@
 // reboot_timeout. In --check nothing happens and the task is reported changed, as in Ansible.
 
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
-import type { Connection } from '../connection/connection.ts';
+import { InterruptedError, type Connection } from '../connection/connection.ts';
+import { sleepUnless } from '../core/sleep.ts';
 import { asBecome } from './file-attrs.ts';
 
 interface RebootArgs {
@@ -20,7 +21,6 @@ interface RebootArgs {
   search_paths: string[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function bootId(conn: Connection, ctx: ModuleContext, command: string): Promise<string> {
   const r = await conn.exec(command, asBecome(ctx.become));
@@ -64,6 +64,10 @@ export default defineModule<RebootArgs>({
         if (r.rc !== 0) throw new ModuleError(`Reboot command failed: ${(r.stderr || r.stdout).trim()}`, { rebooted: false });
         const deadline = start + (args.reboot_timeout + delay) * 1000;
         let lastError = 'no answer yet';
+        // Waits end at an interruption (Ctrl-C): the task ends as interrupted, not after the reboot timeout.
+        const sleep = async (ms: number): Promise<void> => {
+          if (!(await sleepUnless(ms, ctx.interrupted))) throw new InterruptedError(ctx.hostName);
+        };
         await sleep((pre + 1) * 1000 + minutes * 60_000);
         while (Date.now() < deadline) {
           try {
@@ -78,6 +82,7 @@ export default defineModule<RebootArgs>({
               lastError = `test_command failed: ${t.stderr.trim()}`;
             } else lastError = 'the host has not rebooted yet (same boot id)';
           } catch (error) {
+            if (error instanceof InterruptedError) throw error;
             lastError = error instanceof Error ? error.message : String(error);
           }
           await sleep(1000);

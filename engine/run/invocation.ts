@@ -137,6 +137,7 @@ export class Invocation {
       log: (message) => {
         if (pc.options.verbosity > 0) pc.reporter.event({ type: 'warning', host: host.name, message });
       },
+      interrupted: pc.options.interrupt?.abortSignal,
     };
   }
 

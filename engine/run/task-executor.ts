@@ -15,6 +15,7 @@ import { itemResultKeys, itemVars, loopItems, pauseSeconds } from './loop.ts';
 import { resolveKeywords } from './keywords.ts';
 import type { PlayContext } from './context.ts';
 import { executePlan } from './execute-plan.ts';
+import { sleepUnless } from '../core/sleep.ts';
 import type { HostState } from './host.ts';
 import { conditionsAt, Invocation } from './invocation.ts';
 import {
@@ -146,7 +147,9 @@ export class TaskExecutor {
     const outcomes: Outcome[] = [];
     const results: Record<string, unknown>[] = [];
     for (let i = 0; i < items.length; i++) {
-      if (i > 0 && pause > 0) await new Promise((r) => setTimeout(r, pause * 1000));
+      if (i > 0 && pause > 0) await sleepUnless(pause * 1000, this.pc.options.interrupt?.abortSignal);
+      // No item starts after an interruption, as no task does.
+      if (i > 0 && this.pc.interrupted) return { ...loopOutcome(outcomes, results), interrupted: true };
       const each = itemVars(loop, items, i, scope);
       let outcome: Outcome;
       try {
@@ -178,7 +181,7 @@ export class TaskExecutor {
         return outcome;
       }
       if (this.pc.interrupted) return { ...outcome, interrupted: true };
-      if (attempt < attempts) await new Promise((r) => setTimeout(r, (task.delay ?? 5) * 1000));
+      if (attempt < attempts && !(await sleepUnless((task.delay ?? 5) * 1000, this.pc.options.interrupt?.abortSignal))) return { ...outcome, interrupted: true };
     }
     // Ansible 2.14 makes retries + 1 attempts and reports `attempts: retries` when they run out.
     outcome.result.attempts = attempts - 1;

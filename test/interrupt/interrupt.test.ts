@@ -183,23 +183,61 @@ t.test('a connection dropped mid-write, 20 times: the next run leaves no temp fi
   t.same(await hostTemps(fleet), [], 'no temp file left on the host after the next run');
 });
 
-t.test('a second Ctrl-C exits at once', async (t) => {
-  // pause waits out its time after a first signal (no command to end): the second one must not wait for it.
-  const cwd = t.testdir({ 'site.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - pause: { seconds: 60 }\n    - copy: { content: x, dest: never }\n' });
+// A user's module that waits on the controller and does not listen for the interruption: the run stays in it after a
+// first signal, which is what a second one is for.
+const DEAF_MODULE = `
+import { defineModule } from 'kplay/module';
+export default defineModule({
+  spec: { args: {} },
+  async plan() {
+    await new Promise((resolve) => setTimeout(resolve, 60000));
+    return { changed: false };
+  },
+});
+`;
+
+/** Start `kplay run site.yml` in `cwd`, wait until it printed `marker` (+300 ms), send SIGINT; the child and its output. */
+async function startAndInterrupt(cwd: string, marker: string) {
   const child = spawn(process.execPath, [KPLAY, 'run', 'site.yml'], { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const out = { text: '' };
+  child.stdout.on('data', (d: Buffer) => (out.text += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out.text += d.toString()));
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-  for (let i = 0; i < 500 && !out.includes('pause'); i++) await sleep(20);
+  for (let i = 0; i < 500 && !out.text.includes(marker); i++) await sleep(20);
   await sleep(300);
+  const sent = Date.now();
   child.kill('SIGINT');
+  return { child, out, closed, sent };
+}
+
+t.test('a second Ctrl-C exits at once', async (t) => {
+  const cwd = t.testdir({
+    'site.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - deaf: {}\n    - copy: { content: x, dest: never }\n',
+    modules: { 'deaf.ts': DEAF_MODULE },
+  });
+  const { child, out, closed } = await startAndInterrupt(cwd, 'deaf');
   await sleep(1000);
-  t.equal(child.exitCode, null, 'after one Ctrl-C the run finishes what is in flight (the pause)');
+  t.equal(child.exitCode, null, 'after one Ctrl-C the run finishes what is in flight (the module)');
   const second = Date.now();
   child.kill('SIGINT');
   t.equal(await closed, 130, 'the second exits with 130');
   t.ok(Date.now() - second < 2000, `at once (${Date.now() - second} ms)`);
-  t.match(out, /SIGINT: stopping/, 'the first said what it does');
+  t.match(out.text, /SIGINT: stopping/, 'the first said what it does');
   t.same(controllerTemps(cwd), [], 'no temp file');
 });
+
+// Waits on the controller end at the first Ctrl-C: a pause, a retry's delay, a loop's pause; nothing runs after them.
+for (const [what, task] of [
+  ['pause', '    - pause: { seconds: 60 }\n'],
+  ['a retry delay', '    - command: "true"\n      register: r\n      until: false\n      retries: 3\n      delay: 60\n'],
+  ['a loop pause', '    - debug: { msg: "{{ item }}" }\n      loop: [1, 2, 3]\n      loop_control: { pause: 60 }\n'],
+] as const) {
+  t.test(`the first Ctrl-C ends ${what} at once`, async (t) => {
+    const cwd = t.testdir({ 'site.yml': `- hosts: localhost\n  gather_facts: false\n  tasks:\n${task}    - copy: { content: x, dest: never }\n` });
+    const { out, closed, sent } = await startAndInterrupt(cwd, 'TASK');
+    t.equal(await closed, 130, 'exit 130');
+    t.ok(Date.now() - sent < 5000, `ended ${Date.now() - sent} ms after the signal`);
+    t.match(out.text, /interrupted by SIGINT: 1 host\(s\) unfinished: localhost/, 'the host is unfinished');
+    t.notOk(readdirSync(cwd).includes('never'), 'no task ran after it');
+  });
+}
