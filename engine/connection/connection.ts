@@ -106,6 +106,8 @@ export interface Connection {
    * "planned, content not known yet" (a key or certificate made when the real run applies): `get` answers null.
    */
   planned?(path: string): FileEffect | undefined;
+  /** In --check: whether a planned reload (systemd's daemon-reload) came after the plan for `path`. */
+  reloadedSincePlan?(path: string): boolean;
   /**
    * Optional: make one directory whose parent exists, with `mode`, `owner` and `group`, without starting a process on
    * the host, and return its attributes. Undefined when it made nothing (the parent is missing, the path exists, an

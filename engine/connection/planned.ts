@@ -4,11 +4,13 @@
 
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { FileEffect } from '../core/effects.ts';
+import type { FileEffect, PathEffect } from '../core/effects.ts';
 import type { BecomeOptions, Connection, ExecOptions, ExecResult, FileStat, PutOptions, StatOptions } from './connection.ts';
 
 export class PlannedConnection implements Connection {
-  private readonly plans = new Map<string, FileEffect>();
+  private readonly plans = new Map<string, PathEffect>();
+  /** The plans as they were at the last `reloaded` effect (a planned daemon-reload). */
+  private reloaded = new Map<string, PathEffect>();
 
   constructor(private readonly inner: Connection) {}
 
@@ -23,6 +25,10 @@ export class PlannedConnection implements Connection {
 
   record(effects: readonly FileEffect[] | undefined): void {
     for (const effect of effects ?? []) {
+      if (effect.state === 'reloaded') {
+        this.reloaded = new Map(this.plans);
+        continue;
+      }
       const path = posix.normalize(effect.path);
       if (effect.state === 'absent') {
         for (const key of this.plans.keys()) if (key.startsWith(`${path}/`)) this.plans.delete(key);
@@ -49,8 +55,15 @@ export class PlannedConnection implements Connection {
     return [...this.plans.keys()].filter((key) => key === dir || posix.dirname(key) === dir);
   }
 
+  /** Whether the plan for `path` came before the last planned reload (so the reader has it loaded already). */
+  reloadedSincePlan(path: string): boolean {
+    const normal = posix.normalize(path);
+    const own = this.plans.get(normal);
+    return own !== undefined && this.reloaded.get(normal) === own;
+  }
+
   /** What this run planned at `path`: its own entry, or absent when a folder above it is planned absent. */
-  planned(path: string): FileEffect | undefined {
+  planned(path: string): PathEffect | undefined {
     const normal = posix.normalize(path);
     const own = this.plans.get(normal);
     if (own) return own;

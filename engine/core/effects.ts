@@ -26,4 +26,9 @@ export type FileEffect =
     }
   | { path: string; state: 'directory'; mode?: number; owner?: string; group?: string }
   | { path: string; state: 'link'; target: string }
-  | { path: string; state: 'absent' };
+  | { path: string; state: 'absent' }
+  /** Not a file's state: whatever reads the files planned so far has re-read them (systemd's daemon-reload). */
+  | { path: string; state: 'reloaded' };
+
+/** An effect that is a path's state (all but `reloaded`). */
+export type PathEffect = Exclude<FileEffect, { state: 'reloaded' }>;

@@ -65,6 +65,12 @@ async function unitFileExists(name: string, ctx: ModuleContext): Promise<boolean
   return stats.some((st) => st.exists);
 }
 
+/** In --check: whether the unit's planned file was loaded by a daemon-reload this run planned after it. */
+function unitFileReloaded(name: string, ctx: ModuleContext): boolean {
+  const paths = UNIT_DIRS.flatMap((dir) => unitFileNames(name).map((file) => `${dir}/${file}`));
+  return paths.some((path) => ctx.conn.reloadedSincePlan?.(path) === true);
+}
+
 const isRunning = (s: Status): boolean => s.ActiveState === 'active' || s.ActiveState === 'activating';
 
 export default defineModule<SystemdArgs>({
@@ -105,8 +111,10 @@ export default defineModule<SystemdArgs>({
     let reloadNeeded = status.NeedDaemonReload === 'yes';
     // An earlier task of this --check run may plan new content for the unit's file: the real run would then need a
     // reload. (Without such a plan the connection would read the same file the line above hashed: no round trip.)
-    if (args.daemon_reload && !reloadNeeded && status.FragmentPath && fileSha && ctx.conn.planned?.(status.FragmentPath)) {
-      const planned = await ctx.conn.stat(status.FragmentPath, { checksum: true, follow: true, become: ctx.become });
+    // A daemon-reload this run planned after that (a handler's) has loaded it already.
+    const fragment = status.FragmentPath;
+    if (args.daemon_reload && !reloadNeeded && fragment && fileSha && ctx.conn.planned?.(fragment) && !ctx.conn.reloadedSincePlan?.(fragment)) {
+      const planned = await ctx.conn.stat(fragment, { checksum: true, follow: true, become: ctx.become });
       reloadNeeded = planned.sha256 !== fileSha;
     }
     if (status.LoadState === 'not-found') {
@@ -116,7 +124,7 @@ export default defineModule<SystemdArgs>({
         throw new ModuleError(`Could not find the requested service ${name}`, { name, status });
       }
       if (willExist) {
-        reloadNeeded = true;
+        reloadNeeded = !unitFileReloaded(name, ctx);
         Object.assign(status, { LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'disabled' });
       }
     }
@@ -149,6 +157,8 @@ export default defineModule<SystemdArgs>({
       changed: true,
       msg: steps.map((s) => s.filter((w) => w !== '--no-block').join(' ')).join(', '),
       result,
+      // For --check: later tasks see the unit files planned so far as loaded.
+      ...(steps.some((s) => s[0] === 'daemon-reload') ? { effects: [{ path: '/', state: 'reloaded' as const }] } : {}),
       apply: () => systemctl(ctx, steps),
     };
   },
