@@ -309,7 +309,7 @@ def request_attributes(user, groups, method, path, query):
     namespace = None
     if rest[0] == 'namespaces' and len(rest) > 1:
         namespace = rest[1]
-        if len(rest) > 2:
+        if len(rest) > 2 and rest[2] not in ('status', 'finalize'):  # a namespace's own subresources
             rest = rest[2:]
     a.group, a.namespace, a.resource = group, namespace, rest[0]
     a.name = rest[1] if len(rest) > 1 else None
