@@ -37,6 +37,7 @@ t.test('bootstrap token, its kubeconfig and the RBAC kubelets need', async (t) =
   const kept = parse(readFileSync(join(cpl.pkiDir, 'bootstrap-token.yaml'), 'utf8')) as { 'token-id': string; 'token-secret': string; expiration: string };
   t.match(kept['token-id'], /^[a-z0-9]{6}$/, 'token-id as kubeadm makes it');
   t.match(kept['token-secret'], /^[a-z0-9]{16}$/, 'token-secret as kubeadm makes it');
+  t.notOk(first.stdout.includes(kept['token-secret']) || first.stderr.includes(kept['token-secret']), 'the token secret shows nowhere in the run output');
   const hours = (Date.parse(kept.expiration) - Date.now()) / 3_600_000;
   t.ok(hours > 23.5 && hours <= 24, `expires in the default ttl of 24h (${hours.toFixed(2)} h)`);
   const got = await admin('get', 'secret', '-n', 'kube-system', `bootstrap-token-${kept['token-id']}`, '-o', 'json');

@@ -460,9 +460,8 @@ def make_handler(api, etcd, flags, server_address, audit=None, workdir=None):
             doc = discovery(path, server_address) or openapi_v3(path)
             if doc is not None:
                 return self.send_json(200, doc)
-            served = self.special(path)
-            if served:
-                return served
+            if self.special(path):
+                return None
             routed = route(path)
             if routed is None:
                 return self.send_json(404, status_doc(404, 'NotFound', 'the server could not find the requested resource'))
@@ -500,21 +499,25 @@ def make_handler(api, etcd, flags, server_address, audit=None, workdir=None):
             if m:
                 if method != 'POST':
                     raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
-                return self.send_json(201, sa_tokens.issue(api, m.group(1), m.group(2), (self.decode(self.body()) or {}).get('spec') or {})) or True
+                self.send_json(201, sa_tokens.issue(api, m.group(1), m.group(2), (self.decode(self.body()) or {}).get('spec') or {}))
+                return True
             if path.rstrip('/') == '/apis/authorization.k8s.io/v1/subjectaccessreviews':
                 if method != 'POST':
                     raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
-                return self.send_json(*subject_access_review(api, modes, self.decode(self.body()))) or True
+                self.send_json(*subject_access_review(api, modes, self.decode(self.body())))
+                return True
             sub = route_subresource(path)
             if sub:
                 resource, name, subresource = sub
                 if method in ('GET', 'HEAD'):
-                    return self.send_json(*api.get(resource, None, name)) or True
+                    self.send_json(*api.get(resource, None, name))
+                    return True
                 if method != 'PUT':
                     raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
                 user, groups = self._who
-                return self.send_json(*update_csr_subresource(api, modes, user, groups, name, subresource, self.decode(self.body()))) or True
-            return None
+                self.send_json(*update_csr_subresource(api, modes, user, groups, name, subresource, self.decode(self.body())))
+                return True
+            return False
 
         @staticmethod
         def decode(raw):
