@@ -165,3 +165,16 @@ t.test('SubjectAccessReview and a CSR through approval and signing', async (t) =
   t.equal(live.spec.username, 'system:bootstrap:abcdef', 'the spec never changed');
   t.same(live.status.conditions.map((c) => c.type), ['Approved']);
 });
+
+t.test('auth-extra-groups are taken as written', async (t) => {
+  const token = (id: string, groups: string) => call(admin, 'POST', '/api/v1/namespaces/kube-system/secrets', {
+    apiVersion: 'v1', kind: 'Secret', type: 'bootstrap.kubernetes.io/token', metadata: { name: `bootstrap-token-${id}`, namespace: 'kube-system' },
+    stringData: { 'token-id': id, 'token-secret': '0123456789abcdef', 'usage-bootstrap-authentication': 'true', 'auth-extra-groups': groups },
+  });
+  t.equal(token('twogrp', 'system:bootstrappers:a,system:bootstrappers:b').code, 201);
+  t.equal(token('spaced', 'system:bootstrappers:a, system:bootstrappers:b').code, 201);
+  t.equal(token('emptyg', 'system:bootstrappers:a,').code, 201);
+  t.equal(call({ token: 'twogrp.0123456789abcdef' }, 'GET', '/apis').code, 200, 'two valid groups');
+  t.equal(call({ token: 'spaced.0123456789abcdef' }, 'GET', '/apis').code, 401, 'a space after the comma makes an invalid group');
+  t.equal(call({ token: 'emptyg.0123456789abcdef' }, 'GET', '/apis').code, 401, 'an empty entry is invalid');
+});

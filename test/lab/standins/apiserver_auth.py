@@ -79,7 +79,8 @@ def authenticate_bootstrap_token(api, token):
         log('Bootstrap secret %s/%s not marked usage-bootstrap-authentication=true.' % ('kube-system', name), 'I')
         return None
     groups = {'system:bootstrappers'}
-    for group in [g.strip() for g in _secret_string(secret, 'auth-extra-groups').split(',') if g.strip()]:
+    extra = _secret_string(secret, 'auth-extra-groups')
+    for group in extra.split(',') if extra else []:  # as given: no trimming, an empty entry is invalid
         if not BOOTSTRAP_EXTRA_GROUP.match(group):
             log('Bootstrap secret %s/%s: bootstrap group %s is invalid (must match %s)' % ('kube-system', name, json.dumps(group), BOOTSTRAP_EXTRA_GROUP.pattern), 'E')
             return None
