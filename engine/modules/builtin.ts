@@ -12,6 +12,7 @@ import copy from './copy.ts';
 import cron from './cron.ts';
 import deb822Repository from './deb822_repository.ts';
 import debug from './debug.ts';
+import bootstrapToken from './bootstrap_token.ts';
 import encryptionConfig from './encryption_config.ts';
 import fail from './fail.ts';
 import fetch from './fetch.ts';
@@ -56,7 +57,7 @@ const modules = [
   apt, aptRepository, deb822Repository, packageModule, packageFacts, // ansible.builtin: packages
   authorizedKey, cron, getent, group, hostname, includeVars, modprobe, pause, reboot, serviceFacts, sysctl, uri, user, // system modules
   assemble, blockinfile, fetch, find, iniFile, lineinfile, replace, slurp, tempfile, unarchive, // ansible.builtin files (ini_file is community.general's)
-  encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
+  bootstrapToken, encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];
 
 export const builtinModules: Record<string, Module> = Object.fromEntries(modules.map((m) => [m.name, m]));

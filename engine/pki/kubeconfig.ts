@@ -1,5 +1,6 @@
-// A kubeconfig that embeds the CA and a client certificate and key for one API server URL, and the differences
-// between an existing one and what is asked, named without showing any secret.
+// A kubeconfig that embeds the CA and a client certificate and key (or a bearer token: a kubelet's bootstrap
+// kubeconfig) for one API server URL, and the differences between an existing one and what is asked, named without
+// showing any secret.
 
 import { parse, stringify } from 'yaml';
 import { PkiError } from './errors.ts';
@@ -10,8 +11,10 @@ export interface KubeconfigSpec {
   user: string;
   context: string;
   caPem: string;
-  certPem: string;
-  keyPem: string;
+  certPem?: string;
+  keyPem?: string;
+  /** A bearer token instead of the client pair. */
+  token?: string;
 }
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -26,13 +29,19 @@ export function checkServerUrl(server: string): void {
   if (url.protocol !== 'https:') throw new PkiError(`server "${server}" must be https (the client authenticates with a certificate)`);
 }
 
+function credentials(spec: KubeconfigSpec): Record<string, string> {
+  if (spec.token !== undefined) return { token: spec.token };
+  if (spec.certPem === undefined || spec.keyPem === undefined) throw new PkiError('a kubeconfig needs a client certificate and key, or a token');
+  return { 'client-certificate-data': b64(spec.certPem), 'client-key-data': b64(spec.keyPem) };
+}
+
 export function renderKubeconfig(spec: KubeconfigSpec): string {
   checkServerUrl(spec.server);
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: spec.cluster, cluster: { 'certificate-authority-data': b64(spec.caPem), server: spec.server } }],
-    users: [{ name: spec.user, user: { 'client-certificate-data': b64(spec.certPem), 'client-key-data': b64(spec.keyPem) } }],
+    users: [{ name: spec.user, user: credentials(spec) }],
     contexts: [{ name: spec.context, context: { cluster: spec.cluster, user: spec.user } }],
     'current-context': spec.context,
     preferences: {},
@@ -61,6 +70,7 @@ export function kubeconfigChanges(existing: string, wanted: string): string[] {
     ['CA certificate', 'clusters', 'cluster', 'certificate-authority-data', true],
     ['client certificate', 'users', 'user', 'client-certificate-data', true],
     ['client key', 'users', 'user', 'client-key-data', true],
+    ['token', 'users', 'user', 'token', true],
     ['cluster', 'contexts', 'context', 'cluster', false],
     ['user', 'contexts', 'context', 'user', false],
   ];

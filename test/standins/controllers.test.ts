@@ -37,6 +37,8 @@ t.test('kube-controller-manager 1.21 and 1.30 start with the minimal flags and s
     const kcm = start(t, bin['kube-controller-manager'], kcmFlags(port));
     await waitUntil(kcm, () => healthy(port), 'kube-controller-manager');
     t.equal(insecureHealth(port), 'ok');
+    // Its log line may still be in the pipe when health answers: wait for it (the curls above block this process).
+    await waitUntil(kcm, () => kcm.output().includes(`connected to the apiserver at ${api.url}`), 'its log');
     t.match(kcm.output(), `connected to the apiserver at ${api.url}`);
   }
 });

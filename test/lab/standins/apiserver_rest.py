@@ -20,7 +20,10 @@ RESOURCES = [
     ('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', False, []),
     ('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', True, []),
     ('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', True, []),
+    ('certificates.k8s.io', 'v1', 'certificatesigningrequests', 'CertificateSigningRequest', False, ['csr']),
 ]
+# Subresources served: a CSR's approval (the approver's PUT) and status (the signer's PUT).
+SUBRESOURCES = {'certificatesigningrequests': ('approval', 'status')}
 VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update']
 BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
 
@@ -134,8 +137,20 @@ def openapi_v3(path):
             'components': {'schemas': schemas}}
 
 
+def route_subresource(path):
+    """(resource, name, subresource) for a cluster-scoped resource's subresource served here, or None."""
+    m = re.match(r'^/apis/([^/]+)/([^/]+)/([^/]+)/([^/]+)/([^/]+)/?$', path)
+    if not m:
+        return None
+    group, version, name, obj, sub = m.groups()
+    resource = next((r for r in ALL if r.group == group and r.version == version and r.name == name), None)
+    if resource is None or sub not in SUBRESOURCES.get(name, ()):
+        return None
+    return resource, obj, sub
+
+
 def route(path):
-    """(resource, namespace, name) for a resource path, or None. Subresources are not served."""
+    """(resource, namespace, name) for a resource path, or None. Subresources: route_subresource."""
     m = re.match(r'^/(?:api/(v1)|apis/([^/]+)/([^/]+))/(.+?)/?$', path)
     if not m:
         return None
@@ -338,7 +353,48 @@ FIELDS = {
     'Role': {'rules': RULE},
     'ClusterRoleBinding': BINDING,
     'RoleBinding': BINDING,
+    'CertificateSigningRequest': {
+        'spec': dict.fromkeys(['request', 'signerName', 'expirationSeconds', 'usages', 'username', 'uid', 'groups', 'extra']),
+        'status': {'conditions': dict.fromkeys(['type', 'status', 'reason', 'message', 'lastUpdateTime', 'lastTransitionTime']),
+                   'certificate': None}},
 }
+KEY_USAGES = ['signing', 'digital signature', 'content commitment', 'key encipherment', 'key agreement', 'data encipherment',
+              'cert sign', 'crl sign', 'encipher only', 'decipher only', 'any', 'server auth', 'client auth', 'code signing',
+              'email protection', 's/mime', 'ipsec end system', 'ipsec tunnel', 'ipsec user', 'timestamping', 'ocsp signing',
+              'microsoft sgc', 'netscape sgc']
+SIGNER_NAME = re.compile(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-zA-Z0-9]([-a-zA-Z0-9._~]*[a-zA-Z0-9])?$')
+
+
+def csr_problems(obj):
+    """certificates.k8s.io/v1 validation of a CSR: a signed PKCS#10 request in PEM, a signer name, known usages."""
+    spec = obj.get('spec') or {}
+    problems = []
+    request = spec.get('request')
+    if not request:
+        problems.append(('spec.request', 'FieldValueRequired', 'Required value'))
+    else:
+        try:
+            pem = base64.b64decode(request, validate=True)
+        except (ValueError, TypeError):
+            pem = b''
+        if b'-----BEGIN CERTIFICATE REQUEST-----' not in pem:
+            problems.append(('spec.request', 'FieldValueInvalid', 'Invalid value: []byte{...}: PEM block type must be CERTIFICATE REQUEST'))
+        else:
+            rc, _, err = openssl(['req', '-noout', '-verify'], pem)
+            if rc != 0:
+                problems.append(('spec.request', 'FieldValueInvalid', 'Invalid value: []byte{...}: %s' % err.decode(errors='replace').strip().splitlines()[-1:]))
+    if not spec.get('signerName'):
+        problems.append(('spec.signerName', 'FieldValueRequired', 'Required value'))
+    elif not SIGNER_NAME.match(spec['signerName']):
+        problems.append(('spec.signerName', 'FieldValueInvalid', 'Invalid value: "%s": must be a fully qualified domain and path of the form \'example.com/signer-name\'' % spec['signerName']))
+    if not spec.get('usages'):
+        problems.append(('spec.usages', 'FieldValueRequired', 'Required value'))
+    for i, usage in enumerate(spec.get('usages') or []):
+        if usage not in KEY_USAGES:
+            problems.append(('spec.usages[%d]' % i, 'FieldValueNotSupported', 'Unsupported value: "%s"' % usage))
+    if spec.get('expirationSeconds') is not None and (not isinstance(spec['expirationSeconds'], int) or spec['expirationSeconds'] < 600):
+        problems.append(('spec.expirationSeconds', 'FieldValueInvalid', 'Invalid value: %s: may not specify a duration less than 600 seconds (10 minutes)' % json.dumps(spec['expirationSeconds'])))
+    return problems
 
 
 def unknown_fields(value, schema, path=''):
@@ -366,6 +422,8 @@ def validate(resource, live, obj, query):
                 resource.kind, resource.version, resource.kind, ', '.join('unknown field "%s"' % u for u in unknown)))
     name = '%s.%s "%s"' % (resource.kind, resource.group, obj['metadata']['name']) if resource.group else '%s "%s"' % (resource.kind, obj['metadata']['name'])
     problems = []  # (field, reason, message), as the real one lists them in details.causes
+    if resource.kind == 'CertificateSigningRequest' and live is None:
+        problems += csr_problems(obj)
     for i, rule in enumerate(obj.get('rules') or []):
         if not rule.get('verbs'):
             problems.append(('rules[%d].verbs' % i, 'FieldValueRequired', 'Required value: verbs must contain at least one value'))
@@ -588,6 +646,12 @@ class Api:
 
     def commit(self, resource, live, revision, obj, query):
         """Write `obj` unless it equals `live` or this is a dry run; None when another writer came first."""
+        if resource.kind == 'CertificateSigningRequest' and live is not None:
+            # The main resource changes only metadata: spec is immutable, status goes through /approval and /status.
+            for part in ('spec', 'status'):
+                obj.pop(part, None)
+                if part in live:
+                    obj[part] = copy.deepcopy(live[part])
         validate(resource, live, obj, query)
         if live is not None and same_content(live, obj):
             return live

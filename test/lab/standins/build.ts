@@ -12,7 +12,7 @@ export type StandinProgram = (typeof STANDIN_PROGRAMS)[number];
 export const DEFAULT_FLANNEL_VERSION = 'v0.25.1';
 
 const SOURCES: Record<StandinProgram, string[]> = {
-  'kube-apiserver': ['standin_lib.py', 'apiserver_rest.py', 'kube_apiserver.py'],
+  'kube-apiserver': ['standin_lib.py', 'apiserver_rest.py', 'apiserver_auth.py', 'kube_apiserver.py'],
   'kube-controller-manager': ['standin_lib.py', 'kube_controller_manager.py'],
   'kube-scheduler': ['standin_lib.py', 'kube_scheduler.py'],
   flanneld: ['standin_lib.py', 'flanneld.py'],

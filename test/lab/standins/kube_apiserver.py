@@ -1,6 +1,7 @@
 # kube-apiserver stand-in: refuses to start where the real one would (flags of its version, files, certificates,
-# encryption config, etcd out of reach), then serves HTTPS with client-certificate authentication, the health
-# endpoints, /version, discovery and enough REST over etcd for the real kubectl get, apply and diff.
+# encryption config, etcd out of reach), then serves HTTPS with client-certificate, static-token and bootstrap-token
+# authentication, RBAC authorization, the health endpoints, /version, discovery and enough REST over etcd for the
+# real kubectl get, apply, diff and create of a certificate signing request.
 
 import binascii
 import os
@@ -9,6 +10,7 @@ import urllib.parse
 
 from standin_lib import *  # noqa: F401,F403  build: inlined
 from apiserver_rest import *  # noqa: F401,F403  build: inlined
+from apiserver_auth import *  # noqa: F401,F403  build: inlined
 
 PROGRAM = 'kube-apiserver'
 AUTHORIZATION_MODES = ['AlwaysAllow', 'AlwaysDeny', 'ABAC', 'Webhook', 'RBAC', 'Node']
@@ -310,8 +312,22 @@ class AuditLog:
 
 # ---------------------------------------------------------------- serving
 
-def make_handler(api, etcd, flags, server_address, audit=None):
+class Unauthorized(Exception):
+    pass
+
+
+def authorization_modes(flags):
+    return [m for v in flags.all('authorization-mode') for m in v.split(',') if m] or ['AlwaysAllow']
+
+
+def make_handler(api, etcd, flags, server_address, audit=None, workdir=None):
     anonymous_auth = flags.bool('anonymous-auth', True)
+    bootstrap_tokens = flags.bool('enable-bootstrap-token-auth', False)
+    static_tokens = load_token_file(flags.get('token-auth-file')) if flags.get('token-auth-file') else {}
+    modes = authorization_modes(flags)
+    sa_tokens = ServiceAccountTokens(flags, workdir or private_workdir(PROGRAM))
+    # Without an authorizer that can say no, the stand-in keeps its older rule (anonymous: the public paths only).
+    authorizing = modes != ['AlwaysAllow']
     version = FACTS['version']
     major, minor, _ = version_tuple(version)
 
@@ -324,12 +340,22 @@ def make_handler(api, etcd, flags, server_address, audit=None):
 
     class Handler(QuietHandler):
         def user(self):
+            """(user, groups): the client certificate (CN, O), else a bearer token (the token file, then bootstrap
+            tokens); (None, []) without credentials; Unauthorized for a token nobody takes, as the real one."""
             cert = self.connection.getpeercert()
-            if not cert:
+            if cert:
+                subject = [v for rdn in cert.get('subject', ()) for k, v in rdn if k == 'commonName']
+                groups = [v for rdn in cert.get('subject', ()) for k, v in rdn if k == 'organizationName']
+                return (subject[0] if subject else ''), groups + ['system:authenticated']
+            scheme, _, token = (self.headers.get('Authorization') or '').strip().partition(' ')
+            token = token.strip()
+            if scheme.lower() != 'bearer' or not token:
                 return None, []
-            subject = [v for rdn in cert.get('subject', ()) for k, v in rdn if k == 'commonName']
-            groups = [v for rdn in cert.get('subject', ()) for k, v in rdn if k == 'organizationName']
-            return (subject[0] if subject else ''), groups + ['system:authenticated']
+            who = static_tokens.get(token) or sa_tokens.authenticate(api, token) or \
+                (authenticate_bootstrap_token(api, token) if bootstrap_tokens else None)
+            if who is None:
+                raise Unauthorized()
+            return who[0], [g for g in who[1] if g != 'system:authenticated'] + ['system:authenticated']
 
         def send_json(self, code, doc):
             self.send_body(code, json.dumps(doc), 'application/json')
@@ -368,26 +394,37 @@ def make_handler(api, etcd, flags, server_address, audit=None):
             self.send_body(code, text)
 
         def handle_any(self):
-            received, self._code, self._body = now_rfc3339(), 0, None
+            received, self._code, self._body, self._who = now_rfc3339(), 0, None, None
+            self.body()  # read whole, so that an early 401/403 leaves no body behind on a kept-alive connection
             try:
                 self.serve_request()
             finally:
                 if audit is not None:
-                    user, groups = self.user()
-                    if user is None:
-                        user, groups = 'system:anonymous', ['system:unauthenticated']
+                    user, groups = self._who or ('system:anonymous', ['system:unauthenticated'])
                     audit.record(self, received, user, groups, self._code, self._body)
 
         def serve_request(self):
             url = urllib.parse.urlsplit(self.path)
             path, query = url.path, urllib.parse.parse_qs(url.query, keep_blank_values=True)
-            user, groups = self.user()
+            try:
+                user, groups = self.user()
+            except Unauthorized:
+                return self.send_json(401, status_doc(401, 'Unauthorized', 'Unauthorized'))
             if user is None:
                 if not anonymous_auth:
                     return self.send_json(401, status_doc(401, 'Unauthorized', 'Unauthorized'))
                 user, groups = 'system:anonymous', ['system:unauthenticated']
-                if not any(path == p or path.startswith(p + '/') for p in PUBLIC_PATHS) or self.command not in ('GET', 'HEAD'):
+                if not authorizing and (not any(path == p or path.startswith(p + '/') for p in PUBLIC_PATHS) or self.command not in ('GET', 'HEAD')):
                     return self.forbidden(user, path)
+            self._who = (user, groups)
+            if authorizing:
+                attributes = request_attributes(user, groups, self.command, path, query)
+                try:
+                    allowed, reason = authorize(api, modes, attributes)
+                except (OSError, ssl.SSLError, ValueError) as e:
+                    allowed, reason = False, 'authorizer error: %s' % e
+                if not allowed:
+                    return self.send_json(403, forbidden_doc(attributes, reason))
             try:
                 return self.dispatch(path, query)
             except ApiError as e:
@@ -423,6 +460,8 @@ def make_handler(api, etcd, flags, server_address, audit=None):
             doc = discovery(path, server_address) or openapi_v3(path)
             if doc is not None:
                 return self.send_json(200, doc)
+            if self.special(path):
+                return None
             routed = route(path)
             if routed is None:
                 return self.send_json(404, status_doc(404, 'NotFound', 'the server could not find the requested resource'))
@@ -435,7 +474,16 @@ def make_handler(api, etcd, flags, server_address, audit=None):
                 return self.send_json(code, doc)
             raw = self.body()
             if method == 'POST' and not name:
-                return self.send_json(*api.create(resource, namespace, self.decode(raw), query))
+                body = self.decode(raw)
+                if resource.kind == 'CertificateSigningRequest' and isinstance(body, dict):
+                    # Who asks is the requester, whatever the body says; the status is the approver's and signer's.
+                    user, groups = self._who
+                    spec = body.setdefault('spec', {})
+                    spec.update(username=user, groups=groups)
+                    for k in ('uid', 'extra'):
+                        spec.pop(k, None)
+                    body['status'] = {}
+                return self.send_json(*api.create(resource, namespace, body, query))
             if method == 'PUT' and name:
                 return self.send_json(*api.update(resource, namespace, name, self.decode(raw), query))
             if method == 'PATCH' and name:
@@ -443,6 +491,33 @@ def make_handler(api, etcd, flags, server_address, audit=None):
             if method == 'DELETE' and name:
                 return self.send_json(*api.delete(resource, namespace, name, query))
             raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+
+        def special(self, path):
+            """TokenRequest, SubjectAccessReview and a CSR's approval and status: calls, not stored objects."""
+            method = self.command
+            m = re.match(r'^/api/v1/namespaces/([^/]+)/serviceaccounts/([^/]+)/token/?$', path)
+            if m:
+                if method != 'POST':
+                    raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+                self.send_json(201, sa_tokens.issue(api, m.group(1), m.group(2), (self.decode(self.body()) or {}).get('spec') or {}))
+                return True
+            if path.rstrip('/') == '/apis/authorization.k8s.io/v1/subjectaccessreviews':
+                if method != 'POST':
+                    raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+                self.send_json(*subject_access_review(api, modes, self.decode(self.body())))
+                return True
+            sub = route_subresource(path)
+            if sub:
+                resource, name, subresource = sub
+                if method in ('GET', 'HEAD'):
+                    self.send_json(*api.get(resource, None, name))
+                    return True
+                if method != 'PUT':
+                    raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+                user, groups = self._who
+                self.send_json(*update_csr_subresource(api, modes, user, groups, name, subresource, self.decode(self.body())))
+                return True
+            return False
 
         @staticmethod
         def decode(raw):
@@ -468,10 +543,12 @@ def main():
     etcd = connect_etcd(flags)
     api = Api(Store(etcd, codec))
     api.bootstrap()
+    if 'RBAC' in authorization_modes(flags):
+        bootstrap_policy(api)  # the rbac/bootstrap-roles post-start hook
     bind = flags.get('bind-address', '0.0.0.0')
     advertise = flags.get('advertise-address') or ('127.0.0.1' if bind in ('0.0.0.0', '::') else bind)
     try:
-        server = TLSServer((bind, port), make_handler(api, etcd, flags, '%s:%d' % (advertise, port), audit), ctx)
+        server = TLSServer((bind, port), make_handler(api, etcd, flags, '%s:%d' % (advertise, port), audit, workdir), ctx)
     except OSError as e:
         die('failed to create listener: failed to listen on %s:%d: listen tcp %s:%d: bind: %s' % (bind, port, bind, port, e.strerror))
     log('Serving securely on %s:%d' % (bind, port))
