@@ -128,7 +128,7 @@ interface PodState {
   containers: { name: string; pid: number | null; restartCount: number; ready: boolean }[];
 }
 const pods = async (lab: Lab): Promise<Record<string, PodState>> =>
-  Object.fromEntries((JSON.parse(await onHost(lab, 'cat /var/lib/kubelet/standin-pods.json')) as PodState[]).map((p) => [p.name, p]));
+  Object.fromEntries((JSON.parse(await onHost(lab, 'cat /var/lib/kubelet/standin-pods.json')) as PodState[]).map((p) => [p.name.replace(/-controller-0$/, ''), p]));
 
 t.test('the kubelet role and the stand-in kubelet running static pods', async (t) => {
   const lab = await startControllers({ name: 'kubelet', count: 1, replace: true });
@@ -182,13 +182,13 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
       return p['etcd-a']?.containers[0].ready && p['etcd-b']?.containers[0].ready ? p : null;
     });
     const j = await journal(lab);
-    t.equal(lines(j, 'static pod started: kube-system/etcd-a ').length, 1, 'one started line for etcd-a');
-    t.match(lines(j, 'static pod started: kube-system/etcd-a ')[0], new RegExp(`uid=${state['etcd-a'].uid} pid=${state['etcd-a'].containers[0].pid}$`));
+    t.equal(lines(j, 'static pod started: kube-system/etcd-a-controller-0 ').length, 1, 'one started line for etcd-a');
+    t.match(lines(j, 'static pod started: kube-system/etcd-a-controller-0 ')[0], new RegExp(`uid=${state['etcd-a'].uid} pid=${state['etcd-a'].containers[0].pid}$`));
     t.equal(await onHost(lab, 'curl -s http://127.0.0.1:23790/health'), '{"health":"true"}', 'etcd-a answers on its port');
     t.equal(await onHost(lab, 'curl -s http://127.0.0.1:23791/health'), '{"health":"true"}', 'etcd-b answers on its port');
     t.equal(await onHost(lab, `cat /proc/${state['etcd-a'].containers[0].pid}/comm`), 'etcd', 'the pid is the etcd process');
-    t.equal(await onHost(lab, `test -s /var/log/pods/kube-system_etcd-a_${state['etcd-a'].uid}/etcd/0.log && echo logged`), 'logged',
-      'its output is in /var/log/pods/<namespace>_<name>_<uid>/<container>/0.log');
+    t.equal(await onHost(lab, `test -s /var/log/pods/kube-system_etcd-a-controller-0_${state['etcd-a'].uid}/etcd/0.log && echo logged`), 'logged',
+      'its output is in /var/log/pods/<namespace>_<name>-<node>_<uid>/<container>/0.log');
   });
 
   await t.test('a stand-in component image runs that version of the stand-in, fetched from the mirror', async (t) => {
@@ -199,7 +199,7 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
     ].join('\n');
     await writeManifest(lab, 'scheduler-version.yaml', manifest);
     const uid = await until('the scheduler pod', 20, async () => (await pods(lab).catch(() => ({}) as Record<string, PodState>))['scheduler-version']?.uid);
-    const out = await until('its output', 20, async () => onHost(lab, `cat /var/log/pods/kube-system_scheduler-version_${uid}/kube-scheduler/0.log 2>/dev/null`));
+    const out = await until('its output', 20, async () => onHost(lab, `cat /var/log/pods/kube-system_scheduler-version-controller-0_${uid}/kube-scheduler/0.log 2>/dev/null`));
     t.match(out, `Kubernetes v${VERSION}`, 'the container ran the stand-in kube-scheduler of the image\'s version');
     t.match(await onHost(lab, `ls /var/lib/kubelet/standin-images/kube-scheduler/v${VERSION}/`), 'kube-scheduler', 'cached by image tag');
     await onHost(lab, `rm ${MANIFESTS}/scheduler-version.yaml`);
@@ -216,10 +216,18 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
       'bad-mount.yaml': [etcdPod({ name: 'bad-mount', client: 23795, peer: 23805, noMount: true }),
         /container etcd: flag --data-dir names \/var\/lib\/etcd, which is under none of its volumeMounts/],
     };
+    // A scheduler config (mounted) that names a kubeconfig the container would not see.
+    await onHost(lab, 'printf "apiVersion: kubescheduler.config.k8s.io/v1\\nkind: KubeSchedulerConfiguration\\nclientConnection:\\n  kubeconfig: /etc/kubernetes/sched-test.kubeconfig\\n" > /etc/kubernetes/sched-test.yaml');
+    bad['bad-config.yaml'] = [[
+      'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: bad-config', '  namespace: kube-system', 'spec:', '  hostNetwork: true',
+      '  containers:', '  - name: kube-scheduler', `    image: registry.k8s.io/kube-scheduler:v${VERSION}`, '    command:', '    - kube-scheduler',
+      '    - --config=/etc/kubernetes/sched-test.yaml', '    volumeMounts:', '    - name: config', '      mountPath: /etc/kubernetes/sched-test.yaml',
+      '      readOnly: true', '  volumes:', '  - name: config', '    hostPath:', '      path: /etc/kubernetes/sched-test.yaml', '      type: File', '',
+    ].join('\n'), /container kube-scheduler: \/etc\/kubernetes\/sched-test\.yaml \(from --config\) names \/etc\/kubernetes\/sched-test\.kubeconfig at clientConnection\.kubeconfig, which is under none of its volumeMounts/];
     for (const [file, [text]] of Object.entries(bad)) await writeManifest(lab, file, text);
-    const refused = await until('four refusals', 20, async () => {
+    const refused = await until('five refusals', 20, async () => {
       const r = lines(await journal(lab), 'static pod refused: ');
-      return r.length >= 4 ? r : null;
+      return r.length >= 5 ? r : null;
     });
     for (const [file, [, reason]] of Object.entries(bad)) {
       const line = refused.filter((l) => l.startsWith(`static pod refused: ${MANIFESTS}/${file}: `));
@@ -228,22 +236,22 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
     }
     const j = await journal(lab);
     t.same(j.filter((l) => /static pod started: kube-system\/bad-/.test(l)), [], 'none of them started');
-    t.equal(await onHost(lab, 'pgrep -f -- "--name=[b]ad-" || true'), '', 'no process of theirs');
+    t.equal(await onHost(lab, 'pgrep -f -- "--name=[b]ad-|[s]ched-test" || true'), '', 'no process of theirs');
     t.same(Object.keys(await pods(lab)).filter((n) => n.startsWith('bad-')), [], 'none in standin-pods.json');
     await onHost(lab, `rm ${Object.keys(bad).map((f) => `${MANIFESTS}/${f}`).join(' ')}`);
   });
 
   await t.test('a changed manifest restarts that pod once; an identical rewrite restarts nothing', async (t) => {
     const before = await pods(lab);
-    const startedBefore = lines(await journal(lab), 'static pod started: kube-system/etcd-a ').length;
+    const startedBefore = lines(await journal(lab), 'static pod started: kube-system/etcd-a-controller-0 ').length;
     await writeManifest(lab, 'etcd-a.yaml', etcdPod({ name: 'etcd-a', client: 23790, peer: 23800, flags: ['--snapshot-count=5000'] }));
     const after = await until('etcd-a restarted and ready', 30, async () => {
       const p = await pods(lab);
       return p['etcd-a'] && p['etcd-a'].uid !== before['etcd-a'].uid && p['etcd-a'].containers[0].ready ? p : null;
     });
     const j = await journal(lab);
-    t.equal(lines(j, 'static pod started: kube-system/etcd-a ').length, startedBefore + 1, 'one new started line');
-    t.match(lines(j, 'static pod stopped: kube-system/etcd-a ').at(-1), `uid=${before['etcd-a'].uid} reason=manifest changed`);
+    t.equal(lines(j, 'static pod started: kube-system/etcd-a-controller-0 ').length, startedBefore + 1, 'one new started line');
+    t.match(lines(j, 'static pod stopped: kube-system/etcd-a-controller-0 ').at(-1), `uid=${before['etcd-a'].uid} reason=manifest changed`);
     t.not(after['etcd-a'].containers[0].pid, before['etcd-a'].containers[0].pid, 'a new process');
     t.match(await onHost(lab, `tr '\\0' ' ' < /proc/${after['etcd-a'].containers[0].pid}/cmdline`), '--snapshot-count=5000', 'running the new command');
     t.equal(after['etcd-b'].containers[0].pid, before['etcd-b'].containers[0].pid, 'the other pod kept its process');
@@ -253,7 +261,7 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
     const count = (await journal(lab)).length;
     await writeManifest(lab, 'etcd-a.yaml', etcdPod({ name: 'etcd-a', client: 23790, peer: 23800, flags: ['--snapshot-count=5000'] }));
     await onHost(lab, `touch ${MANIFESTS}/etcd-b.yaml`);
-    await new Promise((r) => setTimeout(r, 3500)); // three polls of the folder
+    await new Promise((r) => setTimeout(r, 3500)); // three polls of the folder (STANDIN_KUBELET_POLL: 1 s)
     t.same((await journal(lab)).slice(count).filter((l) => /^static pod|^container restarted/.test(l)), [], 'no pod event');
     const still = await pods(lab);
     t.equal(still['etcd-a'].containers[0].pid, after['etcd-a'].containers[0].pid, 'etcd-a kept its process');
@@ -263,20 +271,20 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
   await t.test('a failing liveness probe restarts the container', async (t) => {
     await writeManifest(lab, 'etcd-c.yaml', etcdPod({ name: 'etcd-c', client: 23796, peer: 23806, livenessPath: '/no-such-path' }));
     const line = await until('a liveness restart', 30, async () =>
-      lines(await journal(lab), 'container restarted: kube-system/etcd-c/etcd ')[0]);
+      lines(await journal(lab), 'container restarted: kube-system/etcd-c-controller-0/etcd ')[0]);
     t.match(line, /restartCount=1 reason=liveness probe failed: HTTP probe failed with statuscode: 404$/);
     const p = (await pods(lab))['etcd-c'];
     t.ok(p.containers[0].restartCount >= 1, 'restartCount counts it');
-    t.match(await onHost(lab, `ls /var/log/pods/kube-system_etcd-c_${p.uid}/etcd/`), /0\.log\n1\.log/, 'one log file per start');
+    t.match(await onHost(lab, `ls /var/log/pods/kube-system_etcd-c-controller-0_${p.uid}/etcd/`), /0\.log\n1\.log/, 'one log file per start');
     await onHost(lab, `rm ${MANIFESTS}/etcd-c.yaml`);
-    await until('etcd-c stopped', 20, async () => lines(await journal(lab), 'static pod stopped: kube-system/etcd-c ').length > 0);
+    await until('etcd-c stopped', 20, async () => lines(await journal(lab), 'static pod stopped: kube-system/etcd-c-controller-0 ').length > 0);
   });
 
   await t.test('a removed manifest stops its pod', async (t) => {
     const before = await pods(lab);
     await onHost(lab, `rm ${MANIFESTS}/etcd-b.yaml`);
-    const line = await until('etcd-b stopped', 20, async () => lines(await journal(lab), 'static pod stopped: kube-system/etcd-b ')[0]);
-    t.equal(line, `static pod stopped: kube-system/etcd-b uid=${before['etcd-b'].uid} reason=manifest removed`);
+    const line = await until('etcd-b stopped', 20, async () => lines(await journal(lab), 'static pod stopped: kube-system/etcd-b-controller-0 ')[0]);
+    t.equal(line, `static pod stopped: kube-system/etcd-b-controller-0 uid=${before['etcd-b'].uid} reason=manifest removed`);
     t.equal(await onHost(lab, `test -d /proc/${before['etcd-b'].containers[0].pid} && echo alive || echo gone`), 'gone', 'its process is gone');
     t.not((await sshRun(lab, HOST, 'curl -s http://127.0.0.1:23791/health')).rc, 0, 'its port no longer answers');
     t.notOk((await pods(lab))['etcd-b'], 'and it left standin-pods.json');
@@ -286,7 +294,7 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
     t.not(await onHost(lab, 'pgrep -x etcd || true'), '', 'a container runs before');
     await onHost(lab, 'systemctl stop kubelet');
     t.equal(await onHost(lab, 'pgrep -x etcd || true'), '', 'no etcd process is left');
-    t.match(lines(await journal(lab), 'static pod stopped: kube-system/etcd-a ').at(-1), 'reason=kubelet stopping');
+    t.match(lines(await journal(lab), 'static pod stopped: kube-system/etcd-a-controller-0 ').at(-1), 'reason=kubelet stopping');
     await onHost(lab, 'systemctl start kubelet');
     await until('etcd-a back after the kubelet starts', 30, async () => (await pods(lab).catch(() => ({}) as Record<string, PodState>))['etcd-a']?.containers[0].ready);
     t.pass('the kubelet starts its pods again when it starts (the real one would find its containers still running)');

@@ -540,6 +540,45 @@ def flag_paths(argv):
     return found
 
 
+# Flags naming a file that itself names files (kubeconfigs, component configs): those must be visible too.
+FILE_FLAGS = ('--config', '--kubeconfig', '--authentication-kubeconfig', '--authorization-kubeconfig')
+FILE_KEYS = ('kubeconfig', 'certificate-authority', 'client-certificate', 'client-key', 'tokenFile', 'kubeConfigFile')
+
+
+def check_file_references(container, argv, mounts):
+    """A kubeconfig or config file given by flag may name more files (a scheduler config's clientConnection.kubeconfig,
+    a kubeconfig's client-certificate): in a container they resolve inside it, so they must lie under a mount too."""
+    for flag, path in flag_paths(argv[1:]):
+        if flag not in FILE_FLAGS:
+            continue
+        try:
+            with open(host_path_of(path, mounts), 'rb') as f:
+                doc = yaml_load(f.read().decode())
+        except (OSError, YamlError, ValueError, UnicodeDecodeError, TypeError):
+            continue  # the component reports an unreadable file itself
+        found = []
+
+        def walk(node, where):
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k in FILE_KEYS and isinstance(v, str) and v.startswith('/'):
+                        found.append((('%s.%s' % (where, k)).lstrip('.'), v))
+                    walk(v, '%s.%s' % (where, k))
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, '%s[%d]' % (where, i))
+
+        walk(doc, '')
+        for key, named in found:
+            host = host_path_of(named, mounts)
+            if host is None:
+                raise Refused('container %s: %s (from %s) names %s at %s, which is under none of its volumeMounts: the container '
+                              'would not see it' % (container, path, flag, named, key))
+            if host != named:
+                raise Refused('container %s: %s (from %s) names %s at %s, mounted from %s: the stand-in runs the process on the '
+                              'host and cannot move a path written inside a file; mount it at the same path' % (container, path, flag, named, key, host))
+
+
 def host_path_of(path, mounts):
     """The host path a container path is at through its mounts (longest mountPath first), or None."""
     for mount_path, host in sorted(mounts, key=lambda m: -len(m[0])):
@@ -889,7 +928,8 @@ class Pod:
     def __init__(self, kubelet, path, doc, uid):
         meta, self.spec = doc.get('metadata') or {}, doc.get('spec') or {}
         self.kubelet, self.path, self.uid = kubelet, path, uid
-        self.namespace, self.name = meta.get('namespace') or 'default', meta['name']
+        # The kubelet names a static pod <metadata.name>-<node name> (the mirror pod's name in the API).
+        self.namespace, self.name = meta.get('namespace') or 'default', '%s-%s' % (meta['name'], kubelet.node_name)
         self.key = '%s/%s' % (self.namespace, self.name)
         grace = self.spec.get('terminationGracePeriodSeconds')
         self.grace = 30 if grace is None else grace
@@ -915,13 +955,15 @@ class Pod:
             args = [expand(w, env) for w in (c.get('args') or [])]
             program = image_program(c['image'], command[0] if command else None)
             argv = [program] + (command[1:] if command else []) + args
-            for flag, path in flag_paths(argv[1:]):
+            original = list(argv)
+            for flag, path in flag_paths(original[1:]):
                 host = host_path_of(path, mounts)
                 if host is None:
                     raise Refused('container %s: flag %s names %s, which is under none of its volumeMounts (%s): the container '
                                   'would not see it' % (c['name'], flag, path, ', '.join(m[0] for m in mounts) or 'none'))
                 if host != path:  # a mount at another path than on the host: the process on the host needs the host's path
                     argv = [w.replace(path, host) if w.startswith(flag) or w == path else w for w in argv]
+            check_file_references(c['name'], original, mounts)
             cwd = host_path_of(c['workingDir'], mounts) if c.get('workingDir') else '/'
             self.containers.append(Container(self, c, argv, env, cwd or '/'))
 
@@ -961,8 +1003,7 @@ class Pod:
         self.kubelet.write_pods()
 
     def summary(self):
-        return {'namespace': self.namespace, 'name': self.name, 'podName': '%s-%s' % (self.name, self.kubelet.node_name),
-                'uid': self.uid, 'manifest': self.path, 'containers': [c.summary() for c in self.containers]}
+        return {'namespace': self.namespace, 'name': self.name, 'uid': self.uid, 'manifest': self.path, 'containers': [c.summary() for c in self.containers]}
 
 
 class Kubelet:
@@ -999,10 +1040,12 @@ class Kubelet:
         self.warned_missing = False
         return [os.path.join(self.manifests, n) for n in names if not n.startswith('.') and os.path.isfile(os.path.join(self.manifests, n))]
 
-    def refuse(self, path, key, reason):
-        if self.refused.get(path) != (key, reason):
+    def refuse(self, path, key, reason, retry=False):
+        """One journal line per manifest content and reason; a retried refusal (host path, image) logs again only
+        when its reason changes."""
+        if self.refused.get(path, (None, None))[:2] != (key, reason):
             journal('static pod refused: %s: %s' % (path, reason))
-            self.refused[path] = (key, reason)
+        self.refused[path] = (key, reason, retry)
 
     def sync(self):
         files = self.manifest_files()
@@ -1030,11 +1073,14 @@ class Kubelet:
                 continue
             if current is not None:
                 self.stop_pod(path, 'manifest changed')
+            last = self.refused.get(path)
+            if last and last[0] == uid and not last[2]:
+                continue  # refused for good until the file changes
             pod = Pod(self, path, doc, uid)
             try:
                 pod.prepare()
             except Refused as r:
-                self.refuse(path, uid, r.reason)
+                self.refuse(path, uid, r.reason, r.retry)
                 continue
             self.refused.pop(path, None)
             with self.lock:
