@@ -1060,7 +1060,7 @@ class Kubelet:
             try:
                 doc, uid = decode_manifest(path, data, self.node_name)
                 meta = doc['metadata']
-                key = '%s/%s' % (meta.get('namespace') or 'default', meta['name'])
+                key = '%s/%s-%s' % (meta.get('namespace') or 'default', meta['name'], self.node_name)
                 if key in names:
                     raise Refused('duplicate pod %s: %s defines it too (the kubelet reads every file of the folder)' % (key, names[key]))
                 names[key] = path
@@ -1153,6 +1153,7 @@ def main():
     flags = parse_flags(sys.argv[1:])
     config = load_config(flags.get('config'))
     endpoint = check_config(flags, config)
+    flags_only_exit(PROGRAM)
     log('"Using container runtime endpoint" endpoint="%s" (not dialled: the stand-in runs containers as host processes)' % endpoint)
     kubelet = Kubelet(flags, config)
     signal.signal(signal.SIGTERM, lambda *_: kubelet.stopping.set())
