@@ -97,6 +97,14 @@ t.test('manifests refused with the reason, a dotfile ignored, a duplicate refuse
   // One pod, and a backup of it beside it: the kubelet reads both files.
   writeFileSync(join(manifests, 'once.yaml'), pod('once', [...etcdctl], ['restartPolicy: Never']));
   writeFileSync(join(manifests, 'once.yaml.bak'), pod('once', [...etcdctl], ['restartPolicy: Never']));
+  // A real etcd whose startup probe can never pass (nothing listens on that port): killed and started again.
+  const [client, peer, closed] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(join(manifests, 'startup.yaml'), pod('startup', [
+    'image: registry.k8s.io/etcd:3.5.15-0',
+    `command: [etcd, --data-dir=/var/lib/etcd, --listen-client-urls=http://127.0.0.1:${client}, --advertise-client-urls=http://127.0.0.1:${client}, --listen-peer-urls=http://127.0.0.1:${peer}, --initial-advertise-peer-urls=http://127.0.0.1:${peer}, --initial-cluster=default=http://127.0.0.1:${peer}]`,
+    'startupProbe:', `  tcpSocket: {port: ${closed}}`, '  periodSeconds: 1', '  failureThreshold: 2',
+    'volumeMounts:', '- {name: data, mountPath: /var/lib/etcd}',
+  ], ['terminationGracePeriodSeconds: 2', 'volumes:', '- name: data', `  hostPath: {path: ${join(root, 'etcd-data')}, type: DirectoryOrCreate}`]));
   // A container that exits 1: restarted at once, then with the back-off.
   writeFileSync(join(manifests, 'failing.yaml'), pod('failing', ['image: registry.k8s.io/etcd:3.5.15-0', 'command: [etcdctl, --no-such-flag]']));
   const healthz = await freePort();
@@ -105,7 +113,8 @@ t.test('manifests refused with the reason, a dotfile ignored, a duplicate refuse
     STANDIN_POD_LOGS: join(root, 'logs'), STANDIN_KUBELET_POLL: '0.2',
   });
   const refusedLines = (): string[] => kubelet.output().split('\n').filter((l) => l.startsWith('static pod refused: '));
-  await waitUntil(kubelet, () => refusedLines().length >= Object.keys(cases).length + 1 && /container restarted: kube-system\/failing-node-1\/c/.test(kubelet.output()), 'the refusals');
+  await waitUntil(kubelet, () => refusedLines().length >= Object.keys(cases).length + 1 && /container restarted: kube-system\/failing-node-1\/c/.test(kubelet.output())
+    && /container restarted: kube-system\/startup-node-1\/c/.test(kubelet.output()), 'the refusals and restarts');
   for (const [file, [, reason]] of Object.entries(cases)) {
     const line = refusedLines().filter((l) => l.startsWith(`static pod refused: ${join(manifests, file)}: `));
     t.equal(line.length, 1, `${file}: one line`);
@@ -115,8 +124,10 @@ t.test('manifests refused with the reason, a dotfile ignored, a duplicate refuse
   t.match(kubelet.output(), `static pod refused: ${join(manifests, 'once.yaml.bak')}: duplicate pod kube-system/once-node-1: ${join(manifests, 'once.yaml')} defines it too`);
   t.match(kubelet.output(), /static pod started: kube-system\/once-node-1 uid=[0-9a-f]{32} pid=\d+/);
   t.match(kubelet.output(), /container restarted: kube-system\/failing-node-1\/c restartCount=1 reason=exited with code 1/);
+  t.match(kubelet.output(), new RegExp(`container restarted: kube-system/startup-node-1/c restartCount=1 reason=startup probe failed: dial tcp 127\\.0\\.0\\.1:${closed}: connect: connection refused`));
+  t.notMatch(kubelet.output(), 'static pod refused: ' + join(manifests, 'startup.yaml'), 'the data-dir flag lies under its mount');
   const pods = JSON.parse(readFileSync(join(root, 'standin-pods.json'), 'utf8')) as { name: string; uid: string; containers: { restartCount: number }[] }[];
-  t.same(pods.map((p) => p.name), ['failing-node-1', 'once-node-1'], 'standin-pods.json lists the two pods that run');
+  t.same(pods.map((p) => p.name), ['failing-node-1', 'once-node-1', 'startup-node-1'], 'standin-pods.json lists the pods that run');
   const once = pods.find((p) => p.name === 'once-node-1')!;
   t.match(readFileSync(join(root, 'logs', `kube-system_once-node-1_${once.uid}`, 'c', '0.log'), 'utf8'), /etcdctl version: 3\./, 'its output');
   t.equal(runToExit('curl', ['-s', `http://127.0.0.1:${healthz}/healthz`]).output, 'ok', '/healthz on the configured port');
