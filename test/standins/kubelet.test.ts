@@ -132,3 +132,40 @@ t.test('manifests refused with the reason, a dotfile ignored, a duplicate refuse
   t.match(readFileSync(join(root, 'logs', `kube-system_once-node-1_${once.uid}`, 'c', '0.log'), 'utf8'), /etcdctl version: 3\./, 'its output');
   t.equal(runToExit('curl', ['-s', `http://127.0.0.1:${healthz}/healthz`]).output, 'ok', '/healthz on the configured port');
 });
+
+t.test('a kubelet killed with SIGKILL takes its containers with it (no orphan)', async (t) => {
+  const root = join(dir, 'root-kill');
+  const manifests = join(root, 'manifests');
+  mkdirSync(manifests, { recursive: true });
+  const [client, peer] = [await freePort(), await freePort()];
+  writeFileSync(join(manifests, 'etcd.yaml'), pod('etcd', [
+    'image: registry.k8s.io/etcd:3.5.15-0',
+    `command: [etcd, --data-dir=/var/lib/etcd, --listen-client-urls=http://127.0.0.1:${client}, --advertise-client-urls=http://127.0.0.1:${client}, --listen-peer-urls=http://127.0.0.1:${peer}, --initial-advertise-peer-urls=http://127.0.0.1:${peer}, --initial-cluster=default=http://127.0.0.1:${peer}]`,
+    'volumeMounts:', '- {name: data, mountPath: /var/lib/etcd}',
+  ], ['volumes:', '- name: data', `  hostPath: {path: ${join(root, 'etcd-data')}, type: DirectoryOrCreate}`]));
+  const cfg = config('kill.yaml', `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncontainerRuntimeEndpoint: unix:///x.sock\nstaticPodPath: ${manifests}\nhealthzPort: 0\n`);
+  const kubelet = start(t, v130.kubelet, [`--config=${cfg}`, `--root-dir=${root}`], { STANDIN_POD_LOGS: join(root, 'logs'), STANDIN_KUBELET_POLL: '0.2' });
+  await waitUntil(kubelet, () => /static pod started: kube-system\/etcd-\S+ uid=\w+ pid=\d+/.test(kubelet.output()), 'the pod');
+  const pid = Number(/static pod started: \S+ uid=\w+ pid=(\d+)/.exec(kubelet.output())![1]);
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  });
+  t.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'etcd', 'the container runs');
+  kubelet.proc.kill('SIGKILL');
+  await kubelet.exited;
+  // Gone, or a zombie waiting for whoever adopted it to reap it: either way no longer running.
+  const state = (): string => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] === 'Z' ? 'gone' : 'running';
+    } catch {
+      return 'gone';
+    }
+  };
+  const deadline = Date.now() + 5000;
+  while (state() === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.equal(state(), 'gone', 'the etcd container died with the kubelet');
+});
