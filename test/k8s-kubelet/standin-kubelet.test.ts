@@ -160,7 +160,9 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
     const first = await run();
     t.equal(first.code, 0, first.stderr + first.stdout.slice(-2000));
     t.equal(changed(first), changed(check), `--check predicted the changed count (${changed(check)})`);
-    const changedTasks = first.events.flatMap((e) => (e.type === 'result' && e.status === 'changed' ? [e.task.name] : []));
+    const changedNames = (r: KplayResult): string[] => r.events.flatMap((e) => (e.type === 'result' && e.status === 'changed' ? [e.task.name] : []));
+    const changedTasks = changedNames(first);
+    t.same(changedTasks, changedNames(check), '--check predicted the same tasks (and loop items) as changed');
     t.same([...new Set(changedTasks)], ["kubelet's folders", 'download kubelet', "kubelet's config", "kubelet's unit", 'restart kubelet', 'kubelet enabled and started'],
       'folders, binary, config, unit, the restart handler (flushed before the start), enabled');
     t.equal(changed(first), 6);
