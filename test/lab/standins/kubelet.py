@@ -534,7 +534,7 @@ def flag_paths(argv):
                 value = ''
             for item in value.split(','):
                 item = item.split('=', 1)[-1] if '=' in item and not item.startswith('/') else item
-                if item.startswith('/'):
+                if item.startswith('/') and '://' not in item and '#' not in item:  # not --etcd-servers-overrides' /group#url
                     found.append((name, item))
         i += 1
     return found
