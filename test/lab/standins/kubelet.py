@@ -884,7 +884,7 @@ class Container:
         if started and 'readinessProbe' not in probes:
             self.set_ready(True)
         while True:
-            if self.stopping.wait(0.1):
+            if self.stopping.wait(0.25):
                 self.kill(self.pod.grace)
                 return 'pod stopped', None
             code = self.proc.poll()
@@ -1013,7 +1013,8 @@ class Kubelet:
         self.root_dir = flags.get('root-dir', '/var/lib/kubelet')
         self.manifests = setting(flags, config, 'pod-manifest-path', 'staticPodPath', '')
         self.pods = {}       # manifest path -> running Pod
-        self.refused = {}    # manifest path -> (uid or data hash, reason) last logged
+        self.refused = {}    # manifest path -> (uid or data hash, reason, retried) last logged
+        self.decoded = {}    # manifest path -> (bytes, (pod, uid) or Refused)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         os.makedirs(self.root_dir, exist_ok=True)
@@ -1058,7 +1059,16 @@ class Kubelet:
                 continue
             current = self.pods.get(path)
             try:
-                doc, uid = decode_manifest(path, data, self.node_name)
+                cached = self.decoded.get(path)
+                if cached is None or cached[0] != data:  # the same bytes decode the same: no YAML parse every poll
+                    try:
+                        cached = (data, decode_manifest(path, data, self.node_name))
+                    except Refused as r:
+                        cached = (data, r)
+                    self.decoded[path] = cached
+                if isinstance(cached[1], Refused):
+                    raise cached[1]
+                doc, uid = cached[1]
                 meta = doc['metadata']
                 key = '%s/%s-%s' % (meta.get('namespace') or 'default', meta['name'], self.node_name)
                 if key in names:
@@ -1093,6 +1103,9 @@ class Kubelet:
         for path in list(self.refused):
             if path not in files:
                 del self.refused[path]
+        for path in list(self.decoded):
+            if path not in files:
+                del self.decoded[path]
 
     def stop_pod(self, path, reason):
         pod = self.pods[path]
