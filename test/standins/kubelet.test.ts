@@ -169,3 +169,22 @@ t.test('a kubelet killed with SIGKILL takes its containers with it (no orphan)',
   while (state() === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   t.equal(state(), 'gone', 'the etcd container died with the kubelet');
 });
+
+t.test('fields of the pod spec exist from the release that brought them', async (t) => {
+  const decodes = async (bin: string, name: string, specLines: string[], args: string[] = []): Promise<string> => {
+    const root = join(dir, `root-${name}`);
+    const manifests = join(root, 'manifests');
+    mkdirSync(manifests, { recursive: true });
+    writeFileSync(join(manifests, 'pod.yaml'), pod(name, etcdctl, ['restartPolicy: Never', ...specLines]));
+    const cfg = config(`${name}.yaml`, `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nstaticPodPath: ${manifests}\nhealthzPort: 0\n`);
+    const kubelet = start(t, bin, [`--config=${cfg}`, `--root-dir=${root}`, '--container-runtime-endpoint=unix:///x.sock', ...args], {
+      STANDIN_POD_LOGS: join(root, 'logs'), STANDIN_KUBELET_POLL: '0.2',
+    });
+    await waitUntil(kubelet, () => /static pod (started|refused)/.test(kubelet.output()), 'the pod');
+    return kubelet.output().split('\n').find((l) => /^static pod (started|refused)/.test(l)) ?? '';
+  };
+  t.match(await decodes(v124.kubelet, 'users124', ['hostUsers: false']), 'could not decode: strict decoding error: unknown field "spec.hostUsers"', '1.24: no hostUsers (1.25)');
+  t.match(await decodes(v130.kubelet, 'users130', ['hostUsers: false']), /^static pod started: kube-system\/users130-/, '1.30: hostUsers decodes');
+  t.match(await decodes(v121.kubelet, 'dns121', ['dnsPolicy: Sometimes'], ['--container-runtime=remote']), 'invalid pod: [spec.dnsPolicy: Unsupported value: "Sometimes"]',
+    '1.21: validation as well');
+});
