@@ -91,6 +91,8 @@ t.test('manifests refused with the reason, a dotfile ignored, a duplicate refuse
     'wrong-type.yaml': [pod('wrong-type', etcdctl, ['hostPID: "yes"']), 'spec.hostPID: cannot unmarshal "yes" into Go value of type bool'],
     'deployment.yaml': ['apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n', 'not a Pod of v1'],
     'image.yaml': [pod('image', ['image: nginx:1.25', 'command: [nginx]']), 'Failed to pull image "nginx:1.25": ErrImagePull'],
+    'cannot-create.yaml': [pod('cannot-create', etcdctl, ['volumes:', '- name: x', `  hostPath: {path: ${join(plain, 'sub')}, type: DirectoryOrCreate}`]),
+      `MountVolume.SetUp failed for volume "x" : hostPath type check failed: ${join(plain, 'sub')} cannot be created: Not a directory`],
   };
   for (const [file, [text]] of Object.entries(cases)) writeFileSync(join(manifests, file), text);
   writeFileSync(join(manifests, '.hidden.yaml'), 'kind: Nonsense\n');
