@@ -11,7 +11,8 @@ import { shellQuote } from '../core/shell.ts';
 import { ModuleError, type FileDiff, type FileEffect, type ModuleContext, type Plan } from './contract.ts';
 import { fileDiff } from './diff-text.ts';
 import { asBecome, attrChanges, attrCommands, formatMode, hasChanges, resolveMode, type AttrChanges, type ModeArg } from './file-attrs.ts';
-import { backupFile, sha256 } from './place-file.ts';
+import { backupFile, sha256, sha256OfFile, STREAM_FROM_BYTES } from './place-file.ts';
+import type { LocalFile } from '../connection/connection.ts';
 
 export interface CopyDirArgs {
   /** The folder on the controller (resolved). */
@@ -86,7 +87,7 @@ export async function copyDir(args: CopyDirArgs, ctx: ModuleContext): Promise<Pl
   const become = asBecome(ctx.become);
   const mkdirs: { path: string; mode: number }[] = [];
   const dirFixes: { path: string; changes: AttrChanges }[] = [];
-  const writes: { path: string; content: Buffer; mode: number; backup: boolean }[] = [];
+  const writes: { path: string; content: Buffer | LocalFile; mode: number; backup: boolean }[] = [];
   const fileFixes: { path: string; changes: AttrChanges }[] = [];
   const effects: FileEffect[] = [];
   const attrsWanted = { owner: args.owner, group: args.group };
@@ -119,14 +120,19 @@ export async function copyDir(args: CopyDirArgs, ctx: ModuleContext): Promise<Pl
   }
   for (const rel of files) {
     const path = posix.join(base, rel);
-    const content = readFileSync(join(args.local, rel));
     const st = disk.get(rel);
     if (st && st.type === 'directory') throw new ModuleError(`${path} exists and is a folder`);
     const isFile = st?.type === 'file';
     if (st && !args.force) continue;
+    // A large file is hashed as a stream and streamed to the host, as a single copy does: never read whole.
+    const local = join(args.local, rel);
+    const size = statSync(local).size;
+    const content: Buffer | LocalFile = size > STREAM_FROM_BYTES ? { localPath: local, size, sha256: await sha256OfFile(local) } : readFileSync(local);
+    const sum = Buffer.isBuffer(content) ? sha256(content) : content.sha256;
     const mode = resolveMode(args.mode, isFile ? st.mode : undefined, false) ?? (isFile ? st.mode : 0o644);
-    effects.push({ path, state: 'file', content, mode, owner: args.owner ?? st?.owner, group: args.group ?? st?.group });
-    if (!isFile || st.sha256 !== sha256(content)) {
+    const kept = { mode, owner: args.owner ?? st?.owner, group: args.group ?? st?.group };
+    effects.push(Buffer.isBuffer(content) ? { path, state: 'file', content, ...kept } : { path, state: 'file', sha256: sum, size, ...kept });
+    if (!isFile || st.sha256 !== sum) {
       writes.push({ path, content, mode, backup: args.backup && isFile });
       continue;
     }
@@ -139,7 +145,8 @@ export async function copyDir(args: CopyDirArgs, ctx: ModuleContext): Promise<Pl
   let diff: FileDiff[] | undefined;
   if (ctx.diff) {
     diff = [];
-    for (const w of writes) diff.push(fileDiff(w.path, disk.get(w.path.slice(base.length + 1)) ? await ctx.conn.get(w.path, become) : null, w.content));
+    // A streamed file is too large to show, as with a single copy.
+    for (const w of writes) if (Buffer.isBuffer(w.content)) diff.push(fileDiff(w.path, disk.get(w.path.slice(base.length + 1)) ? await ctx.conn.get(w.path, become) : null, w.content));
     for (const d of mkdirs) diff.push({ path: d.path, before: 'state: absent\n', after: `state: directory\nmode: ${formatMode(d.mode)}\n` });
   }
   return {
@@ -160,7 +167,10 @@ export async function copyDir(args: CopyDirArgs, ctx: ModuleContext): Promise<Pl
       for (const w of writes) {
         if (w.backup) backups.push(await backupFile(w.path, ctx));
         const st = disk.get(w.path.slice(base.length + 1));
-        await ctx.conn.put(w.path, w.content, { mode: w.mode, owner: args.owner ?? st?.owner, group: args.group ?? st?.group, ...become });
+        const options = { mode: w.mode, owner: args.owner ?? st?.owner, group: args.group ?? st?.group, ...become };
+        if (Buffer.isBuffer(w.content)) await ctx.conn.put(w.path, w.content, options);
+        else if (ctx.conn.putFile) await ctx.conn.putFile(w.path, w.content, options);
+        else await ctx.conn.put(w.path, readFileSync(w.content.localPath), options); // a connection that cannot stream
       }
       if (fixes.length > 0) {
         const r = await ctx.conn.exec(fixes.join(' && '), become);

@@ -8,11 +8,9 @@ import { copyDir, copyDirOnHost } from './copy-dir.ts';
 import { ModuleError, defineModule, type ModuleContext } from './contract.ts';
 import { omitNulls } from '../core/given.ts';
 import type { LocalFile } from '../connection/connection.ts';
-import { placeFile, type HostFile, type PlaceFileArgs } from './place-file.ts';
+import { placeFile, STREAM_FROM_BYTES, type HostFile, type PlaceFileArgs } from './place-file.ts';
 import { pyToJson } from '../jinja/index.ts';
 
-/** Controller files larger than this are streamed to the host and hashed as a stream, never read whole. */
-const STREAM_FROM_BYTES = 1024 * 1024;
 
 interface CopyArgs extends PlaceFileArgs {
   src?: string;

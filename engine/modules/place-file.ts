@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { tempBeside } from '../core/temp-path.ts';
 import { posix } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { UnreachableError, type FileStat, type LocalFile } from '../connection/connection.ts';
 import { shellQuote } from '../core/shell.ts';
 import { ModuleError, type ModuleContext, type Plan } from './contract.ts';
@@ -53,6 +54,16 @@ export interface PlaceFileRequest extends PlaceFileArgs {
 
 export function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
+}
+
+/** Controller files larger than this are streamed to the host and hashed as a stream, never read whole. */
+export const STREAM_FROM_BYTES = 1024 * 1024;
+
+/** The sha256 of a controller file, read as a stream. */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /**

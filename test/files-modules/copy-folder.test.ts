@@ -17,6 +17,8 @@ t.test('copy of a folder agrees with Ansible', async (t) => {
       chmodSync(join(conf, 'run.sh'), 0o755);
       writeFileSync(join(conf, 'sub/b.conf'), 'b=2\n');
       writeFileSync(join(conf, 'sub/deep/c.conf'), 'c=3\n');
+      // Larger than the streaming threshold: hashed and sent as a stream, never read whole.
+      writeFileSync(join(conf, 'sub/big.bin'), Buffer.alloc(3 * 1024 * 1024 + 7, 'kplay '));
       symlinkSync('a.conf', join(conf, 'link.conf'));
     },
     setup: (root) => {
@@ -25,6 +27,7 @@ t.test('copy of a folder agrees with Ansible', async (t) => {
       writeFileSync(join(root, 'existing/conf/sub/b.conf'), 'b=2\n');
       chmodSync(join(root, 'existing/conf/sub/b.conf'), 0o600);
       writeFileSync(join(root, 'existing/conf/extra'), 'stays\n');
+      writeFileSync(join(root, 'existing/conf/sub/big.bin'), Buffer.alloc(3 * 1024 * 1024 + 7, 'other '));
     },
     tasks: `
     - name: the folder itself
@@ -45,4 +48,5 @@ t.test('copy of a folder agrees with Ansible', async (t) => {
   t.ok(statSync(join(roots.kplay, 'content/empty')).isDirectory(), 'empty folders are made');
   t.same([mode('content/sub'), mode('content/a.conf'), mode('sym/run.sh'), mode('sym/a.conf')], ['750', '644', '640', '640'], 'a new file starts from 0644, the mode of the source is not kept, as in Ansible');
   t.equal(readFileSync(join(roots.kplay, 'existing/conf/extra'), 'utf8'), 'stays\n');
+  t.same(readFileSync(join(roots.kplay, 'existing/conf/sub/big.bin')), Buffer.alloc(3 * 1024 * 1024 + 7, 'kplay '), 'a large file that differed is replaced whole');
 });
