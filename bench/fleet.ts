@@ -1,23 +1,28 @@
 // A lab fleet for the length of one part of the bench, stopped afterwards even on Ctrl-C (nothing left behind).
 
-import { startFleet, type Fleet, type FleetOptions } from '../test/lab/fleet.ts';
+import { cleanupStale, startFleet, type FleetOptions, type Fleet } from '../test/lab/fleet.ts';
 
-const running = new Set<Fleet>();
+/** Names of the fleets starting or up: a 1000-host fleet takes minutes to start, and Ctrl-C may come meanwhile. */
+const running = new Set<string>();
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     process.stderr.write(`[bench] ${signal}: stopping ${running.size} fleet(s)\n`);
-    void Promise.allSettled([...running].map((fleet) => fleet.stop())).finally(() => process.exit(130));
+    void Promise.allSettled([...running].map((name) => cleanupStale(name))).finally(() => process.exit(130));
   });
 }
 
 export async function withFleet<T>(options: FleetOptions, use: (fleet: Fleet) => Promise<T>): Promise<T> {
-  const fleet = await startFleet(options);
-  running.add(fleet);
+  const name = options.name ?? 'fleet';
+  running.add(name);
   try {
-    return await use(fleet);
+    const fleet = await startFleet(options);
+    try {
+      return await use(fleet);
+    } finally {
+      await fleet.stop();
+    }
   } finally {
-    running.delete(fleet);
-    await fleet.stop();
+    running.delete(name);
   }
 }

@@ -38,14 +38,24 @@ export async function ipBatch(lines: string[], netns?: string): Promise<void> {
   await run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
-/** A bridge in the root namespace holding `cidr` (e.g. 10.241.0.1/16), up. */
-export function bridgeCommands(bridge: string, cidr: string): string[] {
-  return [`link add ${bridge} type bridge`, `addr add ${cidr} dev ${bridge}`, `link set ${bridge} up`];
+/** A bridge in the root namespace holding `cidr` (e.g. 10.241.0.1/16), up; with `mac`, a fixed MAC address. */
+export function bridgeCommands(bridge: string, cidr: string, mac?: string): string[] {
+  return [`link add ${bridge}${mac ? ` address ${mac}` : ''} type bridge`, `addr add ${cidr} dev ${bridge}`, `link set ${bridge} up`];
 }
 
-/** A network namespace joined to `bridge` by a veth pair whose inner end is `eth0` (root-namespace side). */
-export function namespaceOnBridgeCommands(netns: string, veth: string, bridge: string): string[] {
-  return [`netns add ${netns}`, `link add ${veth} type veth peer name eth0 netns ${netns}`, `link set ${veth} master ${bridge} up`];
+/**
+ * A network namespace joined to `bridge` by a veth pair whose inner end is `eth0` (root-namespace side). With
+ * `innerMac`, eth0 gets that MAC address, and the outer end no IPv6 link-local address (a bridge port needs none; each
+ * one would join multicast groups, and its reports flood every other port of the bridge).
+ */
+export function namespaceOnBridgeCommands(netns: string, veth: string, bridge: string, innerMac?: string): string[] {
+  if (!innerMac) return [`netns add ${netns}`, `link add ${veth} type veth peer name eth0 netns ${netns}`, `link set ${veth} master ${bridge} up`];
+  return [
+    `netns add ${netns}`,
+    `link add ${veth} type veth peer name eth0 address ${innerMac} netns ${netns}`,
+    `link set ${veth} addrgenmode none`,
+    `link set ${veth} master ${bridge} up`,
+  ];
 }
 
 /** Inside the namespace: the address on eth0, eth0 and lo up (run with `ipBatch(lines, netns)`). */
@@ -53,6 +63,24 @@ export function namespaceAddressCommands(cidr: string, gateway?: string): string
   const lines = [`addr add ${cidr} dev eth0`, 'link set eth0 up', 'link set lo up'];
   if (gateway) lines.push(`route add default via ${gateway}`);
   return lines;
+}
+
+/**
+ * A locally administered MAC address made from an IPv4 address (02:6b:AA:BB:CC:DD): one per address, known in advance,
+ * so both ends of a link can be told each other's MAC before any packet (see `permanentNeighbourCommand`).
+ */
+export function macForAddress(address: string): string {
+  return ['02', '6b', ...address.split('.').map((part) => Number(part).toString(16).padStart(2, '0'))].join(':');
+}
+
+/**
+ * A permanent neighbour (ARP) entry: the kernel never resolves, expires or garbage-collects it, and it does not count
+ * against the machine-wide table limit (net.ipv4.neigh.default.gc_thresh3, 1024 here, shared by every namespace).
+ * Resolved entries do count: 1000 hosts on one bridge need 2000 (one per host in the root namespace, one for the bridge
+ * in each host) and the table overflows. The entry goes away with its device.
+ */
+export function permanentNeighbourCommand(address: string, mac: string, device: string): string {
+  return `neigh replace ${address} lladdr ${mac} dev ${device} nud permanent`;
 }
 
 /** Names of network namespaces that start with `prefix`. */

@@ -1,11 +1,11 @@
 // The fleet itself: many hosts up in seconds, each its own name, address and folders, and nothing left after stop.
 
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import t from 'tap';
 import { parse } from 'yaml';
 import { SshConnection } from '../../engine/connection/ssh.ts';
 import { startFleet } from '../lab/fleet.ts';
-import { listLinks, listNamespaces } from '../lab/net.ts';
+import { listLinks, listNamespaces, macForAddress, run } from '../lab/net.ts';
 import { labFleet, sshCli, sshOptions } from './fixture.ts';
 
 for (const count of [10, 50]) {
@@ -37,6 +37,26 @@ for (const count of [10, 50]) {
     t.same(whos, fleet.hosts.map((h) => `${h.name}\n`), 'each host wrote its own /srv (seen from outside in host.root)');
     t.equal(await sshCli(fleet, fleet.hosts[count - 1], 'test -e /etc/kplay-test && cat /srv/who'), `${fleet.hosts[count - 1].name}\n`);
 
+    // No ARP anywhere: each end of every link knows the other's MAC from the start (permanent entries, which the kernel
+    // never resolves or expires and does not count against its machine-wide table limit), after a connection to each.
+    // (Multicast entries, such as the bridge's own IGMP group, are not resolved either: NOARP, one per group.)
+    const onBridge = (await run('ip', ['-4', '-o', 'neigh', 'show', 'dev', `kp-fleet${count}`, 'nud', 'all']))
+      .trim()
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => !line.startsWith('224.'))
+      .sort();
+    t.same(onBridge, fleet.hosts.map((h) => `${h.address} lladdr ${macForAddress(h.address)} PERMANENT`).sort(), 'the bridge: one permanent entry per host, nothing resolved');
+    const gateway = /inet (\S+)\//.exec(await run('ip', ['-o', '-4', 'addr', 'show', 'dev', `kp-fleet${count}`]))![1];
+    for (const host of [fleet.hosts[0], fleet.hosts[count - 1]]) {
+      t.equal(
+        (await run('ip', ['-n', host.netns, '-o', 'neigh', 'show', 'nud', 'all'])).trim(),
+        `${gateway} dev eth0 lladdr ${macForAddress(gateway)} PERMANENT`,
+        `${host.name}: only the bridge, permanent`,
+      );
+      t.equal(await run('ip', ['-n', host.netns, '-6', '-o', 'addr', 'show', 'dev', 'eth0']), '', `${host.name}: no IPv6 address on eth0`);
+    }
+
     const stopStart = Date.now();
     await fleet.stop();
     t.comment(`fleet of ${count} down in ${Date.now() - stopStart} ms`);
@@ -44,8 +64,19 @@ for (const count of [10, 50]) {
     t.same(await listLinks(`kpfleet${count}`), [], 'no veth left');
     t.same(await listLinks(`kp-fleet${count}`), [], 'no bridge left');
     t.notMatch(await readFile('/proc/self/mounts', 'utf8'), `/run/kplay-lab/fleet-fleet${count}/`, 'no mount left');
+    t.same(await processesMentioning(`/run/kplay-lab/fleet-fleet${count}/`), [], 'no sshd (or anything started from its folders) left');
     await fleet.stop(); // idempotent
   });
+}
+
+/** Command lines of running processes that contain `text`. */
+async function processesMentioning(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry))) {
+    const command = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
+    if (command.includes(text)) found.push(`${pid}: ${command}`);
+  }
+  return found;
 }
 
 t.test('a fleet left over by a crashed run is cleaned up by the next start', async (t) => {
