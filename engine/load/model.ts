@@ -43,7 +43,7 @@ export interface Inherited {
 /** Inherited keywords that take true/false and may be a template. */
 export type TemplatedKeyword = 'become' | 'ignoreErrors' | 'runOnce' | 'checkMode' | 'noLog' | 'diff' | 'anyErrorsFatal' | 'ignoreUnreachable';
 /** Task keywords that take a whole number and may be a template. */
-export type TemplatedNumber = 'retries' | 'delay' | 'throttle' | 'timeout';
+export type TemplatedNumber = 'retries' | 'delay' | 'throttle' | 'timeout' | 'async' | 'poll';
 
 export interface Templated {
   expr: string;
@@ -103,6 +103,10 @@ export interface TaskNode extends NodeBase {
   throttle?: number;
   /** Seconds any one command of the task may take before the task fails. */
   timeout?: number;
+  /** `async`: seconds the task may run (in the background when `poll` is 0: engine/run/async-jobs.ts). */
+  async?: number;
+  /** `poll`: with async, 0 starts the task and goes on (async_status reads it later); else wait for it (default 15). */
+  poll?: number;
   /** Number keywords written as `{{ }}`, rendered per host when the task runs. */
   templatedNumbers?: Partial<Record<TemplatedNumber, Templated>>;
   /** Handlers only: topics this handler also answers to. */

@@ -21,7 +21,7 @@ const COMMON = [
 ];
 const TASK_ONLY = [
   'loop', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'until',
-  'retries', 'delay', 'args', 'throttle', 'timeout', 'listen', 'action',
+  'retries', 'delay', 'args', 'throttle', 'timeout', 'listen', 'action', 'async', 'poll',
 ];
 const TASK_KEYWORDS = new Set([...COMMON, ...TASK_ONLY]);
 const BLOCK_KEYWORDS = new Set([...COMMON, 'block', 'rescue', 'always', 'notify']);
@@ -495,6 +495,8 @@ export class TaskParser {
       delay: number('delay'),
       throttle: number('throttle'),
       timeout: number('timeout'),
+      async: number('async'),
+      poll: number('poll'),
       ...(Object.keys(numbers).length ? { templatedNumbers: numbers } : {}),
       listen: stringList(obj, 'listen'),
     };

@@ -31,6 +31,7 @@ import modprobe from './modprobe.ts';
 import packageModule from './package.ts';
 import packageFacts from './package_facts.ts';
 import pause from './pause.ts';
+import asyncStatus from './async_status.ts';
 import pkiCa from './pki_ca.ts';
 import pkiCert from './pki_cert.ts';
 import pkiClusterFacts from './pki_cluster_facts.ts';
@@ -55,7 +56,7 @@ import waitFor from './wait_for.ts';
 const modules = [
   assertModule, command, copy, debug, fail, file, getUrl, setFact, setup, shell, stat, template, waitFor, // ansible.builtin
   apt, aptRepository, deb822Repository, packageModule, packageFacts, // ansible.builtin: packages
-  authorizedKey, cron, getent, group, hostname, includeVars, modprobe, pause, reboot, serviceFacts, sysctl, uri, user, // system modules
+  asyncStatus, authorizedKey, cron, getent, group, hostname, includeVars, modprobe, pause, reboot, serviceFacts, sysctl, uri, user, // system modules
   assemble, blockinfile, fetch, find, iniFile, lineinfile, replace, slurp, tempfile, unarchive, // ansible.builtin files (ini_file is community.general's)
   bootstrapToken, encryptionConfig, kubeconfig, kubectlApply, pkiCa, pkiCert, pkiClusterFacts, pkiKeypair, systemd, // kplay's own
 ] as Module[];

@@ -100,7 +100,13 @@ export interface ModuleContext {
   progress?(info: ProgressInfo): void;
   /** Aborted when the run is interrupted (Ctrl-C): a module waiting on the controller stops waiting. */
   interrupted?: AbortSignal;
+  /** async_status: a job this run started on this host (`async` with `poll: 0`), or undefined. */
+  asyncJob?(jid: string): AsyncJobView | undefined;
+  forgetAsyncJob?(jid: string): void;
 }
+
+/** A background job as async_status sees it: running, or ended with its task's result. */
+export type AsyncJobView = { finished: false } | { finished: true; failed: boolean; changed: boolean; result: Record<string, unknown>; msg?: string };
 
 export interface Module<A extends object = object> {
   /** Set by the registry from the file name for user modules. */

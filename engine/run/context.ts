@@ -14,6 +14,7 @@ import type { ConnectionPool } from './connections.ts';
 import type { Reporter } from '../core/events.ts';
 import type { HostState } from './host.ts';
 import type { RunInterrupt } from './interrupt.ts';
+import type { AsyncJobs } from './async-jobs.ts';
 
 export interface RunOptions {
   check: boolean;
@@ -33,6 +34,8 @@ export interface RunOptions {
   strategy?: 'linear' | 'free';
   /** Set by SIGINT/SIGTERM (cli.ts): no task starts after it. */
   interrupt?: RunInterrupt;
+  /** Tasks started with `async` and `poll: 0`, for async_status; made by the runner. */
+  jobs?: AsyncJobs;
 }
 
 export class PlayContext {

@@ -138,6 +138,13 @@ export class Invocation {
         if (pc.options.verbosity > 0) pc.reporter.event({ type: 'warning', host: host.name, message });
       },
       interrupted: pc.options.interrupt?.abortSignal,
+      asyncJob: (jid) => {
+        const job = pc.options.jobs?.get(jid, host.name);
+        if (!job) return undefined;
+        const o = job.outcome;
+        return o ? { finished: true, failed: o.status === 'failed', changed: o.status === 'changed', result: o.result, msg: o.msg } : { finished: false };
+      },
+      forgetAsyncJob: (jid) => pc.options.jobs?.forget(jid),
     };
   }
 

@@ -31,6 +31,22 @@ export const failedOutcome = (msg: string, result: Record<string, unknown> = {})
 
 export const unreachableOutcome = (msg: string): Outcome => ({ status: 'unreachable', result: { unreachable: true, msg }, msg });
 
+/**
+ * The result as `register` keeps it: Ansible's registered results say `failed: false` when they did not fail (a
+ * loop's items too, and the loop says `skipped: false`); a skipped result has neither.
+ */
+export function registeredResult(outcome: Outcome): Record<string, unknown> {
+  const result = outcome.result;
+  if (outcome.status === 'skipped' || result.skipped === true) return result;
+  if (Array.isArray(result.results)) {
+    const items = (result.results as unknown[]).map((item) =>
+      item !== null && typeof item === 'object' && !('failed' in item) && (item as Record<string, unknown>).skipped !== true ? { ...item, failed: false } : item,
+    );
+    return { ...result, results: items, skipped: result.skipped ?? false };
+  }
+  return 'failed' in result ? result : { ...result, failed: false };
+}
+
 /** The outcome before changed_when/failed_when: from an executed plan, or from the module's own failure. */
 export function planOutcome({ plan, applied }: Executed): Outcome {
   const result: Record<string, unknown> = { changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}), ...plan.result, ...(applied ?? {}) };

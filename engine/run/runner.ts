@@ -77,6 +77,8 @@ export async function runPlaybook(parts: RunParts, options: RunOptions): Promise
       if (!interrupted()) continue;
       for (const name of names) if (!completed.has(stateOf(name))) unfinished.add(name);
     }
+    // Jobs started with `poll: 0` run in this process: they end before the connections close.
+    await options.jobs?.settle();
   } finally {
     await parts.pool.closeAll();
   }

@@ -16,6 +16,7 @@ import { resolveKeywords } from './keywords.ts';
 import type { PlayContext } from './context.ts';
 import { executePlan } from './execute-plan.ts';
 import { sleepUnless } from '../core/sleep.ts';
+import { AsyncJobs } from './async-jobs.ts';
 import type { HostState } from './host.ts';
 import { conditionsAt, Invocation } from './invocation.ts';
 import {
@@ -24,6 +25,7 @@ import {
   loopOutcome,
   isMap,
   planOutcome,
+  registeredResult,
   resultEvent,
   skippedOutcome,
   unreachableOutcome,
@@ -95,9 +97,10 @@ export class TaskExecutor {
     if (outcome.status === 'failed' && !ignored) host.failed = true;
     if (outcome.status === 'unreachable' && task.scope.ignoreUnreachable !== true) host.unreachable = true;
     // What a host returned is data, never code: its strings are never rendered as templates (Ansible's unsafe).
-    if (task.register) host.hostFacts[task.register] = markUnsafe(outcome.result);
+    const registered = registeredResult(outcome);
+    if (task.register) host.hostFacts[task.register] = markUnsafe(registered);
     if (outcome.status === 'changed') this.notify(task, host, vars);
-    return outcome.result;
+    return registered;
   }
 
   private report(host: HostState, ref: TaskRef, task: TaskNode, outcome: Outcome, item?: { label: unknown }): void {
@@ -175,7 +178,7 @@ export class TaskExecutor {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       outcome = await this.runOnce(new Invocation(this.pc, task, host, vars, itemVars));
       if (!task.until || outcome.status === 'skipped' || outcome.status === 'unreachable') return outcome;
-      const bound = task.register ? { [task.register]: markUnsafe(outcome.result) } : {};
+      const bound = task.register ? { [task.register]: markUnsafe(registeredResult(outcome)) } : {};
       if (conditionsAt(task, task.until, this.pc.scope({ ...vars, ...itemVars, ...bound }, task.scope))) {
         outcome.result.attempts = attempt;
         return outcome;
@@ -189,8 +192,29 @@ export class TaskExecutor {
   }
 
   private async runOnce(inv: Invocation): Promise<Outcome> {
-    const { pc, task, host } = { pc: this.pc, task: inv.task, host: inv.host };
     if (!inv.whenHolds()) return skippedOutcome('Conditional result was False');
+    const { task } = inv;
+    if (!task.async) return this.runModule(inv);
+    const jobs = (this.pc.options.jobs ??= new AsyncJobs());
+    // async + poll 0: started, and the play goes on; async_status reads it by its id.
+    if (task.poll === 0) {
+      const jid = jobs.start(inv.host.name, () => this.runModule(inv));
+      return { status: 'changed', result: { ansible_job_id: jid, started: 1, finished: 0, changed: true } };
+    }
+    // async + poll: wait for it, at most `async` seconds (kplay sees the end at once, not at the next poll).
+    const jid = jobs.start(inv.host.name, () => this.runModule(inv));
+    const job = jobs.get(jid, inv.host.name)!;
+    const ended = await Promise.race([job.done.then(() => true), sleepUnless(task.async * 1000, this.pc.options.interrupt?.abortSignal).then(() => false)]);
+    jobs.forget(jid);
+    if (!ended || !job.outcome) {
+      const msg = `async task did not complete within the requested time - ${task.async}s`;
+      return { ...failedOutcome(msg, { async_result: { ansible_job_id: jid, started: 1, finished: 0 }, changed: false }), interrupted: this.pc.interrupted };
+    }
+    return { ...job.outcome, result: { ...job.outcome.result, ansible_job_id: jid, started: 1, finished: 1 } };
+  }
+
+  private async runModule(inv: Invocation): Promise<Outcome> {
+    const { pc, task, host } = { pc: this.pc, task: inv.task, host: inv.host };
     const module = pc.registry.get(task.module) as Module;
     let outcome: Outcome;
     try {

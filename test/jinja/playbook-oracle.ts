@@ -1,5 +1,5 @@
 // Ansible as the oracle for whole playbooks: the same project runs through `ansible-playbook -i localhost, -c local`
-// and through kplay (local connection); each side's per-task (per-item) status and debug `msg` come back as
+// and through kplay (local connection); each side's per-task (per-item) status and debug tasks' `msg` come back as
 // canonical JSON text (Python's json.dumps, so 2 and 2.0 stay apart) to compare.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -29,9 +29,9 @@ const CANON = `
 import json, sys
 def status(h):
     return 'failed' if h.get('failed') else 'skipped' if h.get('skipped') else 'changed' if h.get('changed') else 'ok'
-def step(h):
+def step(h, debug):
     s = status(h)
-    return {'status': s, 'msg': json.dumps(h['msg'], sort_keys=True) if 'msg' in h and s not in ('failed', 'skipped') else ''}
+    return {'status': s, 'msg': json.dumps(h['msg'], sort_keys=True) if debug and 'msg' in h and s not in ('failed', 'skipped') else ''}
 out = []
 if sys.argv[1] == 'ansible':
     data = json.load(sys.stdin)
@@ -41,10 +41,11 @@ if sys.argv[1] == 'ansible':
             # include_* report a result of their own in Ansible, none in kplay
             if h is None or 'include_args' in h or 'include' in h:
                 continue
+            debug = h.get('action') in ('debug', 'ansible.builtin.debug')
             if isinstance(h.get('results'), list) and h['results']:
-                out.extend(step(r) for r in h['results'])
+                out.extend(step(r, debug) for r in h['results'])
             else:
-                out.append(step(h))
+                out.append(step(h, debug))
 else:
     for line in sys.stdin:
         line = line.strip()
