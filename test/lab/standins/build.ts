@@ -5,7 +5,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { componentFacts, readFlagTable, type KubeComponent } from './facts.ts';
 
-export const STANDIN_PROGRAMS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'flanneld'] as const;
+export const STANDIN_PROGRAMS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'flanneld'] as const;
 export type StandinProgram = (typeof STANDIN_PROGRAMS)[number];
 
 /** The flannel release the lab installs unless told otherwise. */
@@ -15,6 +15,7 @@ const SOURCES: Record<StandinProgram, string[]> = {
   'kube-apiserver': ['standin_lib.py', 'apiserver_rest.py', 'kube_apiserver.py'],
   'kube-controller-manager': ['standin_lib.py', 'kube_controller_manager.py'],
   'kube-scheduler': ['standin_lib.py', 'kube_scheduler.py'],
+  kubelet: ['standin_lib.py', 'kubelet.py'],
   flanneld: ['standin_lib.py', 'flanneld.py'],
 };
 
@@ -30,7 +31,8 @@ export function plainVersion(version: string): string {
 /** One stand-in script: `version` is the Kubernetes version (or, for flanneld, the flannel version). */
 export async function standinScript(program: StandinProgram, version: string): Promise<string> {
   const v = plainVersion(version);
-  const facts = program === 'flanneld' ? { component: program, version: v } : componentFacts(program as KubeComponent, v, readFlagTable());
+  // flanneld and the kubelet carry their own flag lists (the table covers the control-plane components only).
+  const facts = program === 'flanneld' || program === 'kubelet' ? { component: program, version: v } : componentFacts(program as KubeComponent, v, readFlagTable());
   const parts = await Promise.all(SOURCES[program].map((name) => readFile(sourceUrl(name), 'utf8')));
   const body = parts.map((text) => text.split('\n').filter((line) => !/build: inlined\s*$/.test(line)).join('\n')).join('\n');
   return [
@@ -41,7 +43,7 @@ export async function standinScript(program: StandinProgram, version: string): P
   ].join('\n');
 }
 
-/** Write the four stand-ins for `version` into `dir` (a local-folder install); returns their paths. */
+/** Write the stand-ins for `version` into `dir` (a local-folder install); returns their paths. */
 export async function buildStandins(dir: string, version: string, flannelVersion = DEFAULT_FLANNEL_VERSION): Promise<Record<StandinProgram, string>> {
   await mkdir(dir, { recursive: true });
   const paths = {} as Record<StandinProgram, string>;
