@@ -1,7 +1,7 @@
 // Static-pods mode without a lab: the manifests a --check --diff run of the control-plane roles would write on a fresh
 // host are Pods as kubeadm writes them (image of the release, probes on the component's port, requests, priority,
 // host network, every file a flag names inside a mounted host path), and they carry exactly the flags the systemd
-// mode's units get, for the oldest and the newest release.
+// mode's units get, for the oldest and the newest release; etcd as a static pod too.
 
 import t from 'tap';
 import { readFileSync } from 'node:fs';
@@ -45,7 +45,9 @@ interface Pod {
 async function planned(dir: string, mode: string, version: string, extra: string[] = []): Promise<Map<string, string>> {
   const r = await kplay(
     ['run', join(FIXTURES, 'control-plane.yml'), '-i', join(FIXTURES, 'local-controller.yml'), '--check', '--diff', '--output', 'json',
-      '-e', `kube_control_plane_mode=${mode}`, '-e', `kube_version=${version}`, '-e', `kube_manifests_dir=${dir}/manifests`, ...extra],
+      '-e', `kube_control_plane_mode=${mode}`, '-e', `kube_version=${version}`, '-e', `kube_manifests_dir=${dir}/manifests`,
+      // etcd as a pod as well: its unit would need systemd, which this machine (kplay's controller) does not run.
+      '-e', 'etcd_mode=static-pod', ...extra],
     { cwd: REPO },
   );
   if (r.code !== 0) throw new Error(r.stderr + r.stdout.slice(-2000));
@@ -114,6 +116,29 @@ t.test('a changed setting changes the one manifest it belongs to', async (t) => 
   // A config file the pod reads: its checksum is in the manifest, so a new config is a new manifest (and a restart).
   const config = await planned(dir, 'static-pods', NEWEST, ['-e', '{"kube_scheduler_leader_elect": false}']);
   t.same(KUBE.filter((c) => before.get(`${dir}/manifests/${c}.yaml`) !== config.get(`${dir}/manifests/${c}.yaml`)), ['kube-scheduler']);
+});
+
+t.test("etcd_mode: static-pod: kubeadm's stacked etcd, with the unit's flags and a metrics listener for its probes", async (t) => {
+  const dir = t.testdir({});
+  const pods = await planned(dir, 'static-pods', NEWEST);
+  const pod = parse(pods.get(`${dir}/manifests/etcd.yaml`)!) as Pod;
+  const c = pod.spec.containers[0];
+  t.match(pod, { metadata: { name: 'etcd', namespace: 'kube-system' }, spec: { hostNetwork: true, priorityClassName: 'system-node-critical' } });
+  t.match(c.image, /^registry\.k8s\.io\/etcd:3\.5\.\d+-0$/);
+  t.equal(c.command[0], 'etcd');
+  t.ok(c.command.includes('--listen-metrics-urls=http://127.0.0.1:2381'), 'the probes ask a listener on this host only');
+  t.ok(c.command.includes('--client-cert-auth=true') && c.command.includes('--initial-cluster-state=new'), "the unit's flags");
+  for (const probe of [c.livenessProbe, c.startupProbe]) t.match(probe.httpGet, { host: '127.0.0.1', port: 2381, scheme: 'HTTP', path: /^\/health\?/ });
+  for (const arg of c.command.slice(1)) {
+    const value = arg.slice(arg.indexOf('=') + 1);
+    if (value.startsWith('/')) t.ok(c.volumeMounts.some((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`)), `${arg} is mounted`);
+  }
+  t.same(c.volumeMounts.filter((m) => !m.readOnly).map((m) => m.mountPath), ['/var/lib/etcd'], 'only the data folder is writable');
+  t.notOk(pods.has('/etc/systemd/system/etcd.service'), 'no etcd unit');
+  // Without the kubelet of static-pods mode nothing would run the pod: refused in the first play.
+  const r = await kplay(['run', join(FIXTURES, 'control-plane.yml'), '-i', join(FIXTURES, 'local-controller.yml'), '--check', '-e', 'etcd_mode=static-pod'], { cwd: REPO });
+  t.equal(r.code, 2);
+  t.match(r.stdout, /etcd_mode must be systemd, or static-pod with kube_control_plane_mode: static-pods/);
 });
 
 t.test('an unknown mode fails before anything is changed', async (t) => {

@@ -3,7 +3,7 @@
 // of the (stand-in) kubelet. --check on fresh hosts predicts the first run exactly (counts and changed tasks), every
 // component is healthy (its own health endpoint, kubectl, /healthz through nginx), a second run changes nothing, one
 // apiserver setting rewrites one manifest per host and the kubelet restarts that pod once and nothing else; switching
-// to systemd and back leaves the other form nowhere.
+// to systemd and back (with etcd as a static pod too) leaves the other form nowhere.
 
 import t from 'tap';
 import { join } from 'node:path';
@@ -109,7 +109,7 @@ t.test('playbooks/master.yml with kube_control_plane_mode: static-pods on three 
     }
   });
 
-  await t.test('switching to systemd and back leaves the other form nowhere', async (t) => {
+  await t.test('switching to systemd and back (etcd too) leaves the other form nowhere', async (t) => {
     const toSystemd = await cpl.run('-e', 'kube_control_plane_mode=systemd');
     t.equal(toSystemd.code, 0, toSystemd.stderr + toSystemd.stdout.slice(-2000));
     for (const h of hosts) {
@@ -117,16 +117,23 @@ t.test('playbooks/master.yml with kube_control_plane_mode: static-pods on three 
       for (const pod of PODS) t.equal(await cpl.onHost(h, `systemctl is-active ${pod}`), 'active', `${h}: ${pod} unit active`);
       t.match(await cpl.onHost(h, 'journalctl -u kubelet --no-pager -o cat'), new RegExp(`^static pod stopped: kube-system/kube-apiserver-${h} `, 'm'), `${h}: the kubelet stopped the pod`);
     }
-    const back = await cpl.run();
+    // Back to static pods, and etcd too (kubeadm's stacked etcd): its members move from their unit to a pod, data kept.
+    const back = await cpl.run('-e', 'etcd_mode=static-pod');
     t.equal(back.code, 0, back.stderr + back.stdout.slice(-2000));
     for (const h of hosts) {
-      for (const pod of PODS) {
+      for (const pod of [...PODS, 'etcd']) {
         t.equal(await cpl.onHost(h, `ls /etc/systemd/system/${pod}.service 2>/dev/null | wc -l`), '0', `${h}: ${pod} unit removed`);
         t.equal(await cpl.onHost(h, `systemctl is-active ${pod}`), 'inactive', `${h}: ${pod} unit stopped`);
       }
+      t.equal(await starts(cpl, h, 'etcd'), 1, `${h}: the kubelet started etcd`);
+      t.match(await cpl.onHost(h, 'curl -sS http://127.0.0.1:2381/health'), /"health": ?"true"/, `${h}: etcd healthy on its probe port`);
       t.equal(await cpl.onHost(h, 'curl -sSk https://127.0.0.1:10259/healthz'), 'ok', `${h}: kube-scheduler healthy as a pod again`);
     }
-    const again = await cpl.run();
+    const config = await cpl.onHost(hosts[1], `ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${PKI}/etcd-ca.pem --cert=${PKI}/apiserver-etcd-client.pem --key=${PKI}/apiserver-etcd-client-key.pem get /coreos.com/network/config --print-value-only`);
+    t.match(JSON.parse(config), { Network: '10.200.0.0/16' }, "etcd as pods kept the cluster's data (flannel's network config)");
+    const kubectl = await run('kubectl', ['--kubeconfig', join(cpl.pkiDir, 'admin.kubeconfig'), '--server', 'https://10.240.0.12:6443', 'get', 'clusterrole', 'system:kube-apiserver-to-kubelet', '-o', 'name']);
+    t.equal(kubectl.stdout.trim(), 'clusterrole.rbac.authorization.k8s.io/system:kube-apiserver-to-kubelet', kubectl.stderr);
+    const again = await cpl.run('-e', 'etcd_mode=static-pod');
     t.same(changedBy(hosts, again), none, 'and the next run changes nothing');
   });
 });
