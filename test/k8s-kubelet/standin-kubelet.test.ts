@@ -13,6 +13,8 @@ import { addressInSubnet } from '../lab/net.ts';
 import { sshRun, startControllers, type Lab } from '../lab/nspawn.ts';
 
 const VERSION = '1.30.2';
+/** A release before dockershim's removal (1.24) and the runtime endpoint's move to the config file (1.27). */
+const OLD = '1.23.17';
 const HOST = 'controller-0';
 const MANIFESTS = '/etc/kubernetes/manifests';
 
@@ -134,7 +136,7 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
   const lab = await startControllers({ name: 'kubelet', count: 1, replace: true });
   t.teardown(() => lab.stop());
   const dir = t.testdir({});
-  const mirror = await startMirror({ dir: join(dir, 'mirror'), versions: [VERSION], host: addressInSubnet(lab.subnet, 1) });
+  const mirror = await startMirror({ dir: join(dir, 'mirror'), versions: [VERSION, OLD], host: addressInSubnet(lab.subnet, 1) });
   t.teardown(() => mirror.stop());
 
   // A playbook with the role, on the lab's inventory; kplay.yml beside it names the repository's roles.
@@ -158,7 +160,9 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
     const first = await run();
     t.equal(first.code, 0, first.stderr + first.stdout.slice(-2000));
     t.equal(changed(first), changed(check), `--check predicted the changed count (${changed(check)})`);
-    const changedTasks = first.events.flatMap((e) => (e.type === 'result' && e.status === 'changed' ? [e.task.name] : []));
+    const changedNames = (r: KplayResult): string[] => r.events.flatMap((e) => (e.type === 'result' && e.status === 'changed' ? [e.task.name] : []));
+    const changedTasks = changedNames(first);
+    t.same(changedTasks, changedNames(check), '--check predicted the same tasks (and loop items) as changed');
     t.same([...new Set(changedTasks)], ["kubelet's folders", 'download kubelet', "kubelet's config", "kubelet's unit", 'restart kubelet', 'kubelet enabled and started'],
       'folders, binary, config, unit, the restart handler (flushed before the start), enabled');
     t.equal(changed(first), 6);
@@ -298,5 +302,26 @@ t.test('the kubelet role and the stand-in kubelet running static pods', async (t
     await onHost(lab, 'systemctl start kubelet');
     await until('etcd-a back after the kubelet starts', 30, async () => (await pods(lab).catch(() => ({}) as Record<string, PodState>))['etcd-a']?.containers[0].ready);
     t.pass('the kubelet starts its pods again when it starts (the real one would find its containers still running)');
+  });
+
+  await t.test(`another release (${OLD}): binary, config and unit change, the kubelet restarts once, with that release's flags`, async (t) => {
+    // (--check of this update is not asserted: it predicts one change too many, a second daemon-reload after the
+    // flushed restart handler's; the systemd module cannot know in --check that the handler reloaded. Reported.)
+    const r = await run('-e', `kube_version=${OLD}`);
+    t.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+    const names = r.events.flatMap((e) => (e.type === 'result' && e.status === 'changed' ? [e.task.name] : []));
+    t.same(names, ['download kubelet', "kubelet's config", "kubelet's unit", 'restart kubelet'], 'binary, config, unit, one restart');
+    const handler = r.events.filter((e) => e.type === 'result' && e.task.handler && e.status === 'changed');
+    t.equal(handler.length, 1, 'the restart handler ran once');
+    t.match(await onHost(lab, '/usr/local/bin/kubelet --version'), `Kubernetes v${OLD}`);
+    const unit = await onHost(lab, 'cat /etc/systemd/system/kubelet.service');
+    t.match(unit, '--container-runtime=remote', 'before 1.24: the runtime is named (the default was docker)');
+    t.match(unit, '--container-runtime-endpoint=unix:///run/containerd/containerd.sock', 'before 1.27: the endpoint is a flag');
+    t.notMatch(await onHost(lab, 'cat /var/lib/kubelet/config.yaml'), 'containerRuntimeEndpoint', 'and not in the config');
+    t.equal(await onHost(lab, 'systemctl is-active kubelet; curl -s http://127.0.0.1:10248/healthz'), 'active\nok', `the ${OLD} stand-in accepts them and serves`);
+    t.match(await onHost(lab, 'journalctl -u kubelet --no-pager -o cat | grep -c "kubelet v1.23.17: STAND-IN"'), /^1$/, 'one start of the new kubelet');
+    await until('etcd-a running under the new kubelet', 30, async () => (await pods(lab).catch(() => ({}) as Record<string, PodState>))['etcd-a']?.containers[0].ready);
+    const again = await run('-e', `kube_version=${OLD}`);
+    t.equal(changed(again), 0, 'and a second run changes nothing');
   });
 });

@@ -91,12 +91,22 @@ t.test('manifests refused with the reason, a dotfile ignored, a duplicate refuse
     'wrong-type.yaml': [pod('wrong-type', etcdctl, ['hostPID: "yes"']), 'spec.hostPID: cannot unmarshal "yes" into Go value of type bool'],
     'deployment.yaml': ['apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n', 'not a Pod of v1'],
     'image.yaml': [pod('image', ['image: nginx:1.25', 'command: [nginx]']), 'Failed to pull image "nginx:1.25": ErrImagePull'],
+    'cannot-create.yaml': [pod('cannot-create', etcdctl, ['volumes:', '- name: x', `  hostPath: {path: ${join(plain, 'sub')}, type: DirectoryOrCreate}`]),
+      `MountVolume.SetUp failed for volume "x" : hostPath type check failed: ${join(plain, 'sub')} cannot be created: Not a directory`],
   };
   for (const [file, [text]] of Object.entries(cases)) writeFileSync(join(manifests, file), text);
   writeFileSync(join(manifests, '.hidden.yaml'), 'kind: Nonsense\n');
   // One pod, and a backup of it beside it: the kubelet reads both files.
   writeFileSync(join(manifests, 'once.yaml'), pod('once', [...etcdctl], ['restartPolicy: Never']));
   writeFileSync(join(manifests, 'once.yaml.bak'), pod('once', [...etcdctl], ['restartPolicy: Never']));
+  // A real etcd whose startup probe can never pass (nothing listens on that port): killed and started again.
+  const [client, peer, closed] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(join(manifests, 'startup.yaml'), pod('startup', [
+    'image: registry.k8s.io/etcd:3.5.15-0',
+    `command: [etcd, --data-dir=/var/lib/etcd, --listen-client-urls=http://127.0.0.1:${client}, --advertise-client-urls=http://127.0.0.1:${client}, --listen-peer-urls=http://127.0.0.1:${peer}, --initial-advertise-peer-urls=http://127.0.0.1:${peer}, --initial-cluster=default=http://127.0.0.1:${peer}]`,
+    'startupProbe:', `  tcpSocket: {port: ${closed}}`, '  periodSeconds: 1', '  failureThreshold: 2',
+    'volumeMounts:', '- {name: data, mountPath: /var/lib/etcd}',
+  ], ['terminationGracePeriodSeconds: 2', 'volumes:', '- name: data', `  hostPath: {path: ${join(root, 'etcd-data')}, type: DirectoryOrCreate}`]));
   // A container that exits 1: restarted at once, then with the back-off.
   writeFileSync(join(manifests, 'failing.yaml'), pod('failing', ['image: registry.k8s.io/etcd:3.5.15-0', 'command: [etcdctl, --no-such-flag]']));
   const healthz = await freePort();
@@ -105,7 +115,8 @@ t.test('manifests refused with the reason, a dotfile ignored, a duplicate refuse
     STANDIN_POD_LOGS: join(root, 'logs'), STANDIN_KUBELET_POLL: '0.2',
   });
   const refusedLines = (): string[] => kubelet.output().split('\n').filter((l) => l.startsWith('static pod refused: '));
-  await waitUntil(kubelet, () => refusedLines().length >= Object.keys(cases).length + 1 && /container restarted: kube-system\/failing-node-1\/c/.test(kubelet.output()), 'the refusals');
+  await waitUntil(kubelet, () => refusedLines().length >= Object.keys(cases).length + 1 && /container restarted: kube-system\/failing-node-1\/c/.test(kubelet.output())
+    && /container restarted: kube-system\/startup-node-1\/c/.test(kubelet.output()), 'the refusals and restarts');
   for (const [file, [, reason]] of Object.entries(cases)) {
     const line = refusedLines().filter((l) => l.startsWith(`static pod refused: ${join(manifests, file)}: `));
     t.equal(line.length, 1, `${file}: one line`);
@@ -115,9 +126,67 @@ t.test('manifests refused with the reason, a dotfile ignored, a duplicate refuse
   t.match(kubelet.output(), `static pod refused: ${join(manifests, 'once.yaml.bak')}: duplicate pod kube-system/once-node-1: ${join(manifests, 'once.yaml')} defines it too`);
   t.match(kubelet.output(), /static pod started: kube-system\/once-node-1 uid=[0-9a-f]{32} pid=\d+/);
   t.match(kubelet.output(), /container restarted: kube-system\/failing-node-1\/c restartCount=1 reason=exited with code 1/);
+  t.match(kubelet.output(), new RegExp(`container restarted: kube-system/startup-node-1/c restartCount=1 reason=startup probe failed: dial tcp 127\\.0\\.0\\.1:${closed}: connect: connection refused`));
+  t.notMatch(kubelet.output(), 'static pod refused: ' + join(manifests, 'startup.yaml'), 'the data-dir flag lies under its mount');
   const pods = JSON.parse(readFileSync(join(root, 'standin-pods.json'), 'utf8')) as { name: string; uid: string; containers: { restartCount: number }[] }[];
-  t.same(pods.map((p) => p.name), ['failing-node-1', 'once-node-1'], 'standin-pods.json lists the two pods that run');
+  t.same(pods.map((p) => p.name), ['failing-node-1', 'once-node-1', 'startup-node-1'], 'standin-pods.json lists the pods that run');
   const once = pods.find((p) => p.name === 'once-node-1')!;
   t.match(readFileSync(join(root, 'logs', `kube-system_once-node-1_${once.uid}`, 'c', '0.log'), 'utf8'), /etcdctl version: 3\./, 'its output');
   t.equal(runToExit('curl', ['-s', `http://127.0.0.1:${healthz}/healthz`]).output, 'ok', '/healthz on the configured port');
+});
+
+t.test('a kubelet killed with SIGKILL takes its containers with it (no orphan)', async (t) => {
+  const root = join(dir, 'root-kill');
+  const manifests = join(root, 'manifests');
+  mkdirSync(manifests, { recursive: true });
+  const [client, peer] = [await freePort(), await freePort()];
+  writeFileSync(join(manifests, 'etcd.yaml'), pod('etcd', [
+    'image: registry.k8s.io/etcd:3.5.15-0',
+    `command: [etcd, --data-dir=/var/lib/etcd, --listen-client-urls=http://127.0.0.1:${client}, --advertise-client-urls=http://127.0.0.1:${client}, --listen-peer-urls=http://127.0.0.1:${peer}, --initial-advertise-peer-urls=http://127.0.0.1:${peer}, --initial-cluster=default=http://127.0.0.1:${peer}]`,
+    'volumeMounts:', '- {name: data, mountPath: /var/lib/etcd}',
+  ], ['volumes:', '- name: data', `  hostPath: {path: ${join(root, 'etcd-data')}, type: DirectoryOrCreate}`]));
+  const cfg = config('kill.yaml', `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncontainerRuntimeEndpoint: unix:///x.sock\nstaticPodPath: ${manifests}\nhealthzPort: 0\n`);
+  const kubelet = start(t, v130.kubelet, [`--config=${cfg}`, `--root-dir=${root}`], { STANDIN_POD_LOGS: join(root, 'logs'), STANDIN_KUBELET_POLL: '0.2' });
+  await waitUntil(kubelet, () => /static pod started: kube-system\/etcd-\S+ uid=\w+ pid=\d+/.test(kubelet.output()), 'the pod');
+  const pid = Number(/static pod started: \S+ uid=\w+ pid=(\d+)/.exec(kubelet.output())![1]);
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  });
+  t.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'etcd', 'the container runs');
+  kubelet.proc.kill('SIGKILL');
+  await kubelet.exited;
+  // Gone, or a zombie waiting for whoever adopted it to reap it: either way no longer running.
+  const state = (): string => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] === 'Z' ? 'gone' : 'running';
+    } catch {
+      return 'gone';
+    }
+  };
+  const deadline = Date.now() + 5000;
+  while (state() === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.equal(state(), 'gone', 'the etcd container died with the kubelet');
+});
+
+t.test('fields of the pod spec exist from the release that brought them', async (t) => {
+  const decodes = async (bin: string, name: string, specLines: string[], args: string[] = []): Promise<string> => {
+    const root = join(dir, `root-${name}`);
+    const manifests = join(root, 'manifests');
+    mkdirSync(manifests, { recursive: true });
+    writeFileSync(join(manifests, 'pod.yaml'), pod(name, etcdctl, ['restartPolicy: Never', ...specLines]));
+    const cfg = config(`${name}.yaml`, `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nstaticPodPath: ${manifests}\nhealthzPort: 0\n`);
+    const kubelet = start(t, bin, [`--config=${cfg}`, `--root-dir=${root}`, '--container-runtime-endpoint=unix:///x.sock', ...args], {
+      STANDIN_POD_LOGS: join(root, 'logs'), STANDIN_KUBELET_POLL: '0.2',
+    });
+    await waitUntil(kubelet, () => /static pod (started|refused)/.test(kubelet.output()), 'the pod');
+    return kubelet.output().split('\n').find((l) => /^static pod (started|refused)/.test(l)) ?? '';
+  };
+  t.match(await decodes(v124.kubelet, 'users124', ['hostUsers: false']), 'could not decode: strict decoding error: unknown field "spec.hostUsers"', '1.24: no hostUsers (1.25)');
+  t.match(await decodes(v130.kubelet, 'users130', ['hostUsers: false']), /^static pod started: kube-system\/users130-/, '1.30: hostUsers decodes');
+  t.match(await decodes(v121.kubelet, 'dns121', ['dnsPolicy: Sometimes'], ['--container-runtime=remote']), 'invalid pod: [spec.dnsPolicy: Unsupported value: "Sometimes"]',
+    '1.21: validation as well');
 });

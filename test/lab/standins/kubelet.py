@@ -534,7 +534,7 @@ def flag_paths(argv):
                 value = ''
             for item in value.split(','):
                 item = item.split('=', 1)[-1] if '=' in item and not item.startswith('/') else item
-                if item.startswith('/'):
+                if item.startswith('/') and '://' not in item and '#' not in item:  # not --etcd-servers-overrides' /group#url
                     found.append((name, item))
         i += 1
     return found
@@ -605,7 +605,10 @@ def check_host_path(volume, pod_dir):
 
     if kind == 'DirectoryOrCreate':
         if not os.path.exists(path):
-            os.makedirs(path, 0o755)
+            try:
+                os.makedirs(path, 0o755)
+            except OSError as e:
+                failed('cannot be created: %s' % e.strerror)
         elif not os.path.isdir(path):
             failed('is not a directory')
     elif kind == 'Directory':
@@ -840,6 +843,14 @@ class Container:
         proc.wait()
 
     def run(self):
+        try:
+            self.supervise()
+        except Exception as e:  # noqa: BLE001  a bug here must show, and must not leave the process behind
+            log('"Container supervisor failed" pod="%s" container="%s" err="%s: %s"' % (self.pod.key, self.name, type(e).__name__, e), 'E')
+            self.kill(0)
+            self.first_start.set()
+
+    def supervise(self):
         policy = self.pod.spec.get('restartPolicy', 'Always')
         crashes, reason = 0, None
         while True:
@@ -884,7 +895,7 @@ class Container:
         if started and 'readinessProbe' not in probes:
             self.set_ready(True)
         while True:
-            if self.stopping.wait(0.1):
+            if self.stopping.wait(0.25):
                 self.kill(self.pod.grace)
                 return 'pod stopped', None
             code = self.proc.poll()
@@ -1013,7 +1024,8 @@ class Kubelet:
         self.root_dir = flags.get('root-dir', '/var/lib/kubelet')
         self.manifests = setting(flags, config, 'pod-manifest-path', 'staticPodPath', '')
         self.pods = {}       # manifest path -> running Pod
-        self.refused = {}    # manifest path -> (uid or data hash, reason) last logged
+        self.refused = {}    # manifest path -> (uid or data hash, reason, retried) last logged
+        self.decoded = {}    # manifest path -> (bytes, (pod, uid) or Refused)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         os.makedirs(self.root_dir, exist_ok=True)
@@ -1052,47 +1064,67 @@ class Kubelet:
         names = {}
         for path in files:
             try:
-                with open(path, 'rb') as f:
-                    data = f.read()
-            except OSError:
-                continue
-            current = self.pods.get(path)
-            try:
-                doc, uid = decode_manifest(path, data, self.node_name)
-                meta = doc['metadata']
-                key = '%s/%s-%s' % (meta.get('namespace') or 'default', meta['name'], self.node_name)
-                if key in names:
-                    raise Refused('duplicate pod %s: %s defines it too (the kubelet reads every file of the folder)' % (key, names[key]))
-                names[key] = path
-            except Refused as r:
-                if current is not None:
-                    self.stop_pod(path, 'manifest changed and is refused')
-                self.refuse(path, hashlib.md5(data).hexdigest(), r.reason)
-                continue
-            if current is not None and current.uid == uid:
-                continue
-            if current is not None:
-                self.stop_pod(path, 'manifest changed')
-            last = self.refused.get(path)
-            if last and last[0] == uid and not last[2]:
-                continue  # refused for good until the file changes
-            pod = Pod(self, path, doc, uid)
-            try:
-                pod.prepare()
-            except Refused as r:
-                self.refuse(path, uid, r.reason, r.retry)
-                continue
-            self.refused.pop(path, None)
-            with self.lock:
-                self.pods[path] = pod
-            pod.start()
-            self.write_pods()
+                self.sync_file(path, names)
+            except Exception as e:  # noqa: BLE001  one odd manifest must not take the kubelet and every pod down
+                log('"Error syncing static pod" path="%s" err="%s: %s"' % (path, type(e).__name__, e), 'E')
+                self.refuse(path, 'error', 'internal error of the stand-in kubelet: %s: %s' % (type(e).__name__, e), True)
         for path in list(self.pods):
             if path not in files:
                 self.stop_pod(path, 'manifest removed')
         for path in list(self.refused):
             if path not in files:
                 del self.refused[path]
+        for path in list(self.decoded):
+            if path not in files:
+                del self.decoded[path]
+
+    def sync_file(self, path, names):
+        """One manifest: decode (cached by its bytes), refuse, or start, replace or keep its pod."""
+        try:
+            with open(path, 'rb') as f:
+                data = f.read()
+        except OSError:
+            return
+        current = self.pods.get(path)
+        try:
+            cached = self.decoded.get(path)
+            if cached is None or cached[0] != data:  # the same bytes decode the same: no YAML parse every poll
+                try:
+                    cached = (data, decode_manifest(path, data, self.node_name))
+                except Refused as r:
+                    cached = (data, r)
+                self.decoded[path] = cached
+            if isinstance(cached[1], Refused):
+                raise cached[1]
+            doc, uid = cached[1]
+            meta = doc['metadata']
+            key = '%s/%s-%s' % (meta.get('namespace') or 'default', meta['name'], self.node_name)
+            if key in names:
+                raise Refused('duplicate pod %s: %s defines it too (the kubelet reads every file of the folder)' % (key, names[key]))
+            names[key] = path
+        except Refused as r:
+            if current is not None:
+                self.stop_pod(path, 'manifest changed and is refused')
+            self.refuse(path, hashlib.md5(data).hexdigest(), r.reason)
+            return
+        if current is not None and current.uid == uid:
+            return
+        if current is not None:
+            self.stop_pod(path, 'manifest changed')
+        last = self.refused.get(path)
+        if last and last[0] == uid and not last[2]:
+            return  # refused for good until the file changes
+        pod = Pod(self, path, doc, uid)
+        try:
+            pod.prepare()
+        except Refused as r:
+            self.refuse(path, uid, r.reason, r.retry)
+            return
+        self.refused.pop(path, None)
+        with self.lock:
+            self.pods[path] = pod
+        pod.start()
+        self.write_pods()
 
     def stop_pod(self, path, reason):
         pod = self.pods[path]
