@@ -146,6 +146,8 @@ export interface FlagRequest {
 export interface RenderedFlags {
   /** `--name=value`, sorted by name, quoted for a systemd ExecStart line. */
   lines: string[];
+  /** `--name=value` as the program gets them (unquoted): a static pod's command list. */
+  args: string[];
   /** Effective values by flag name, for checks across roles (e.g. the pod CIDR). */
   values: Record<string, string>;
   warnings: string[];
@@ -216,7 +218,7 @@ export function plainFlags(flags: Record<string, FlagValue>): RenderedFlags {
     else values[flagName(name)] = text(value);
   }
   const names = Object.keys(values).sort();
-  return { lines: names.map((n) => `${n}=${execQuote(values[n])}`), values: Object.fromEntries(names.map((n) => [n, values[n]])), warnings: [] };
+  return { lines: names.map((n) => `${n}=${execQuote(values[n])}`), args: names.map((n) => `${n}=${values[n]}`), values: Object.fromEntries(names.map((n) => [n, values[n]])), warnings: [] };
 }
 
 /** The flag lines of `component` for `version`: the role's flags fitted to the release, the user's checked. */
@@ -279,6 +281,7 @@ export function renderFlags(table: FlagTable, request: FlagRequest): RenderedFla
   const sorted = [...values.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     lines: sorted.flatMap(([name, { list }]) => list.map((v) => `${name}=${execQuote(v)}`)),
+    args: sorted.flatMap(([name, { list }]) => list.map((v) => `${name}=${v}`)),
     values: Object.fromEntries(sorted.map(([name, { value }]) => [name, value])),
     warnings,
   };

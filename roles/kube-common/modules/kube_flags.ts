@@ -1,5 +1,5 @@
 // kube_flags: the flag lines of one Kubernetes component for the release in kube_version, set as a fact for its unit
-// template. The role's own flags are fitted to the release (renamed or left out); a flag the user adds that the
+// (`lines`, quoted for ExecStart) and its static pod (`args`, the same flags unquoted, one list item each). The role's own flags are fitted to the release (renamed or left out); a flag the user adds that the
 // release does not accept fails the task, which master.yml runs before any host is changed.
 
 import { ModuleError, defineModule } from 'kplay/module';
@@ -45,9 +45,9 @@ export default defineModule<KubeFlagsArgs>({
       return {
         changed: false,
         msg: [`${rendered.lines.length} flags for ${args.component}${args.version ? ` ${args.version}` : ''}`, ...rendered.warnings].join('; '),
-        result: { lines: rendered.lines, flag_values: rendered.values, warnings: rendered.warnings },
+        result: { lines: rendered.lines, args: rendered.args, flag_values: rendered.values, warnings: rendered.warnings },
         // `flag_values`, not `values`: in Jinja `x.values` is the dict's method.
-        facts: { [fact]: { lines: rendered.lines, flag_values: rendered.values } },
+        facts: { [fact]: { lines: rendered.lines, args: rendered.args, flag_values: rendered.values } },
       };
     } catch (error) {
       if (error instanceof FlagError) throw new ModuleError(error.message);
