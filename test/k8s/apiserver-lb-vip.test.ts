@@ -3,7 +3,8 @@
 // --diff on fresh hosts predicts the first run and never shows VRRP's password; the address is on exactly one host, in
 // the API server certificate and the admin kubeconfig; kubectl through it answers; it moves when the holder's front
 // fails (nginx stopped: the track script fails) and when the holder's keepalived stops, and kubectl keeps answering;
-// it comes back to the first host once that one is healthy again; a second run changes nothing.
+// it comes back to the first host once that one is healthy again; a second run changes nothing; a changed setting
+// rewrites keepalived.conf and reloads keepalived.
 
 import t from 'tap';
 import { existsSync } from 'node:fs';
@@ -114,6 +115,19 @@ t.test('the front behind a virtual address kept by keepalived', async (t) => {
   t.same(changedBy(hosts, second), Object.fromEntries(hosts.map((h) => [h, 0])), 'a second run changes nothing');
   const after = await kubectl();
   t.equal(after.stdout.trim(), WANT, `kubectl through the address after the second run: ${after.stderr}`);
+
+  // A setting changes: keepalived.conf is rewritten and keepalived reloaded, not restarted; the address stays put.
+  const mainPid = () => Promise.all(hosts.map((h) => cpl.onHost(h, 'systemctl show -p MainPID --value keepalived')));
+  const pids = await mainPid();
+  await cpl.setVars({ kube_apiserver_lb_enabled: true, kube_apiserver_lb_vip: VIP, apiserver_lb_vip_check_fall: 3 });
+  const change = await cpl.run();
+  t.equal(change.code, 0, change.stderr + change.stdout.slice(-1500));
+  for (const h of hosts) {
+    t.same(changedTasks(change, h), [`keepalived's VRRP instance for ${VIP}`, "reload keepalived's configuration"], `${h}: the file, then a reload`);
+    t.match(await cpl.onHost(h, 'cat /etc/keepalived/keepalived.conf'), /\n\s+fall 3\n/, `${h}: the new setting is in the file`);
+  }
+  t.same(await mainPid(), pids, 'the same keepalived processes: reloaded, not restarted');
+  t.same(await holders(cpl, VIP), [hosts[0]], `the address stayed on ${hosts[0]}`);
 });
 
 // Computed only (kube-common's checks on a local host, as test/k8s/flags.test.ts does): no lab needed.
