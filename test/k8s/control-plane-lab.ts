@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { kplay, REPO, type KplayResult } from '../helpers/kplay.ts';
 import { buildStandins, startMirror, type Mirror } from '../lab/mirror.ts';
+import { addressInSubnet } from '../lab/net.ts';
 import { sshRun, startControllers, type Lab } from '../lab/nspawn.ts';
 import { DEFAULT_FLANNEL_VERSION } from '../lab/standins/build.ts';
 
@@ -42,14 +43,19 @@ export interface ControlPlaneLabOptions {
   binaries: 'mirror' | 'folder';
   /** Lab hosts beyond the example's controllers, in the inventory group apiserver_lb (the API servers' front). */
   lbHosts?: number;
+  /**
+   * A named lab of its own (own bridge and subnet) instead of the machine's default one: the example's controllers
+   * get the lab's addresses, and the mirror listens on the lab's bridge.
+   */
+  name?: string;
 }
 
 export async function startControlPlaneLab(options: ControlPlaneLabOptions): Promise<ControlPlaneLab> {
   const lbHosts = options.lbHosts ?? 0;
-  const lab = await startControllers({ count: options.count + lbHosts, replace: true });
+  const lab = await startControllers(options.name === undefined ? { count: options.count + lbHosts, replace: true } : { count: options.count + lbHosts, name: options.name });
   let mirror: Mirror | undefined;
   try {
-    mirror = await startMirror({ dir: join(options.dir, 'mirror'), versions: options.versions, host: '10.240.0.1' });
+    mirror = await startMirror({ dir: join(options.dir, 'mirror'), versions: options.versions, host: addressInSubnet(lab.subnet, 1) });
   } catch (error) {
     await lab.stop();
     throw error;
@@ -65,6 +71,11 @@ export async function startControlPlaneLab(options: ControlPlaneLabOptions): Pro
   const inventory = parse(await readFile(options.example, 'utf8')) as Inventory;
   const controllers = inventory.all.children.controllers;
   controllers.vars = { ...controllers.vars, ...labInventory.all.children.controllers.vars };
+  // The example names the default lab's addresses; a named lab has its own.
+  for (const [name, host] of Object.entries(controllers.hosts ?? {})) {
+    const address = lab.hosts.find((h) => h.name === name)?.address;
+    if (address !== undefined) controllers.hosts![name] = { ...host, ansible_host: address, internal_ip: address };
+  }
   if (lbHosts > 0) {
     const lb = lab.hosts.slice(options.count);
     inventory.all.children.apiserver_lb = {

@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { CACHE_DIR, sshArgs, sshRun, type LabState } from './nspawn.ts';
+import { CACHE_DIR, ensureBase, sshArgs, sshRun, type LabState } from './nspawn.ts';
 
 const exec = promisify(execFile);
 
@@ -193,6 +193,34 @@ export async function ansibleAptDebs(): Promise<string[]> {
     debs = await have();
   }
   return debs;
+}
+
+/**
+ * Debian packages and every dependency the lab's base image lacks, as .debs cached once in the lab's cache folder
+ * (`<cache>/<name>-debs`). The set is what `apt-get install` would add to the base (its dpkg status, its suite's
+ * versions: the base is built without the security suite, so e.g. perl's libraries must match its perl-base), fetched
+ * with `apt-get download` from the machine's Debian mirror as the base itself is.
+ */
+export async function debsForBase(name: string, packages: string[]): Promise<string[]> {
+  const dir = join(CACHE_DIR, `${name}-debs`);
+  await mkdir(dir, { recursive: true });
+  const have = async (): Promise<string[]> => (await readdir(dir)).filter((f) => f.endsWith('.deb')).map((f) => join(dir, f));
+  const debs = await have();
+  if (packages.every((p) => debs.some((d) => d.split('/').pop()!.startsWith(`${p}_`)))) return debs;
+  const base = await ensureBase();
+  const aptGet = (args: string[]) =>
+    new Promise<{ rc: number; stdout: string; stderr: string }>((resolve) => {
+      execFile('apt-get', args, { cwd: dir }, (error, stdout, stderr) => resolve({ rc: error ? 1 : 0, stdout: String(stdout), stderr: String(stderr) }));
+    });
+  const simulate = ['-s', '-o', `Dir::State::status=${join(base, 'var/lib/dpkg/status')}`, '-t', 'bookworm', '--no-install-recommends', 'install', ...packages];
+  let plan = await aptGet(simulate);
+  // The machine's package lists may be missing or stale: refresh them once and try again.
+  if (plan.rc !== 0) plan = (await aptGet(['update', '-qq'])).rc === 0 ? await aptGet(simulate) : plan;
+  if (plan.rc !== 0) throw new Error(`apt-get -s install ${packages.join(' ')} against the lab's base failed: ${plan.stderr}`);
+  const wanted = [...plan.stdout.matchAll(/^Inst (\S+) (?:\[[^\]]*\] )?\((\S+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+  const r = await aptGet(['download', ...wanted]);
+  if (r.rc !== 0) throw new Error(`apt-get download ${wanted.join(' ')} failed: ${r.stderr}`);
+  return have();
 }
 
 /** Install .debs on a lab host with dpkg (test setup, not under test). */
