@@ -5,7 +5,7 @@
 // at the play's `hosts:` line, not Ansible's warning and an empty, successful run. A pattern that names a group of the
 // inventory is the playbook saying "these hosts, if there are any": an empty group skips the play with a warning.
 
-import { InputError, displayPath } from '../core/source.ts';
+import { InputError, displayPath, type SourcePos } from '../core/source.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import { splitHostPattern } from '../inventory/patterns.ts';
 import type { Play, Playbook } from '../load/model.ts';
@@ -22,40 +22,39 @@ export interface PlayHosts {
 
 const TEMPLATED = /{{|{%/;
 
+/**
+ * A play keyword's `{{ }}` rendered as Ansible renders play keywords (the play's vars, -e and groups; no host's):
+ * an undefined variable is an error at the keyword's line.
+ */
+function renderPlayKeyword(play: Play, inventory: Inventory, extraVars: Record<string, unknown>, key: string, text: string, pos: SourcePos): unknown {
+  try {
+    return renderPlain(text, scopeOf({ groups: inventory.groupsMap(), ...play.vars, ...extraVars }, { playbookDir: play.baseDir }));
+  } catch (error) {
+    throw new InputError(displayed(pos), `${key} "${text}": ${(error as Error).message}`);
+  }
+}
+
+const displayed = (pos: SourcePos): SourcePos => ({ ...pos, file: displayPath(pos.file) });
+
 /** The pattern of a play with its `{{ }}` rendered; an undefined variable is an error at its `hosts:` line. */
 export function renderHostPattern(play: Play, inventory: Inventory, extraVars: Record<string, unknown>): string {
   if (!TEMPLATED.test(play.hosts)) return play.hosts;
-  const where = { ...play.hostsPos, file: displayPath(play.hostsPos.file) };
-  let value: unknown;
-  try {
-    value = renderPlain(play.hosts, scopeOf({ groups: inventory.groupsMap(), ...play.vars, ...extraVars }, { playbookDir: play.baseDir }));
-  } catch (error) {
-    throw new InputError(where, `hosts "${play.hosts}": ${(error as Error).message}`);
-  }
+  const value = renderPlayKeyword(play, inventory, extraVars, 'hosts', play.hosts, play.hostsPos);
   const pattern = Array.isArray(value) ? value.map(String).join(',') : value === null || value === undefined ? '' : String(value);
-  if (pattern.trim() === '') throw new InputError(where, `hosts "${play.hosts}" renders to an empty pattern: no host is named`);
+  if (pattern.trim() === '') throw new InputError(displayed(play.hostsPos), `hosts "${play.hosts}" renders to an empty pattern: no host is named`);
   return pattern;
 }
 
-/**
- * A play's gather_facts: a template is rendered as Ansible renders play keywords (the play's vars and -e, no host's)
- * and read as Ansible's boolean(); an undefined variable or another value is an error at its line.
- */
+/** A play's gather_facts; a template is rendered (renderPlayKeyword) and read as Ansible's boolean(). */
 export function renderGatherFacts(play: Play, inventory: Inventory, extraVars: Record<string, unknown>): boolean {
   const g = play.gatherFacts;
   if (typeof g === 'boolean') return g;
-  const where = { ...g.pos, file: displayPath(g.pos.file) };
-  let value: unknown;
-  try {
-    value = renderPlain(g.expr, scopeOf({ groups: inventory.groupsMap(), ...play.vars, ...extraVars }, { playbookDir: play.baseDir }));
-  } catch (error) {
-    throw new InputError(where, `gather_facts "${g.expr}": ${(error as Error).message}`);
-  }
+  const value = renderPlayKeyword(play, inventory, extraVars, 'gather_facts', g.expr, g.pos);
   if (typeof value === 'boolean') return value;
   if (typeof value === 'number' && (value === 0 || value === 1)) return value === 1;
   if (typeof value === 'string' && /^(yes|on|1|true|y|t)$/i.test(value.trim())) return true;
   if (typeof value === 'string' && /^(no|off|0|false|n|f)$/i.test(value.trim())) return false;
-  throw new InputError(where, `gather_facts "${g.expr}" renders to ${JSON.stringify(value)}, not true or false`);
+  throw new InputError(displayed(g.pos), `gather_facts "${g.expr}" renders to ${JSON.stringify(value)}, not true or false`);
 }
 
 /** Whether some part of the pattern is a group the inventory defines (so an empty match is meant). */
@@ -78,7 +77,7 @@ export function playHosts(playbook: Playbook, inventory: Inventory, options: { e
       const shown = pattern === play.hosts ? `"${pattern}"` : `"${play.hosts}" (rendered "${pattern}")`;
       const known = [...inventory.groups.keys()].filter((g) => g !== 'all' && g !== 'ungrouped');
       throw new InputError(
-        { ...play.hostsPos, file: displayPath(play.hostsPos.file) },
+        displayed(play.hostsPos),
         `hosts ${shown} matches no host or group of the inventory${known.length ? ` (groups: ${known.slice(0, 10).join(', ')})` : ''}`,
       );
     }
