@@ -114,7 +114,13 @@ function planAttrs(args: FileArgs, ctx: ModuleContext, st: FileStat, state: Stat
 function makeDirs(path: string, changes: ReturnType<typeof attrChanges>): string[] {
   const dirs: string[] = [];
   for (let d = path.replace(/\/+$/, ''); d !== '' && d !== '/' && d !== '.'; d = posix.dirname(d)) dirs.unshift(d);
-  return dirs.map((d) => `if [ ! -e ${shellQuote(d)} ]; then ${[`mkdir -- ${shellQuote(d)}`, ...attrCommands(d, changes)].join(' && ')}; fi`);
+  // Another task may make the same folder at the same moment (two hosts on one machine): its mkdir failing because the
+  // folder is there now is fine, as `mkdir -p` would have it; the folder is then the other's, its attributes too.
+  return dirs.map((d) => {
+    const q = shellQuote(d);
+    const attrs = attrCommands(d, changes);
+    return `if [ ! -e ${q} ]; then if mkdir -- ${q} 2>/dev/null; then ${attrs.length ? attrs.join(' && ') : ':'}; else [ -d ${q} ] || mkdir -- ${q}; fi; fi`;
+  });
 }
 
 async function planDirectory(args: FileArgs, ctx: ModuleContext, st: FileStat): Promise<Plan> {

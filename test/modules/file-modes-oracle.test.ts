@@ -3,8 +3,9 @@
 // does. Run through ansible-playbook and kplay on this machine (local connection), each in its own folder.
 
 import t from 'tap';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kplay } from '../helpers/kplay.ts';
 import { ansibleSteps, kplaySteps, project } from '../jinja/playbook-oracle.ts';
 
 const PLAY = `
@@ -44,5 +45,17 @@ t.test('modes printed and parents made as ansible-playbook', async (t) => {
   for (const [side, root] of Object.entries(roots)) {
     t.same(['p', 'p/a', 'p/a/b'].map((d) => modeOf(join(root, d))), ['700', '700', '700'], `${side}: every folder made has the mode`);
     t.same(['q', 'q/a'].map((d) => modeOf(join(root, d))), ['750', '750'], `${side}: a symbolic mode too`);
+  }
+});
+
+t.test('hosts on one machine making folders under the same missing parent at once all succeed, as mkdir -p', async (t) => {
+  const dir = t.testdir({ 'play.yml': '- hosts: all\n  gather_facts: false\n  tasks:\n    - file: {path: "{{ playbook_dir }}/shared/a/{{ inventory_hostname }}", state: directory, mode: "0750"}\n' });
+  const names = Array.from({ length: 12 }, (_, i) => `h${i}`);
+  writeFileSync(join(dir, 'inventory.ini'), names.map((h) => `${h} ansible_connection=local`).join('\n') + '\n');
+  for (let round = 0; round < 3; round++) {
+    const r = await kplay(['run', 'play.yml', '-i', 'inventory.ini', '--forks', '12'], { cwd: dir });
+    t.equal(r.code, 0, `round ${round}: every host made its folder ${r.stdout.slice(-1500)}`);
+    t.same(names.map((h) => (statSync(join(dir, 'shared/a', h)).mode & 0o7777).toString(8)), names.map(() => '750'), `round ${round}: each with its mode`);
+    rmSync(join(dir, 'shared'), { recursive: true });
   }
 });
