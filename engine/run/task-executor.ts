@@ -205,7 +205,8 @@ export class TaskExecutor {
     const jid = jobs.start(inv.host.name, () => this.runModule(inv));
     const job = jobs.get(jid, inv.host.name)!;
     const ended = await Promise.race([job.done.then(() => true), sleepUnless(task.async * 1000, this.pc.options.interrupt?.abortSignal).then(() => false)]);
-    jobs.forget(jid);
+    // A job that ran out of time stays in the table: the run waits for it before its connections close.
+    if (ended) jobs.forget(jid);
     if (!ended || !job.outcome) {
       const msg = `async task did not complete within the requested time - ${task.async}s`;
       return { ...failedOutcome(msg, { async_result: { ansible_job_id: jid, started: 1, finished: 0 }, changed: false }), interrupted: this.pc.interrupted };

@@ -88,6 +88,19 @@ export async function kplaySteps(dir: string, playbook = 'play.yml', extra: stri
   return { steps: canon('kplay', r.stdout), stderr: r.stderr, code: r.code };
 }
 
+/**
+ * As sameAsAnsible, each tool given a folder of its own as `root` (`-e root=...`, under the project: `a` and `k`) for
+ * the files its tasks write; returns Ansible's steps and the two folders.
+ */
+export async function sameAsAnsibleInRoots(t: Test, dir: string, playbook = 'play.yml'): Promise<{ steps: Step[]; roots: { ansible: string; kplay: string } }> {
+  const roots = { ansible: join(dir, 'a'), kplay: join(dir, 'k') };
+  for (const r of Object.values(roots)) mkdirSync(r);
+  const steps = ansibleSteps(dir, playbook, ['-e', `root=${roots.ansible}`]);
+  const k = await kplaySteps(dir, playbook, ['-e', `root=${roots.kplay}`]);
+  t.same(k.steps, steps, `statuses and messages agree${k.stderr ? `\n${k.stderr}` : ''}`);
+  return { steps, roots };
+}
+
 /** Run the project through both and assert every status and msg agrees; returns Ansible's steps. */
 export async function sameAsAnsible(t: Test, dir: string, playbook = 'play.yml', extra: string[] = []): Promise<Step[]> {
   const ansible = ansibleSteps(dir, playbook, extra);
