@@ -37,6 +37,7 @@ import {
 } from './connection.ts';
 import { recordLeftovers, takeLeftovers, type Leftover } from './leftovers.ts';
 import { ReadCache, type ReadAhead } from './read-ahead.ts';
+import { RESIDENT_MAX_COMMAND, RESIDENT_SCRIPT, ResidentShell } from './resident-shell.ts';
 import { shellQuote } from '../core/shell.ts';
 import { fingerprintOf, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
 import { atomicPutCommand, becomeCommand, inlinePutCommand, parseStat, statCommand } from './shell-ops.ts';
@@ -213,14 +214,16 @@ export class SshConnection implements Connection {
   private readonly running = new Map<ClientChannel, { sid: Promise<number | undefined>; sudo?: BecomeOptions }>();
   /** Temp files of writes in flight on the host, with the sudo they are written through. */
   private readonly temps = new Map<string, BecomeOptions | undefined>();
+  /** The connection's resident shell (resident-shell.ts), started by the first command that can use it. */
+  private resident: ResidentShell | undefined;
 
   private constructor(
     private readonly client: ssh2.Client,
     private readonly options: SshOptions,
   ) {
     this.hostName = options.hostName;
-    // One session is the sftp one, one the spare channel.
-    this.sessions = pLimit(Math.max(1, (options.maxSessions ?? 10) - 2));
+    // One session is the sftp one, one the spare channel, one the resident shell.
+    this.sessions = pLimit(Math.max(1, (options.maxSessions ?? 10) - 3));
     const lost = (reason: string) => {
       if (!this.broken) this.rememberTemps();
       this.broken ??= new UnreachableError(this.hostName, reason);
@@ -232,6 +235,7 @@ export class SshConnection implements Connection {
     client.on('end', () => lost(`connection to ${this.where} dropped`));
     client.on('close', () => lost(`connection to ${this.where} dropped`));
     coalesceWrites(client);
+    pingOnlyWhenQuiet(client, options.keepaliveIntervalMs);
   }
 
   private get where(): string {
@@ -436,6 +440,13 @@ export class SshConnection implements Connection {
       stdin = Buffer.concat([prefix, Buffer.from(stdin ?? '')]);
       prefix = undefined;
     }
+    // A plain command (no other user, no input, output collected) goes to the resident shell when it is free: the
+    // same /bin/sh command line, without a new session on the host.
+    const inResident = `exec /bin/sh -c ${shellQuote(script)}`;
+    if (!sudo && stdin === undefined && !io.stdout && !io.cleanup && !options.onStderr && inResident.length <= RESIDENT_MAX_COMMAND) {
+      const shell = this.residentShell();
+      if (shell) return this.runResident(shell, inResident, timeoutMs, command);
+    }
     // Always /bin/sh, whatever the login shell (even a csh) and its rc files are; it prints its pid first (SID_MARK):
     // the login shell exec'd it, so that pid is the session's.
     const remote = `exec /bin/sh -c ${shellQuote(`printf '${SID_MARK}%s\\n' $$ >&2; ${script}`)}`;
@@ -511,6 +522,57 @@ export class SshConnection implements Connection {
       }, io.cleanup);
     // The cleanup of an interrupted run must not wait behind the commands it ends.
     return io.cleanup ? run() : this.sessions(run);
+  }
+
+  /** The resident shell if it is free (started now if there is none yet), else undefined: the command gets a session. */
+  private residentShell(): ResidentShell | undefined {
+    if (this.resident && !this.resident.retired) return this.resident.busy ? undefined : this.resident;
+    const internals = this.client as unknown as ClientInternals;
+    if (this.broken || this.interrupted || !internals._protocol || !this.spare) return undefined;
+    const channel = new Promise<ClientChannel>((resolve, reject) =>
+      this.startCommand(`exec /bin/sh -c ${shellQuote(RESIDENT_SCRIPT)}`, (error, started) => (error ? reject(error) : resolve(started))),
+    );
+    channel.catch(() => undefined);
+    this.resident = new ResidentShell(channel);
+    return this.resident;
+  }
+
+  private runResident(shell: ResidentShell, command: string, timeoutMs: number | undefined, label: string): Promise<ExecResult> {
+    return this.guarded<ExecResult>((resolve, reject) => {
+      let done = false;
+      let channel: ClientChannel | undefined;
+      // Known to interrupt() while it runs: its session (the shell's) is ended, the shell with it.
+      shell.opened.then(
+        (ch) => {
+          if (done) return;
+          channel = ch;
+          this.running.set(ch, { sid: shell.sid });
+        },
+        () => undefined,
+      );
+      const settle = () => {
+        done = true;
+        clearTimeout(timer);
+        if (channel) this.running.delete(channel);
+      };
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              shell.kill();
+              reject(new CommandTimeoutError(timeoutMs, `command timed out after ${timeoutMs} ms on ${this.hostName}: ${label.slice(0, 200)}`));
+            }, timeoutMs);
+      shell.run(command).then(
+        (result) => {
+          settle();
+          resolve(result);
+        },
+        (error: Error) => {
+          settle();
+          reject(new Error(`command on ${this.hostName} failed: ${error.message}`));
+        },
+      );
+    });
   }
 
   /**
@@ -713,9 +775,10 @@ export class SshConnection implements Connection {
   }
 
   /**
-   * A directory over sftp, no process on the host: mkdir (the server's umask applies), then owner and group, the exact
-   * mode and an lstat, sent together (the server handles them in order): two round trips, and the host's other
-   * cached reads stay (a command would drop them all).
+   * A directory over sftp, no process on the host: mkdir with the mode and an lstat, sent together (the server handles
+   * them in order); only when the server's umask cut the mode, the parent's setgid bit was inherited or the owner
+   * differs, then owner and group, the exact mode and an lstat. One round trip (two then), and the host's other cached
+   * reads stay (a command would drop them all).
    */
   async mkdir(path: string, options: MkdirOptions = {}): Promise<FileStat | undefined> {
     if (this.sudoFor(options.become) || (options.owner === undefined) !== (options.group === undefined)) return undefined;
@@ -729,8 +792,13 @@ export class SshConnection implements Connection {
     const uid = options.owner === undefined ? undefined : idOf(options.owner, ids.users);
     const gid = options.group === undefined ? undefined : idOf(options.group, ids.groups);
     if ((options.owner !== undefined && uid === undefined) || (options.group !== undefined && gid === undefined)) return undefined;
+    // mkdir with the mode asked for and an lstat, sent together: when the server's umask and the parent's setgid bit
+    // left the mode as asked and the owner is already right (the usual case), that is all: one round trip.
+    const made = this.sftpCall((s, cb) => (options.mode === undefined ? s.mkdir(path, cb) : s.mkdir(path, { mode: options.mode }, cb)));
+    const first = this.sftpCall<Stats>((s, cb) => s.lstat(path, cb));
+    first.catch(() => undefined);
     try {
-      await this.sftpCall((s, cb) => s.mkdir(path, cb));
+      await made;
     } catch {
       if (this.broken) throw this.broken;
       return undefined; // nothing made: the caller's command says why, as it always has
@@ -738,9 +806,15 @@ export class SshConnection implements Connection {
       this.cache.invalidate(path);
     }
     try {
-      const owned = uid === undefined ? undefined : this.sftpCall((s, cb) => s.setstat(path, { uid, gid }, cb));
-      const moded = options.mode === undefined ? undefined : this.sftpCall((s, cb) => s.setstat(path, { mode: options.mode }, cb));
-      const [, , attrs] = await Promise.all([owned, moded, this.sftpCall<Stats>((s, cb) => s.lstat(path, cb))]);
+      const seen = await first;
+      const ownerRight = uid === undefined || (seen.uid === uid && seen.gid === gid);
+      const modeRight = options.mode === undefined || (seen.mode & 0o7777) === options.mode;
+      let attrs = seen;
+      if (!ownerRight || !modeRight) {
+        const owned = ownerRight ? undefined : this.sftpCall((s, cb) => s.setstat(path, { uid, gid }, cb));
+        const moded = modeRight ? undefined : this.sftpCall((s, cb) => s.setstat(path, { mode: options.mode }, cb));
+        [, , attrs] = await Promise.all([owned, moded, this.sftpCall<Stats>((s, cb) => s.lstat(path, cb))]);
+      }
       const after = statOf(attrs, ids.users, ids.groups);
       return after ?? (await this.stat(path));
     } catch (error) {
@@ -1037,6 +1111,29 @@ interface IdNames {
 
 function stampOf(attrs: Stats): string {
   return `${attrs.size}:${attrs.mtime}`;
+}
+
+/**
+ * ssh2 sends its keepalive ping every interval even while the host answers all the time (it restarts the interval only
+ * on replies to requests): with hundreds of hosts in a long run, one round trip per host every 5 s, on top of the work.
+ * As OpenSSH's ServerAliveInterval, ping only a quiet host: anything it sends restarts the interval (at most every
+ * quarter interval, up to a second: a restart is a new timer). A host that stops answering is still given up after
+ * the same pings.
+ */
+function pingOnlyWhenQuiet(client: ssh2.Client, intervalMs: number): void {
+  const internals = client as unknown as { _sock?: Socket; _resetKA?: () => void };
+  const sock = internals._sock;
+  const reset = internals._resetKA;
+  if (!sock || typeof reset !== 'function') return;
+  if (!(intervalMs > 0)) return;
+  const every = Math.min(1000, intervalMs / 4);
+  let last = performance.now();
+  sock.on('data', () => {
+    const now = performance.now();
+    if (now - last < every) return;
+    last = now;
+    reset();
+  });
 }
 
 /**

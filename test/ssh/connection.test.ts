@@ -23,6 +23,28 @@ t.test('over a fleet of 3 hosts', async (t) => {
     t.not(missing.rc, 0, 'a missing cwd fails the command instead of running it elsewhere');
   });
 
+  t.test('plain commands run one after another in one resident shell, with the results a session of their own gives', async (t) => {
+    const c = await connect(t, fleet, one);
+    const parent = async () => (await c.exec('echo $PPID')).stdout;
+    const first = await parent();
+    t.equal(await parent(), first, 'the second command is a child of the same shell as the first');
+    t.same(await c.exec('echo "$0"; pwd; echo "$X"', { cwd: '/srv', env: { X: "a 'b' $c" } }), { rc: 0, stdout: "/bin/sh\n/srv\na 'b' $c\n", stderr: '' });
+    t.same(await c.exec("printf 'no newline'; printf 'a\\000b' >&2; exit 7"), { rc: 7, stdout: 'no newline', stderr: 'a\0b' }, 'output as printed, exit status');
+    t.equal((await c.exec('kill -9 $$')).rc, 137, 'killed by a signal: 128 + its number');
+    t.equal((await c.exec('cat; echo "[$?]"')).stdout, '[0]\n', 'its input is empty');
+    const big = await c.exec("head -c 3000000 /dev/zero | tr '\\0' x; head -c 200000 /dev/zero | tr '\\0' y >&2");
+    t.same([big.stdout.length, big.stdout.replaceAll('x', ''), big.stderr.length, big.stderr.replaceAll('y', '')], [3_000_000, '', 200_000, ''], 'large output on both streams');
+    t.same(await c.exec('echo "kplay-end-0123 0"; echo "kplay-end-0123" >&2'), { rc: 0, stdout: 'kplay-end-0123 0\n', stderr: 'kplay-end-0123\n' }, 'what looks like an end marker is output');
+    t.equal(await parent(), first, 'all in the same shell');
+    // A process left behind that prints later: the shell is not used again, nothing of it shows in the next command.
+    t.same(await c.exec('(sleep 0.3; echo late; echo late >&2) & echo now'), { rc: 0, stdout: 'now\n', stderr: '' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    t.same(await c.exec('echo next'), { rc: 0, stdout: 'next\n', stderr: '' });
+    t.not(await parent(), first, 'a new shell after the old one saw stray output');
+    // With input, or as another user, a command still gets a session of its own.
+    t.not((await c.exec('cat >/dev/null; echo $PPID', { stdin: 'x' })).stdout, await parent(), 'input: a session of its own');
+  });
+
   t.test('put writes content and mode atomically, each host its own copy', async (t) => {
     const connections = await Promise.all([one, two, three].map((h) => connect(t, fleet, h)));
     await Promise.all(connections.map((c, i) => c.put('/srv/app.conf', `host ${i}\n`, { mode: 0o640 })));
