@@ -8,6 +8,8 @@ export class Stamper {
   /** When each host started what its next result reports (a task, or the previous loop item's end). */
   readonly #hostSince = new Map<string, number>();
   #taskStart?: number;
+  /** The ISO time of the last millisecond stamped: with many hosts, many events share one (toISOString costs). */
+  #iso = { at: NaN, text: '' };
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -38,7 +40,8 @@ export class Stamper {
       default:
         break;
     }
-    return { ...event, time: new Date(now).toISOString(), elapsed: now - this.#start, duration };
+    if (this.#iso.at !== now) this.#iso = { at: now, text: new Date(now).toISOString() };
+    return { ...event, time: this.#iso.text, elapsed: now - this.#start, duration };
   }
 }
 
