@@ -18,22 +18,22 @@ export const RESIDENT_SID_MARK = 'kplay-resident-sid=';
 /** Commands longer than this start a session of their own: the shell's `read` takes its input a byte at a time. */
 export const RESIDENT_MAX_COMMAND = 8 * 1024;
 
-/** The shell's loop (POSIX sh: dash, bash, busybox). Its variables are not exported: commands never see them. */
+/**
+ * The shell's loop (POSIX sh: dash, bash, busybox), on one line: the login shell that starts it may be a csh, which
+ * takes no newline inside quotes. Its variables are not exported: commands never see them.
+ */
 export const RESIDENT_SCRIPT = [
   `printf '${RESIDENT_SID_MARK}%s\\n' $$ >&2`,
-  'while IFS= read -r kplay_end; do',
-  '  kplay_cmd=',
-  '  while IFS= read -r kplay_line; do',
-  '    [ "$kplay_line" = "$kplay_end" ] && break',
-  '    kplay_cmd="$kplay_cmd$kplay_line',
-  '"',
-  '  done',
-  '  (eval "$kplay_cmd") </dev/null',
-  '  kplay_rc=$?',
-  `  printf '%s %s\\n' "$kplay_end" "$kplay_rc"`,
-  `  printf '%s\\n' "$kplay_end" >&2`,
-  'done',
-].join('\n');
+  "kplay_nl=$(printf '\\n_')",
+  'kplay_nl=${kplay_nl%_}',
+  'while IFS= read -r kplay_end; do kplay_cmd=',
+  'while IFS= read -r kplay_line; do [ "$kplay_line" = "$kplay_end" ] && break',
+  'kplay_cmd="$kplay_cmd$kplay_line$kplay_nl"; done',
+  '(eval "$kplay_cmd") </dev/null',
+  'kplay_rc=$?',
+  `printf '%s %s\\n' "$kplay_end" "$kplay_rc"`,
+  `printf '%s\\n' "$kplay_end" >&2; done`,
+].join('; ');
 
 export interface ResidentResult {
   rc: number;
