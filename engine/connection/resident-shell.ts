@@ -1,39 +1,47 @@
-// One /bin/sh per SSH connection that stays and runs the connection's plain commands one after another, as Mitogen's
+// One /bin/sh per SSH connection that stays and starts the connection's plain commands one after another, as Mitogen's
 // resident interpreter does: a new command costs the host a fork of that shell (and the command's own programs)
 // instead of a new sshd session, login shell and /bin/sh (on the lab fleet, 10 hosts at once: 13 against 72 ms a
 // command). This file owns the shell's loop and how a command's output and exit status are told apart from the next.
 //
 // Protocol: the controller writes a random end marker on a line, the command's lines, then the marker again. The
-// shell runs the command in a subshell whose input is /dev/null (the command sees an empty input, as a command whose
-// channel input is closed does) and then prints `<marker> <exit status>\n` on its output and `<marker>\n` on its
-// error output, right after whatever the command printed. The marker is sent as data, never in a command line, so a
-// command cannot print it by accident.
+// shell runs the command with setsid, in a session and process group of its own as sshd would give it (a program that
+// signals its own process group, as keepalived's config test does, must not reach the resident shell), with /dev/null
+// as its input (as a command whose channel input is closed sees). The command prints SID_MARK and its pid first on its
+// error output (ssh.ts's command line does), which is the session id interrupt() ends. Then the shell prints
+// `<marker> <exit status>\n` on its output and `<marker>\n` on its error output, right after whatever the command
+// printed. The marker is sent as data, never in a command line, so a command cannot print it by accident.
 
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
+import { SessionIdHead } from './session-id.ts';
 
-/** Printed first on the error output: the shell's pid, the session id of everything it runs (interrupt ends them). */
-export const RESIDENT_SID_MARK = 'kplay-resident-sid=';
+/** The shell's first line on its error output: whether it can give each command a session (it needs setsid). */
+const READY = 'kplay-resident=ready\n';
 
 /** Commands longer than this start a session of their own: the shell's `read` takes its input a byte at a time. */
 export const RESIDENT_MAX_COMMAND = 8 * 1024;
 
 /**
  * The shell's loop (POSIX sh: dash, bash, busybox), on one line: the login shell that starts it may be a csh, which
- * takes no newline inside quotes. Its variables are not exported: commands never see them.
+ * takes no newline inside quotes. Its variables are not exported: commands never see them. Without setsid it says
+ * nothing and ends, and commands get sessions as before.
  */
 export const RESIDENT_SCRIPT = [
-  `printf '${RESIDENT_SID_MARK}%s\\n' $$ >&2`,
+  'command -v setsid >/dev/null 2>&1 || exit 0',
+  `printf '${READY.replace('\n', '\\n')}' >&2`,
   "kplay_nl=$(printf '\\n_')",
   'kplay_nl=${kplay_nl%_}',
   'while IFS= read -r kplay_end; do kplay_cmd=',
   'while IFS= read -r kplay_line; do [ "$kplay_line" = "$kplay_end" ] && break',
   'kplay_cmd="$kplay_cmd$kplay_line$kplay_nl"; done',
-  '(eval "$kplay_cmd") </dev/null',
+  'setsid /bin/sh -c "$kplay_cmd" </dev/null',
   'kplay_rc=$?',
   `printf '%s %s\\n' "$kplay_end" "$kplay_rc"`,
   `printf '%s\\n' "$kplay_end" >&2; done`,
 ].join('; ');
+
+/** The shell could not start (no setsid on the host, or its channel failed): the command needs a session of its own. */
+export class ResidentUnavailable extends Error {}
 
 export interface ResidentResult {
   rc: number;
@@ -64,6 +72,12 @@ class Until {
   }
 }
 
+/** One command's run in the shell: its session id once it said it, and its result. */
+export interface ResidentRun {
+  sid: Promise<number | undefined>;
+  result: Promise<ResidentResult>;
+}
+
 /**
  * The shell on one channel (its exec request already sent). `run` sends one command at a time; while one runs,
  * `busy` is true and the caller starts the next command its usual way. Once the channel closes, or something comes
@@ -72,39 +86,35 @@ class Until {
 export class ResidentShell {
   busy = false;
   retired = false;
-  /** The shell's session id (its pid), or undefined if it never said. */
-  readonly sid: Promise<number | undefined>;
   private channel: ClientChannel | undefined;
-  /** The channel, once open (interrupt() ends the session of what runs and closes its channel). */
+  /** The channel, once open (interrupt() closes it after ending the session of what runs). */
   readonly opened: Promise<ClientChannel>;
+  /** Whether the shell said READY: until then a command that fails may run as a session of its own instead. */
+  private ready = false;
   private onOut: ((chunk: Buffer) => void) | undefined;
   private onErr: ((chunk: Buffer) => void) | undefined;
   private onGone: ((reason: Error) => void) | undefined;
 
   /** `channel`: the session whose exec request for `/bin/sh -c RESIDENT_SCRIPT` is sent. */
   constructor(channel: Promise<ClientChannel>) {
-    let reportSid: (sid: number | undefined) => void = () => undefined;
-    this.sid = new Promise((resolve) => (reportSid = resolve));
     const gone = (error: Error) => {
-      reportSid(undefined);
       this.retired = true;
-      this.onGone?.(error);
+      this.onGone?.(this.ready ? error : new ResidentUnavailable(error.message));
     };
     this.opened = channel;
     channel.then(
       (ch) => {
         this.channel = ch;
+        // What the login shell's rc files print before READY is dropped: it is nobody's output.
         let head: Buffer | undefined = Buffer.alloc(0);
         ch.on('data', (chunk: Buffer) => (this.onOut ? this.onOut(chunk) : this.retire()));
         ch.stderr.on('data', (chunk: Buffer) => {
           if (head) {
             head = Buffer.concat([head, chunk]);
-            const nl = head.indexOf(10);
-            if (nl < 0 && head.length < 64) return;
-            const line = nl < 0 ? '' : head.subarray(0, nl).toString();
-            const marked = line.startsWith(RESIDENT_SID_MARK);
-            reportSid(marked ? Number(line.slice(RESIDENT_SID_MARK.length)) : undefined);
-            chunk = marked ? head.subarray(nl + 1) : head;
+            const at = head.indexOf(READY);
+            if (at < 0) return;
+            this.ready = true;
+            chunk = head.subarray(at + READY.length);
             head = undefined;
             if (chunk.length === 0) return;
           }
@@ -132,13 +142,17 @@ export class ResidentShell {
     this.channel?.close();
   }
 
-  /** Runs `command` (a /bin/sh command line); fails if the shell ends first. Not called while `busy` or `retired`. */
-  run(command: string): Promise<ResidentResult> {
+  /**
+   * Runs `command` (a /bin/sh command line that prints SID_MARK first); its result fails if the shell ends first,
+   * with ResidentUnavailable if the shell never started. Not called while `busy` or `retired`.
+   */
+  run(command: string): ResidentRun {
     this.busy = true;
     const end = `kplay-end-${randomBytes(16).toString('hex')}`;
     const outUntil = new Until(Buffer.from(`${end} `));
     const errUntil = new Until(Buffer.from(`${end}\n`));
-    return new Promise<ResidentResult>((resolve, reject) => {
+    const head = new SessionIdHead();
+    const result = new Promise<ResidentResult>((resolve, reject) => {
       let stdout: Buffer | undefined;
       let rc: number | undefined;
       let stderr: Buffer | undefined;
@@ -166,19 +180,21 @@ export class ResidentShell {
       };
       this.onErr = (chunk) => {
         if (stderr !== undefined) return this.retire();
-        const found = errUntil.push(chunk);
+        const found = errUntil.push(head.push(chunk));
         if (!found) return;
-        stderr = found.before;
+        stderr = Buffer.concat([head.end(), found.before]);
         if (found.after.length > 0) this.retire();
         finish();
       };
       this.onGone = (error) => {
         this.onOut = this.onErr = this.onGone = undefined;
         this.busy = false;
+        head.end();
         reject(error);
       };
-      if (this.retired) return this.onGone(new Error('the resident shell ended'));
+      if (this.retired) return this.onGone(this.ready ? new Error('the resident shell ended') : new ResidentUnavailable('the resident shell ended'));
       void this.opened.then((ch) => ch.write(`${end}\n${command}\n${end}\n`), () => undefined);
     });
+    return { sid: head.sid, result };
   }
 }

@@ -37,7 +37,8 @@ import {
 } from './connection.ts';
 import { recordLeftovers, takeLeftovers, type Leftover } from './leftovers.ts';
 import { ReadCache, type ReadAhead } from './read-ahead.ts';
-import { RESIDENT_MAX_COMMAND, RESIDENT_SCRIPT, ResidentShell } from './resident-shell.ts';
+import { RESIDENT_MAX_COMMAND, RESIDENT_SCRIPT, ResidentShell, ResidentUnavailable } from './resident-shell.ts';
+import { SessionIdHead, SID_MARK } from './session-id.ts';
 import { shellQuote } from '../core/shell.ts';
 import { fingerprintOf, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
 import { atomicPutCommand, becomeCommand, inlinePutCommand, parseStat, statCommand } from './shell-ops.ts';
@@ -126,13 +127,6 @@ function hostKeyAlgorithms(knownTypes: string[]): ServerHostKeyAlgorithm[] {
   return [...new Set([...HOST_KEY_ALGORITHMS.filter((a) => known.includes(a)), ...HOST_KEY_ALGORITHMS])];
 }
 
-/**
- * Every command first prints this and its shell's pid on stderr (stripped from what callers see). sshd starts each
- * session's command in a session of its own (setsid), so that pid is the session id of everything the command starts:
- * an interrupted run ends them all with `pkill -s` over the same connection. sshd here (OpenSSH 9.2) ignores the
- * SSH "signal" request, and a pty (whose hangup would end them) would merge stderr into stdout and mangle binary input.
- */
-const SID_MARK = 'kplay-sid=';
 
 /** Larger files go through the shell path, which cleans up after itself if the connection drops midway. */
 const SFTP_PUT_MAX_BYTES = 1024 * 1024;
@@ -216,6 +210,8 @@ export class SshConnection implements Connection {
   private readonly temps = new Map<string, BecomeOptions | undefined>();
   /** The connection's resident shell (resident-shell.ts), started by the first command that can use it. */
   private resident: ResidentShell | undefined;
+  /** The host could not run one (it has no setsid): commands get sessions. */
+  private residentRefused = false;
 
   private constructor(
     private readonly client: ssh2.Client,
@@ -440,17 +436,18 @@ export class SshConnection implements Connection {
       stdin = Buffer.concat([prefix, Buffer.from(stdin ?? '')]);
       prefix = undefined;
     }
-    // A plain command (no other user, no input, output collected) goes to the resident shell when it is free: the
-    // same /bin/sh command line, without a new session on the host.
-    const inResident = `exec /bin/sh -c ${shellQuote(script)}`;
-    if (!sudo && stdin === undefined && !io.stdout && !io.cleanup && !options.onStderr && inResident.length <= RESIDENT_MAX_COMMAND) {
-      const shell = this.residentShell();
-      if (shell) return this.runResident(shell, inResident, timeoutMs, command);
-    }
     // Always /bin/sh, whatever the login shell (even a csh) and its rc files are; it prints its pid first (SID_MARK):
-    // the login shell exec'd it, so that pid is the session's.
+    // the login shell exec'd it (or the resident shell's setsid did), so that pid leads the command's session.
     const remote = `exec /bin/sh -c ${shellQuote(`printf '${SID_MARK}%s\\n' $$ >&2; ${script}`)}`;
-    return this.runChannel(remote, { stdin, prefix, stdout: io.stdout, sudo, cleanup: io.cleanup ?? false, onStderr: options.onStderr }, timeoutMs, command);
+    const io2 = { stdin, prefix, stdout: io.stdout, sudo, cleanup: io.cleanup ?? false, onStderr: options.onStderr };
+    const inSession = () => this.runChannel(remote, io2, timeoutMs, command);
+    // A plain command (no other user, no input, output collected) goes to the resident shell when it is free: the
+    // same command line, in a session of its own, without a new sshd session on the host.
+    if (!sudo && stdin === undefined && !io.stdout && !io.cleanup && !options.onStderr && remote.length <= RESIDENT_MAX_COMMAND) {
+      const shell = this.residentShell();
+      if (shell) return this.runResident(shell, remote, timeoutMs, command, inSession);
+    }
+    return inSession();
   }
 
   private runChannel(
@@ -467,10 +464,8 @@ export class SshConnection implements Connection {
           const err: Buffer[] = [];
           let rc: number | undefined;
           let timedOut = false;
-          let reportSid: (sid: number | undefined) => void = () => undefined;
-          const sid = new Promise<number | undefined>((r) => (reportSid = r));
-          this.running.set(channel, { sid, sudo: io.sudo });
-          let head: Buffer | undefined = Buffer.alloc(0); // stderr until the SID_MARK line is read
+          const head = new SessionIdHead();
+          this.running.set(channel, { sid: head.sid, sudo: io.sudo });
           const timer =
             timeoutMs === undefined
               ? undefined
@@ -483,16 +478,8 @@ export class SshConnection implements Connection {
           if (io.stdout) channel.pipe(io.stdout, { end: false });
           else channel.on('data', (d: Buffer) => out.push(d));
           channel.stderr.on('data', (d: Buffer) => {
-            if (head) {
-              head = Buffer.concat([head, d]);
-              const nl = head.indexOf(10);
-              if (nl < 0 && head.length < 64) return;
-              const line = nl < 0 ? '' : head.subarray(0, nl).toString();
-              const marked = line.startsWith(SID_MARK);
-              reportSid(marked ? Number(line.slice(SID_MARK.length)) : undefined);
-              d = marked ? head.subarray(nl + 1) : head;
-              head = undefined;
-            }
+            d = head.push(d);
+            if (d.length === 0) return;
             err.push(d);
             io.onStderr?.(d.toString());
           });
@@ -502,8 +489,7 @@ export class SshConnection implements Connection {
           channel.on('close', () => {
             clearTimeout(timer);
             this.running.delete(channel);
-            reportSid(undefined);
-            if (head) err.push(head);
+            err.push(head.end());
             if (timedOut) return;
             if (rc === undefined) return reject(new Error(`command on ${this.hostName} ended without an exit status`));
             resolve({ rc, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
@@ -528,7 +514,7 @@ export class SshConnection implements Connection {
   private residentShell(): ResidentShell | undefined {
     if (this.resident && !this.resident.retired) return this.resident.busy ? undefined : this.resident;
     const internals = this.client as unknown as ClientInternals;
-    if (this.broken || this.interrupted || !internals._protocol || !this.spare) return undefined;
+    if (this.residentRefused || this.broken || this.interrupted || !internals._protocol || !this.spare) return undefined;
     const channel = new Promise<ClientChannel>((resolve, reject) =>
       this.startCommand(`exec /bin/sh -c ${shellQuote(RESIDENT_SCRIPT)}`, (error, started) => (error ? reject(error) : resolve(started))),
     );
@@ -537,16 +523,23 @@ export class SshConnection implements Connection {
     return this.resident;
   }
 
-  private runResident(shell: ResidentShell, command: string, timeoutMs: number | undefined, label: string): Promise<ExecResult> {
+  private runResident(
+    shell: ResidentShell,
+    command: string,
+    timeoutMs: number | undefined,
+    label: string,
+    inSession: () => Promise<ExecResult>,
+  ): Promise<ExecResult> {
     return this.guarded<ExecResult>((resolve, reject) => {
+      const run = shell.run(command);
       let done = false;
       let channel: ClientChannel | undefined;
-      // Known to interrupt() while it runs: its session (the shell's) is ended, the shell with it.
+      // Known to interrupt() while it runs: the command's own session is ended, then the shell's channel closed.
       shell.opened.then(
         (ch) => {
           if (done) return;
           channel = ch;
-          this.running.set(ch, { sid: shell.sid });
+          this.running.set(ch, { sid: run.sid });
         },
         () => undefined,
       );
@@ -562,18 +555,22 @@ export class SshConnection implements Connection {
               shell.kill();
               reject(new CommandTimeoutError(timeoutMs, `command timed out after ${timeoutMs} ms on ${this.hostName}: ${label.slice(0, 200)}`));
             }, timeoutMs);
-      shell.run(command).then(
+      run.result.then(
         (result) => {
           settle();
           resolve(result);
         },
         (error: Error) => {
           settle();
-          reject(new Error(`command on ${this.hostName} failed: ${error.message}`));
+          if (!(error instanceof ResidentUnavailable)) return reject(new Error(`command on ${this.hostName} failed: ${error.message}`));
+          // The shell never started (no setsid there): this command and the connection's next ones get sessions.
+          this.residentRefused = true;
+          inSession().then(resolve, reject);
         },
       );
     });
   }
+
 
   /**
    * Start `remote` on the spare channel, sending the exec request, without waiting for its answer, ahead of the

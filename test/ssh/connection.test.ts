@@ -36,6 +36,12 @@ t.test('over a fleet of 3 hosts', async (t) => {
     t.same([big.stdout.length, big.stdout.replaceAll('x', ''), big.stderr.length, big.stderr.replaceAll('y', '')], [3_000_000, '', 200_000, ''], 'large output on both streams');
     t.same(await c.exec('echo "kplay-end-0123 0"; echo "kplay-end-0123" >&2'), { rc: 0, stdout: 'kplay-end-0123 0\n', stderr: 'kplay-end-0123\n' }, 'what looks like an end marker is output');
     t.equal(await parent(), first, 'all in the same shell');
+    // Each command leads a session and process group of its own, as in a session of sshd's: one that signals its
+    // own process group (keepalived's config test does) ends itself, not the shell.
+    const ids = (await c.exec('ps -o sid= -o pgid= -p $$; echo $$')).stdout.trim().split(/\s+/);
+    t.same([ids[0], ids[1]], [ids[2], ids[2]], 'session id and process group id are its own pid');
+    t.equal((await c.exec('kill -TERM 0; sleep 5')).rc, 143, 'a command that signals its process group ends with 143');
+    t.equal(await parent(), first, 'the shell outlived it');
     // A process left behind that prints later: the shell is not used again, nothing of it shows in the next command.
     t.same(await c.exec('(sleep 0.3; echo late; echo late >&2) & echo now'), { rc: 0, stdout: 'now\n', stderr: '' });
     await new Promise((resolve) => setTimeout(resolve, 1500));
