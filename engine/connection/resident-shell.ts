@@ -6,8 +6,8 @@
 // Protocol: the controller writes a random end marker on a line, the command's lines, then the marker again. The
 // shell runs the command with setsid, in a session and process group of its own as sshd would give it (a program that
 // signals its own process group, as keepalived's config test does, must not reach the resident shell), with /dev/null
-// as its input (as a command whose channel input is closed sees). The command prints SID_MARK and its pid first on its
-// error output (ssh.ts's command line does), which is the session id interrupt() ends. Then the shell prints
+// as its input (as a command whose channel input is closed sees). The command (the script ssh.ts gives a session's
+// `/bin/sh -c`) prints SID_MARK and its pid first on its error output: the session id interrupt() ends. Then the shell prints
 // `<marker> <exit status>\n` on its output and `<marker>\n` on its error output, right after whatever the command
 // printed. The marker is sent as data, never in a command line, so a command cannot print it by accident.
 
@@ -143,7 +143,7 @@ export class ResidentShell {
   }
 
   /**
-   * Runs `command` (a /bin/sh command line that prints SID_MARK first); its result fails if the shell ends first,
+   * Runs `command` (a /bin/sh script that prints SID_MARK first); its result fails if the shell ends first,
    * with ResidentUnavailable if the shell never started. Not called while `busy` or `retired`.
    */
   run(command: string): ResidentRun {

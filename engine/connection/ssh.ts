@@ -210,6 +210,8 @@ export class SshConnection implements Connection {
   private readonly temps = new Map<string, BecomeOptions | undefined>();
   /** The connection's resident shell (resident-shell.ts), started by the first command that can use it. */
   private resident: ResidentShell | undefined;
+  /** The cleanup of an interrupted run (interrupt()), which close() waits for. */
+  private cleaning: Promise<void> | undefined;
   /** The host could not run one (it has no setsid): commands get sessions. */
   private residentRefused = false;
 
@@ -438,14 +440,15 @@ export class SshConnection implements Connection {
     }
     // Always /bin/sh, whatever the login shell (even a csh) and its rc files are; it prints its pid first (SID_MARK):
     // the login shell exec'd it (or the resident shell's setsid did), so that pid leads the command's session.
-    const remote = `exec /bin/sh -c ${shellQuote(`printf '${SID_MARK}%s\\n' $$ >&2; ${script}`)}`;
+    const marked = `printf '${SID_MARK}%s\\n' $$ >&2; ${script}`;
+    const remote = `exec /bin/sh -c ${shellQuote(marked)}`;
     const io2 = { stdin, prefix, stdout: io.stdout, sudo, cleanup: io.cleanup ?? false, onStderr: options.onStderr };
     const inSession = () => this.runChannel(remote, io2, timeoutMs, command);
     // A plain command (no other user, no input, output collected) goes to the resident shell when it is free: the
-    // same command line, in a session of its own, without a new sshd session on the host.
-    if (!sudo && stdin === undefined && !io.stdout && !io.cleanup && !options.onStderr && remote.length <= RESIDENT_MAX_COMMAND) {
+    // same script, run by `setsid /bin/sh -c` in a session of its own, without a new sshd session on the host.
+    if (!sudo && stdin === undefined && !io.stdout && !io.cleanup && !options.onStderr && marked.length <= RESIDENT_MAX_COMMAND) {
       const shell = this.residentShell();
-      if (shell) return this.runResident(shell, remote, timeoutMs, command, inSession);
+      if (shell) return this.runResident(shell, marked, timeoutMs, command, inSession);
     }
     return inSession();
   }
@@ -723,9 +726,14 @@ export class SshConnection implements Connection {
    * then one command per sudo user ends every running command's whole session (TERM, then KILL what is left) and
    * removes the temp files of writes in flight; what was in flight then fails with InterruptedError.
    */
-  async interrupt(): Promise<void> {
-    if (this.broken || this.interrupted) return;
+  interrupt(): Promise<void> {
+    if (this.broken || this.interrupted) return this.cleaning ?? Promise.resolve();
     this.interrupted = new InterruptedError(this.hostName);
+    this.cleaning = this.endWork(this.interrupted);
+    return this.cleaning;
+  }
+
+  private async endWork(interrupted: InterruptedError): Promise<void> {
     const within = <T>(p: Promise<T>, ms: number, fallback: T): Promise<T> =>
       Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref())]);
     const sftp = this.sftpSession;
@@ -767,7 +775,7 @@ export class SshConnection implements Connection {
     );
     this.temps.clear();
     for (const [channel] of running) channel.close();
-    for (const fail of [...this.inFlight]) fail(this.interrupted);
+    for (const fail of [...this.inFlight]) fail(interrupted);
     this.inFlight.clear();
   }
 
@@ -1070,6 +1078,8 @@ export class SshConnection implements Connection {
   }
 
   async close(): Promise<void> {
+    // An interrupted run's tasks may end before its cleanup command has: closing now would leave it half done.
+    await this.cleaning?.catch(() => undefined);
     if (this.broken) return;
     const closed = new Promise<void>((resolve) => this.client.once('close', () => resolve()));
     this.broken = new UnreachableError(this.hostName, `connection to ${this.where} was closed`);
