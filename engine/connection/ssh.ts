@@ -127,7 +127,6 @@ function hostKeyAlgorithms(knownTypes: string[]): ServerHostKeyAlgorithm[] {
   return [...new Set([...HOST_KEY_ALGORITHMS.filter((a) => known.includes(a)), ...HOST_KEY_ALGORITHMS])];
 }
 
-
 /** Larger files go through the shell path, which cleans up after itself if the connection drops midway. */
 const SFTP_PUT_MAX_BYTES = 1024 * 1024;
 
@@ -442,8 +441,8 @@ export class SshConnection implements Connection {
     // the login shell exec'd it (or the resident shell's setsid did), so that pid leads the command's session.
     const marked = `printf '${SID_MARK}%s\\n' $$ >&2; ${script}`;
     const remote = `exec /bin/sh -c ${shellQuote(marked)}`;
-    const io2 = { stdin, prefix, stdout: io.stdout, sudo, cleanup: io.cleanup ?? false, onStderr: options.onStderr };
-    const inSession = () => this.runChannel(remote, io2, timeoutMs, command);
+    const channelIo = { stdin, prefix, stdout: io.stdout, sudo, cleanup: io.cleanup ?? false, onStderr: options.onStderr };
+    const inSession = () => this.runChannel(remote, channelIo, timeoutMs, command);
     // A plain command (no other user, no input, output collected) goes to the resident shell when it is free: the
     // same script, run by `setsid /bin/sh -c` in a session of its own, without a new sshd session on the host.
     if (!sudo && stdin === undefined && !io.stdout && !io.cleanup && !options.onStderr && marked.length <= RESIDENT_MAX_COMMAND) {
@@ -573,7 +572,6 @@ export class SshConnection implements Connection {
       );
     });
   }
-
 
   /**
    * Start `remote` on the spare channel, sending the exec request, without waiting for its answer, ahead of the
