@@ -1,6 +1,7 @@
 // SshConnection against real sshd hosts: commands, files (checked with OpenSSH's own client), concurrency, timeouts.
 
 import { createHash } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { run } from '../lab/net.ts';
@@ -28,6 +29,7 @@ t.test('over a fleet of 3 hosts', async (t) => {
     const parent = async () => (await c.exec('echo $PPID')).stdout;
     const first = await parent();
     t.equal(await parent(), first, 'the second command is a child of the same shell as the first');
+    t.equal((await c.exec('ps -o comm= -p $PPID')).stdout, 'sh\n', 'that shell is a sh, not sshd');
     t.same(await c.exec('echo "$0"; pwd; echo "$X"', { cwd: '/srv', env: { X: "a 'b' $c" } }), { rc: 0, stdout: "/bin/sh\n/srv\na 'b' $c\n", stderr: '' });
     t.same(await c.exec("printf 'no newline'; printf 'a\\000b' >&2; exit 7"), { rc: 7, stdout: 'no newline', stderr: 'a\0b' }, 'output as printed, exit status');
     t.equal((await c.exec('kill -9 $$')).rc, 137, 'killed by a signal: 128 + its number');
@@ -49,6 +51,19 @@ t.test('over a fleet of 3 hosts', async (t) => {
     t.not(await parent(), first, 'a new shell after the old one saw stray output');
     // With input, or as another user, a command still gets a session of its own.
     t.not((await c.exec('cat >/dev/null; echo $PPID', { stdin: 'x' })).stdout, await parent(), 'input: a session of its own');
+  });
+
+  t.test('a host whose commands find no setsid: every command gets a session of its own, with the same results', async (t) => {
+    // The login shell (bash, started by sshd) reads root's .bashrc: no folder of setsid left in the PATH.
+    const bashrc = join(three.root, 'root/.bashrc');
+    writeFileSync(bashrc, 'PATH=/nonexistent\n');
+    t.teardown(() => rmSync(bashrc, { force: true }));
+    const c = await connect(t, fleet, three);
+    t.same(await c.exec('command -v setsid || echo "no setsid: $PATH"'), { rc: 0, stdout: 'no setsid: /nonexistent\n', stderr: '' }, 'the first command: its result, not the resident shell\'s end');
+    // /bin/ps by its path: the PATH has no folder. A resident shell's command is the child of a sh, a session's of sshd.
+    const parent = async () => (await c.exec('/bin/ps -o comm= -p $PPID')).stdout;
+    t.same([await parent(), await parent()], ['sshd\n', 'sshd\n'], 'each command a session of its own, started by sshd');
+    t.same(await c.exec("printf 'out'; printf 'err' >&2; exit 4"), { rc: 4, stdout: 'out', stderr: 'err' });
   });
 
   t.test('put writes content and mode atomically, each host its own copy', async (t) => {
