@@ -99,7 +99,7 @@ export class ResidentShell {
   constructor(channel: Promise<ClientChannel>) {
     const gone = (error: Error) => {
       this.retired = true;
-      this.onGone?.(this.ready ? error : new ResidentUnavailable(error.message));
+      this.onGone?.(this.ended(error.message));
     };
     this.opened = channel;
     channel.then(
@@ -127,6 +127,11 @@ export class ResidentShell {
       },
       (error: Error) => gone(error),
     );
+  }
+
+  /** Why a command could not run: the shell ended, or never started (ResidentUnavailable: a session may run it). */
+  private ended(reason: string): Error {
+    return this.ready ? new Error(reason) : new ResidentUnavailable(reason);
   }
 
   /** Stop using it: its input ends, so the shell exits once what it runs is done. */
@@ -182,7 +187,7 @@ export class ResidentShell {
         if (stderr !== undefined) return this.retire();
         const found = errUntil.push(head.push(chunk));
         if (!found) return;
-        stderr = Buffer.concat([head.end(), found.before]);
+        stderr = found.before; // the marker came through head: its first line is read
         if (found.after.length > 0) this.retire();
         finish();
       };
@@ -192,7 +197,7 @@ export class ResidentShell {
         head.end();
         reject(error);
       };
-      if (this.retired) return this.onGone(this.ready ? new Error('the resident shell ended') : new ResidentUnavailable('the resident shell ended'));
+      if (this.retired) return this.onGone(this.ended('the resident shell ended'));
       void this.opened.then((ch) => ch.write(`${end}\n${command}\n${end}\n`), () => undefined);
     });
     return { sid: head.sid, result };

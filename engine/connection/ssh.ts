@@ -535,6 +535,7 @@ export class SshConnection implements Connection {
     return this.guarded<ExecResult>((resolve, reject) => {
       const run = shell.run(command);
       let done = false;
+      let timedOut = false;
       let channel: ClientChannel | undefined;
       // Known to interrupt() while it runs: the command's own session is ended, then the shell's channel closed.
       shell.opened.then(
@@ -554,6 +555,7 @@ export class SshConnection implements Connection {
         timeoutMs === undefined
           ? undefined
           : setTimeout(() => {
+              timedOut = true;
               shell.kill();
               reject(new CommandTimeoutError(timeoutMs, `command timed out after ${timeoutMs} ms on ${this.hostName}: ${label.slice(0, 200)}`));
             }, timeoutMs);
@@ -564,6 +566,7 @@ export class SshConnection implements Connection {
         },
         (error: Error) => {
           settle();
+          if (timedOut) return; // failed already; never run again in a session
           if (!(error instanceof ResidentUnavailable)) return reject(new Error(`command on ${this.hostName} failed: ${error.message}`));
           // The shell never started (no setsid there): this command and the connection's next ones get sessions.
           this.residentRefused = true;

@@ -28,3 +28,8 @@ export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') ? rel : path;
 }
+
+/** A position as messages show it: its file through displayPath. */
+export function displayedPos(pos: SourcePos): SourcePos {
+  return { ...pos, file: displayPath(pos.file) };
+}

@@ -3,7 +3,7 @@
 // the context its module plans in.
 
 import { describeConnection } from './connection-info.ts';
-import { displayPath, InputError, type SourcePos } from '../core/source.ts';
+import { displayedPos, InputError, type SourcePos } from '../core/source.ts';
 import { SECRET_VARS } from '../core/mask.ts';
 import { CommandTimeoutError, type BecomeOptions, type Connection, type ExecOptions } from '../connection/connection.ts';
 import { forMode } from '../connection/planned.ts';
@@ -23,7 +23,7 @@ export function at<T>(task: TaskNode, pos: SourcePos | undefined, fn: () => T): 
   } catch (error) {
     if (error instanceof TemplateError) {
       const where = pos ?? task.pos;
-      throw new InputError({ ...where, file: displayPath(where.file) }, `task "${task.name ?? task.module}": ${error.message}`);
+      throw new InputError(displayedPos(where), `task "${task.name ?? task.module}": ${error.message}`);
     }
     throw error;
   }

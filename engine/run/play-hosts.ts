@@ -5,7 +5,7 @@
 // at the play's `hosts:` line, not Ansible's warning and an empty, successful run. A pattern that names a group of the
 // inventory is the playbook saying "these hosts, if there are any": an empty group skips the play with a warning.
 
-import { InputError, displayPath, type SourcePos } from '../core/source.ts';
+import { InputError, displayedPos, type SourcePos } from '../core/source.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import { splitHostPattern } from '../inventory/patterns.ts';
 import type { Play, Playbook } from '../load/model.ts';
@@ -30,18 +30,16 @@ function renderPlayKeyword(play: Play, inventory: Inventory, extraVars: Record<s
   try {
     return renderPlain(text, scopeOf({ groups: inventory.groupsMap(), ...play.vars, ...extraVars }, { playbookDir: play.baseDir }));
   } catch (error) {
-    throw new InputError(displayed(pos), `${key} "${text}": ${(error as Error).message}`);
+    throw new InputError(displayedPos(pos), `${key} "${text}": ${(error as Error).message}`);
   }
 }
-
-const displayed = (pos: SourcePos): SourcePos => ({ ...pos, file: displayPath(pos.file) });
 
 /** The pattern of a play with its `{{ }}` rendered; an undefined variable is an error at its `hosts:` line. */
 export function renderHostPattern(play: Play, inventory: Inventory, extraVars: Record<string, unknown>): string {
   if (!TEMPLATED.test(play.hosts)) return play.hosts;
   const value = renderPlayKeyword(play, inventory, extraVars, 'hosts', play.hosts, play.hostsPos);
   const pattern = Array.isArray(value) ? value.map(String).join(',') : value === null || value === undefined ? '' : String(value);
-  if (pattern.trim() === '') throw new InputError(displayed(play.hostsPos), `hosts "${play.hosts}" renders to an empty pattern: no host is named`);
+  if (pattern.trim() === '') throw new InputError(displayedPos(play.hostsPos), `hosts "${play.hosts}" renders to an empty pattern: no host is named`);
   return pattern;
 }
 
@@ -54,7 +52,7 @@ export function renderGatherFacts(play: Play, inventory: Inventory, extraVars: R
   if (typeof value === 'number' && (value === 0 || value === 1)) return value === 1;
   if (typeof value === 'string' && /^(yes|on|1|true|y|t)$/i.test(value.trim())) return true;
   if (typeof value === 'string' && /^(no|off|0|false|n|f)$/i.test(value.trim())) return false;
-  throw new InputError(displayed(g.pos), `gather_facts "${g.expr}" renders to ${JSON.stringify(value)}, not true or false`);
+  throw new InputError(displayedPos(g.pos), `gather_facts "${g.expr}" renders to ${JSON.stringify(value)}, not true or false`);
 }
 
 /** Whether some part of the pattern is a group the inventory defines (so an empty match is meant). */
@@ -77,7 +75,7 @@ export function playHosts(playbook: Playbook, inventory: Inventory, options: { e
       const shown = pattern === play.hosts ? `"${pattern}"` : `"${play.hosts}" (rendered "${pattern}")`;
       const known = [...inventory.groups.keys()].filter((g) => g !== 'all' && g !== 'ungrouped');
       throw new InputError(
-        displayed(play.hostsPos),
+        displayedPos(play.hostsPos),
         `hosts ${shown} matches no host or group of the inventory${known.length ? ` (groups: ${known.slice(0, 10).join(', ')})` : ''}`,
       );
     }

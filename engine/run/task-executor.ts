@@ -5,7 +5,7 @@ import { crashMessage } from './crash.ts';
 import { startProgress } from './progress.ts';
 import { count } from '../core/counts.ts';
 import type { ProgressInfo, TaskRef } from '../core/events.ts';
-import { displayPath, formatPos, InputError } from '../core/source.ts';
+import { displayedPos, displayPath, formatPos, InputError } from '../core/source.ts';
 import { InterruptedError, UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
@@ -59,7 +59,7 @@ function errorMessage(error: unknown, task: TaskNode, verbosity = 0): string {
     if (inFile) {
       return `${displayPath(inFile[1])}:${inFile[2]}:${inFile[3]}: ${inFile[4]} (task "${task.name ?? task.module}" at ${displayPath(task.pos.file)}:${task.pos.line})`;
     }
-    return `${formatPos({ ...task.pos, file: displayPath(task.pos.file) })}: task "${task.name ?? task.module}": ${error.message}`;
+    return `${formatPos(displayedPos(task.pos))}: task "${task.name ?? task.module}": ${error.message}`;
   }
   return error instanceof Error ? crashMessage(error, verbosity) : String(error);
 }
