@@ -1,41 +1,47 @@
-// Bundles engine/cli.ts and what it imports into ES modules with esbuild: into dist/ when the package is packed
-// (`node bin/build.js`, npm's prepack), or into node_modules/.cache/kplay of a clone on first use.
+// Bundles engine/cli.ts and what it imports into one CommonJS file with esbuild (CommonJS for V8's code cache, see
+// load-bundle.js): into dist/ when the package is packed (`node bin/build.js`, npm's prepack), or into
+// node_modules/.cache/kplay of a clone on first use.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The bundle's file name in its folder. */
+export const BUNDLE = 'cli.cjs';
 
 /** Builds the bundle of `home` into `outdir`. */
 export async function buildBundle(home, outdir) {
   const { build } = await import('esbuild');
   await build({
     entryPoints: [join(home, 'engine', 'cli.ts')],
-    outdir,
+    outfile: join(outdir, BUNDLE),
     bundle: true,
-    splitting: true, // what only some runs need (ssh2, the live view, node-forge) stays in chunks loaded on demand
+    // What only some runs need (ssh2, the live view, node-forge) is still evaluated on demand: esbuild wraps a module
+    // that is imported with import() in a function run at that import.
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
     // Dependencies go into the bundle too (no module resolution at start-up), except ssh2 (optional native parts)
     // and the TypeScript loader for users' own .ts modules.
     external: ['ssh2', 'tsx', 'esbuild'],
-    banner: { js: "import { createRequire as __kplayRequire } from 'node:module'; const require = __kplayRequire(import.meta.url);" },
+    define: { 'import.meta.url': '__kplayUrl' },
+    banner: { js: "const __kplayUrl = require('node:url').pathToFileURL(__filename).href;" },
     sourcemap: 'linked', // a .map beside each file: read only when asked for (--enable-source-maps)
     logLevel: 'error',
   });
 }
 
 /**
- * The clone's bundle in node_modules/.cache/kplay, built again when a source is newer; returns its cli.js. Each build
- * goes into a folder of its own that is never renamed while runs may load chunks from it (they load them lazily), and
- * `current` names the newest one; folders of earlier builds are removed once they are an hour old.
+ * The clone's bundle in node_modules/.cache/kplay, built again when a source is newer; returns its path. Each build
+ * goes into a folder of its own that is never renamed while runs may use it (a run writes its code cache there at its
+ * end), and `current` names the newest one; folders of earlier builds are removed once they are an hour old.
  */
 export async function cachedBundle(home, sourcesTime) {
   const cache = join(home, 'node_modules', '.cache', 'kplay');
   const pointer = join(cache, 'current');
   const named = (() => {
     try {
-      return join(cache, readFileSync(pointer, 'utf8').trim(), 'cli.js');
+      return join(cache, readFileSync(pointer, 'utf8').trim(), BUNDLE);
     } catch {
       return undefined;
     }
@@ -55,7 +61,7 @@ export async function cachedBundle(home, sourcesTime) {
       rmSync(path, { recursive: true, force: true });
     }
   }
-  return join(cache, name, 'cli.js');
+  return join(cache, name, BUNDLE);
 }
 
 // `node bin/build.js`: the bundle to pack, in dist/ (npm's prepack); `--clean` removes it again (postpack), so a

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Starts kplay. The TypeScript sources run as one ES module bundle (esbuild), because loading ~80 files through a
-// TypeScript loader costs most of a short run. An installed package carries its bundle in dist/ (built when it is
-// packed, see bin/build.js), so it needs neither esbuild nor a writable folder; a clone builds one on first use into
-// node_modules/.cache/kplay, and again whenever a source is newer than the bundle. KPLAY_FROM_SOURCE=1 runs the sources through tsx instead (no bundle).
+// Starts kplay. The TypeScript sources run as one bundle (esbuild), compiled from V8's code cache (load-bundle.js),
+// because loading ~170 files through a TypeScript loader costs most of a short run. An installed package carries its
+// bundle in dist/ (built when it is packed, see bin/build.js), so it needs neither esbuild nor a writable folder; a
+// clone builds one on first use into node_modules/.cache/kplay, and again whenever a source is newer than the bundle.
+// KPLAY_FROM_SOURCE=1 runs the sources through tsx instead (no bundle).
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -40,12 +41,13 @@ async function load() {
     process.env.KPLAY_TS_LOADED = '1';
     return import(pathToFileURL(join(home, 'engine', 'cli.ts')).href);
   }
+  const { loadBundle } = await import('./load-bundle.js');
   // An installed package (no .git: its sources never change) runs the bundle it was packed with.
-  const packed = join(home, 'dist', 'cli.js');
-  if (!existsSync(join(home, '.git')) && existsSync(packed)) return import(pathToFileURL(packed).href);
+  const packed = join(home, 'dist', 'cli.cjs');
+  if (!existsSync(join(home, '.git')) && existsSync(packed)) return loadBundle(packed);
   const sourcesTime = Math.max(newestSource(join(home, 'engine')), statSync(join(home, 'package.json')).mtimeMs);
   const { cachedBundle } = await import('./build.js');
-  return import(pathToFileURL(await cachedBundle(home, sourcesTime)).href);
+  return loadBundle(await cachedBundle(home, sourcesTime));
 }
 
 const { main } = await load();

@@ -7,6 +7,7 @@ import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../core/source.ts';
 import { loadError } from '../core/load-error.ts';
+import { importModule, importTsx } from '../core/import-module.ts';
 
 /** User-shaped filter and test functions: plain functions of the value and arguments. */
 export type UserFilter = (value: unknown, ...args: unknown[]) => unknown;
@@ -21,7 +22,7 @@ export interface Plugins {
 
 let tsLoader: Promise<void> | undefined;
 function typescriptLoader(): Promise<void> {
-  tsLoader ??= import('tsx/esm/api').then(({ register }) => {
+  tsLoader ??= importTsx().then(({ register }) => {
     if (!process.env.KPLAY_TS_LOADED) register();
   });
   return tsLoader;
@@ -86,7 +87,7 @@ export async function loadPlugins(dir: string): Promise<Plugins> {
       let mod: Table;
       try {
         if (ext === '.ts') await typescriptLoader();
-        mod = (await import(pathToFileURL(path).href)) as Table;
+        mod = (await importModule(pathToFileURL(path).href)) as Table;
       } catch (error) {
         (plugins.broken ??= []).push(loadError(error, path, 'plugin'));
         continue;

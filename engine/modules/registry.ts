@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { KPLAY_HOME } from '../home.ts';
 import { displayPath, formatPos, InputError, type SourcePos } from '../core/source.ts';
 import { loadError } from '../core/load-error.ts';
+import { importModule, importTsx } from '../core/import-module.ts';
 import { builtinModules } from './builtin.ts';
 import type { Module } from './contract.ts';
 
@@ -28,7 +29,7 @@ function userModuleLoader(): Promise<void> {
   return specifier === 'kplay' || specifier === 'kplay/module' ? next(${JSON.stringify(api)}, context) : next(specifier, context);
 }`;
     registerHooks(`data:text/javascript,${encodeURIComponent(hook)}`);
-    const { register } = await import('tsx/esm/api');
+    const { register } = await importTsx();
     if (!process.env.KPLAY_TS_LOADED) register();
   })();
   return userLoader;
@@ -74,7 +75,7 @@ export class ModuleRegistry {
     let exported: unknown;
     try {
       await userModuleLoader();
-      const imported = (await import(pathToFileURL(path).href)) as { default?: unknown };
+      const imported = (await importModule(pathToFileURL(path).href)) as { default?: unknown };
       exported = imported.default;
     } catch (error) {
       const failure = loadError(error, path, 'module');

@@ -26,7 +26,7 @@ t.test('npm pack, install the tarball offline into a prefix, run from another fo
   const bin = join(prefix, 'bin', 'kplay');
   t.ok(existsSync(bin), 'kplay is on the prefix\'s PATH');
   const home = join(prefix, 'lib', 'node_modules', 'kplay');
-  t.ok(existsSync(join(home, 'dist', 'cli.js')), 'the bundle was built when packed');
+  t.ok(existsSync(join(home, 'dist', 'cli.cjs')), 'the bundle was built when packed');
 
   const work = join(dir, 'work');
   cpSync(join(home, 'playbooks', 'hello.yml'), join(work, 'hello.yml'));

@@ -1,0 +1,12 @@
+// import() of an ES module chosen at run time: a user's module or filter plugin, the TypeScript loader. In the bundle
+// the loader's import() does it (bin/load-bundle.js sets globalThis.kplayImport): on Node 20 a script compiled from
+// V8's code cache has lost its own import() ("A dynamic import callback was not specified").
+
+type Importer = (specifier: string) => Promise<unknown>;
+
+const fromLoader = (globalThis as { kplayImport?: Importer }).kplayImport;
+
+export const importModule: Importer = fromLoader ?? ((specifier) => import(specifier));
+
+/** The TypeScript loader's API (tsx), for a user's `.ts` files. */
+export const importTsx = () => importModule('tsx/esm/api') as Promise<typeof import('tsx/esm/api')>;
