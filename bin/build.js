@@ -3,11 +3,24 @@
 // node_modules/.cache/kplay of a clone on first use.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The bundle's file name in its folder. */
 export const BUNDLE = 'cli.cjs';
+
+/** A compiled add-on (`.node`) stays where it is installed: required from the bundle as `<package>/<path>`. */
+const nativeAddonsInPlace = {
+  name: 'native-addons-in-place',
+  setup(build) {
+    build.onResolve({ filter: /\.node$/ }, ({ path, resolveDir }) => {
+      const full = join(resolveDir, path);
+      const at = full.lastIndexOf(`${sep}node_modules${sep}`);
+      if (at < 0) throw new Error(`a native add-on outside node_modules: ${full}`);
+      return { path: full.slice(at + '/node_modules/'.length).split(sep).join('/'), external: true };
+    });
+  },
+};
 
 /** Builds the bundle of `home` into `outdir`. */
 export async function buildBundle(home, outdir) {
@@ -16,14 +29,16 @@ export async function buildBundle(home, outdir) {
     entryPoints: [join(home, 'engine', 'cli.ts')],
     outfile: join(outdir, BUNDLE),
     bundle: true,
-    // What only some runs need (ssh2, the live view, node-forge) is still evaluated on demand: esbuild wraps a module
-    // that is imported with import() in a function run at that import.
+    // What only some runs need (ssh2, the live view) is still evaluated on demand: esbuild wraps a module that is
+    // imported with import() in a function run at that import.
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // Dependencies go into the bundle too (no module resolution at start-up), except ssh2 (optional native parts)
-    // and the TypeScript loader for users' own .ts modules.
-    external: ['ssh2', 'tsx', 'esbuild'],
+    // Dependencies go into the bundle too (no module resolution at start-up, and their code in the code cache), except
+    // the TypeScript loader for users' own .ts modules and ssh2's optional native parts (cpu-features, and its crypto
+    // binding, required by its place in the ssh2 package, which has no exports map).
+    external: ['tsx', 'esbuild', 'cpu-features'],
+    plugins: [nativeAddonsInPlace],
     define: { 'import.meta.url': '__kplayUrl' },
     banner: { js: "const __kplayUrl = require('node:url').pathToFileURL(__filename).href;" },
     sourcemap: 'linked', // a .map beside each file: read only when asked for (--enable-source-maps)
