@@ -8,5 +8,7 @@ export function isGiven<T>(value: T | null | undefined): value is T {
 
 /** `args` without the entries that are not given. */
 export function omitNulls<A extends object>(args: A): A {
-  return Object.fromEntries(Object.entries(args).filter(([, value]) => isGiven(value))) as A;
+  const given: Record<string, unknown> = {};
+  for (const key in args) if (Object.hasOwn(args, key) && isGiven(args[key])) given[key] = args[key];
+  return given as A;
 }

@@ -218,7 +218,9 @@ export class Masker {
     const object: Record<string, unknown> = {};
     seen.set(value, object);
     if (value instanceof Error) object.message = this.text(value.message);
-    for (const [key, item] of Object.entries(value)) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const item = (value as Record<string, unknown>)[key];
       object[this.text(key)] = typeof item === 'string' && item !== '' && SECRET_KEY.test(key) ? MASK : this.#copy(item, seen);
     }
     return object;

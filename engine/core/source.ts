@@ -25,9 +25,19 @@ export class InputError extends Error {
 
 /** A path as messages show it: relative to the working folder when it is below it, else as given. */
 export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') ? rel : path;
+  const cwd = process.cwd();
+  if (shown.cwd !== cwd) shown = { cwd, paths: new Map() };
+  let text = shown.paths.get(path);
+  if (text === undefined) {
+    const rel = relative(cwd, path);
+    text = rel && !rel.startsWith('..') ? rel : path;
+    shown.paths.set(path, text);
+  }
+  return text;
 }
+
+/** displayPath's answers (every event names its task's file): a few files per run, looked up for each host and task. */
+let shown = { cwd: '', paths: new Map<string, string>() };
 
 /** A position as messages show it: its file through displayPath. */
 export function displayedPos(pos: SourcePos): SourcePos {

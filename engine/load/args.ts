@@ -72,13 +72,43 @@ function coerce(value: unknown, type: ArgType, elements: ArgType | undefined): u
   }
 }
 
+/** What checkArgs and masking need of a spec, worked out once per module (they run for every task on every host). */
+interface SpecIndex {
+  aliases: Map<string, string>;
+  required: string[];
+  defaults: Array<[string, unknown]>;
+  noLog: string[];
+}
+const specIndexes = new WeakMap<Module['spec'], SpecIndex>();
+
+function specIndex(module: Module): SpecIndex {
+  let index = specIndexes.get(module.spec);
+  if (!index) {
+    index = { aliases: new Map(), required: [], defaults: [], noLog: [] };
+    for (const [name, spec] of Object.entries(module.spec.args)) {
+      for (const alias of spec.aliases ?? []) if (!index.aliases.has(alias)) index.aliases.set(alias, name);
+      if (spec.required) index.required.push(name);
+      if (spec.default !== undefined) index.defaults.push([name, spec.default]);
+      if (spec.noLog) index.noLog.push(name);
+    }
+    specIndexes.set(module.spec, index);
+  }
+  return index;
+}
+
 function canonicalName(module: Module, key: string): string | undefined {
   if (module.spec.args[key]) return key;
-  for (const [name, spec] of Object.entries(module.spec.args)) {
-    if (spec.aliases?.includes(key)) return name;
-  }
-  return undefined;
+  return specIndex(module).aliases.get(key);
 }
+
+/** The spec of an argument given by its name or an alias. */
+export function argSpec(module: Module, key: string): ArgSpec | undefined {
+  const name = canonicalName(module, key);
+  return name === undefined ? undefined : module.spec.args[name];
+}
+
+/** The module's arguments that are secret (spec `noLog`). */
+export const noLogArgs = (module: Module): readonly string[] => specIndex(module).noLog;
 
 /**
  * Check (phase 'load') or check and coerce (phase 'run') one task's arguments. `at` gives the position of an
@@ -94,7 +124,9 @@ export function checkArgs(
   const fail = (pos: SourcePos | undefined, message: string): never => {
     throw new InputError(pos, `${module.name}: ${message}`);
   };
-  for (const [key, value] of Object.entries(raw)) {
+  for (const key in raw) {
+    if (!Object.hasOwn(raw, key)) continue;
+    const value = raw[key];
     if (value === OMIT) continue;
     const name = canonicalName(module, key);
     // null is "not given", as in Ansible, except for set_fact's names and arguments that take it as a value.
@@ -128,8 +160,9 @@ export function checkArgs(
     if (problem !== undefined) fail(at(key, 'value'), `argument "${key}": ${problem}`);
     out[name!] = phase === 'load' ? value : coerced;
   }
-  for (const [name, spec] of Object.entries(module.spec.args)) {
-    if (spec.required && !isGiven(out[name])) fail(at(), `missing required argument "${name}"`);
+  const index = specIndex(module);
+  for (const name of index.required) {
+    if (!isGiven(out[name])) fail(at(), `missing required argument "${name}"`);
   }
   const given = (n: string): boolean => isGiven(out[n]);
   for (const set of module.spec.mutuallyExclusive ?? []) {
@@ -145,9 +178,7 @@ export function checkArgs(
     if (missing.length > 0) fail(at(name, 'value'), `${name}=${String(value)} requires ${missing.join(', ')}`);
   }
   if (phase === 'run') {
-    for (const [name, spec] of Object.entries(module.spec.args)) {
-      if (!isGiven(out[name]) && spec.default !== undefined) out[name] = spec.default;
-    }
+    for (const [name, value] of index.defaults) if (!isGiven(out[name])) out[name] = value;
   }
   return out;
 }

@@ -8,6 +8,7 @@ import type { ProgressInfo, TaskRef } from '../core/events.ts';
 import { displayedPos, displayPath, formatPos, InputError } from '../core/source.ts';
 import { InterruptedError, UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
+import { argSpec, noLogArgs } from '../load/args.ts';
 import { ModuleError, type Module } from '../modules/contract.ts';
 import { isUndefinedError, renderPlain } from '../vars/language.ts';
 import { markUnsafe, TemplateError } from '../jinja/index.ts';
@@ -258,16 +259,17 @@ export class TaskExecutor {
 
   /** noLog arguments as given (by name or alias), before their checks, whose messages may quote a value. */
   private maskRaw(module: Module, task: TaskNode, args: Record<string, unknown>): void {
+    if (!task.scope.noLog && noLogArgs(module).length === 0) return;
     for (const [key, value] of Object.entries(args)) {
-      const spec = module.spec.args[key] ?? Object.values(module.spec.args).find((s) => s.aliases?.includes(key));
+      const spec = argSpec(module, key);
       if (spec?.noLog || task.scope.noLog) this.pc.masker.addAll(value, spec?.noLog ? 3 : 4);
     }
   }
 
   /** Secret arguments (the module's noLog ones; every string under no_log) are masked in everything reported. */
   private mask(module: Module, task: TaskNode, args: Record<string, unknown>): void {
-    for (const [name, spec] of Object.entries(module.spec.args)) {
-      if (spec.noLog && typeof args[name] === 'string') this.pc.masker.add(args[name] as string);
+    for (const name of noLogArgs(module)) {
+      if (typeof args[name] === 'string') this.pc.masker.add(args[name] as string);
     }
     if (task.scope.noLog) for (const v of Object.values(args)) if (typeof v === 'string' && v.length > 3) this.pc.masker.add(v);
   }
