@@ -135,8 +135,14 @@ export class Masker {
   /** Whether a text holds a secret in any form this masker knows: a key, a registered value, an encoded one. */
   holdsSecret(text: string, depth = 0): boolean {
     if (this.#ordered.some((s) => text.includes(s))) return true;
+    // exec in a loop, not matchAll (which copies the regular expression on every call: this runs for every string shown).
     SECRET_FIELD.lastIndex = 0;
-    if ([...text.matchAll(SECRET_FIELD)].some((m) => m[3] !== MASK)) return true;
+    for (let m = SECRET_FIELD.exec(text); m !== null; m = SECRET_FIELD.exec(text)) {
+      if (m[3] !== MASK) {
+        SECRET_FIELD.lastIndex = 0;
+        return true;
+      }
+    }
     return this.holdsKey(text, depth);
   }
 
