@@ -9,7 +9,7 @@ import { displayedPos, displayPath, formatPos, InputError } from '../core/source
 import { InterruptedError, UnreachableError } from '../connection/connection.ts';
 import type { TaskNode } from '../load/model.ts';
 import { argSpec, noLogArgs } from '../load/args.ts';
-import { ModuleError, type Module } from '../modules/contract.ts';
+import { ModuleError, type ArgSpec, type Module } from '../modules/contract.ts';
 import { isUndefinedError, renderPlain } from '../vars/language.ts';
 import { markUnsafe, TemplateError } from '../jinja/index.ts';
 import { itemResultKeys, itemVars, loopItems, pauseSeconds } from './loop.ts';
@@ -262,7 +262,8 @@ export class TaskExecutor {
     if (!task.scope.noLog && noLogArgs(module).length === 0) return;
     for (const [key, value] of Object.entries(args)) {
       const spec = argSpec(module, key);
-      if (spec?.noLog || task.scope.noLog) this.pc.masker.addAll(value, spec?.noLog ? 3 : 4);
+      if (spec?.noLog) this.pc.masker.addAll(value, 3);
+      else if (task.scope.noLog && mayHoldSecret(spec)) this.pc.masker.addAll(value, 4);
     }
   }
 
@@ -271,8 +272,21 @@ export class TaskExecutor {
     for (const name of noLogArgs(module)) {
       if (typeof args[name] === 'string') this.pc.masker.add(args[name] as string);
     }
-    if (task.scope.noLog) for (const v of Object.values(args)) if (typeof v === 'string' && v.length > 3) this.pc.masker.add(v);
+    if (!task.scope.noLog) return;
+    for (const [key, value] of Object.entries(args)) {
+      if (typeof value === 'string' && value.length > 3 && mayHoldSecret(argSpec(module, key))) this.pc.masker.add(value);
+    }
   }
+}
+
+/**
+ * Whether a no_log task's argument is masked in everything reported: not a mode, number, boolean, choice or path.
+ * Those hold no secret, and masking their values everywhere hid every `0600` (modes, timings) and the task's paths
+ * in the rest of the run. Arguments the module does not know (free-form modules) count as secret.
+ */
+function mayHoldSecret(spec: ArgSpec | undefined): boolean {
+  if (!spec) return true;
+  return !spec.choices && (spec.type === 'str' || spec.type === 'raw' || spec.type === 'list' || spec.type === 'dict');
 }
 
 /**
