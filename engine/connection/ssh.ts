@@ -2,7 +2,7 @@
 // once, up to sshd's MaxSessions), files go over one sftp session opened on first use. Host keys are checked against
 // known_hosts; anything that breaks the connection itself is an UnreachableError, anything else a plain Error.
 
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
@@ -159,11 +159,30 @@ async function privateKey(file: string): Promise<ParsedKey | string> {
   const key = readFile(file).then(
     (content) => {
       const parsed = ssh2.utils.parseKey(content);
-      return parsed instanceof Error ? `${parsed.message} (a key with a passphrase must be loaded into ssh-agent)` : parsed;
+      return parsed instanceof Error ? `${parsed.message} (a key with a passphrase must be loaded into ssh-agent)` : signingOnce(parsed);
     },
     (error: NodeJS.ErrnoException) => error.code ?? messageOf(error),
   );
   parsedKeys.set(file, { stamp, key });
+  return key;
+}
+
+/**
+ * An Ed25519 key signs with a key object made once: ssh2 signs with the key's PEM text, which OpenSSL decodes again
+ * for every login (0.47 against 0.05 ms a signature here; 500 hosts, 0.2 CPU-s). Ed25519 takes no hash algorithm,
+ * so nothing else changes; other key types sign as ssh2 does.
+ */
+function signingOnce(key: ParsedKey): ParsedKey {
+  if (key.type !== 'ssh-ed25519' || !key.isPrivateKey()) return key;
+  const keyObject = createPrivateKey(key.getPrivatePEM());
+  key.sign = (data: string | Buffer): Buffer => {
+    try {
+      return sign(null, typeof data === 'string' ? Buffer.from(data) : data, keyObject);
+    } catch (error) {
+      // As ssh2's own: a failed signature is returned, not thrown (its types say Buffer; its caller checks for Error).
+      return (error instanceof Error ? error : new Error(String(error))) as unknown as Buffer;
+    }
+  };
   return key;
 }
 
