@@ -15,9 +15,10 @@ const nativeAddonsInPlace = {
   setup(build) {
     build.onResolve({ filter: /\.node$/ }, ({ path, resolveDir }) => {
       const full = join(resolveDir, path);
-      const at = full.lastIndexOf(`${sep}node_modules${sep}`);
+      const marker = `${sep}node_modules${sep}`;
+      const at = full.lastIndexOf(marker);
       if (at < 0) throw new Error(`a native add-on outside node_modules: ${full}`);
-      return { path: full.slice(at + '/node_modules/'.length).split(sep).join('/'), external: true };
+      return { path: full.slice(at + marker.length).split(sep).join('/'), external: true };
     });
   },
 };

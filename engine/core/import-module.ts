@@ -8,5 +8,15 @@ const fromLoader = (globalThis as { kplayImport?: Importer }).kplayImport;
 
 export const importModule: Importer = fromLoader ?? ((specifier) => import(specifier));
 
-/** The TypeScript loader's API (tsx), for a user's `.ts` files. */
-export const importTsx = () => importModule('tsx/esm/api') as Promise<typeof import('tsx/esm/api')>;
+let tsLoader: Promise<void> | undefined;
+
+/**
+ * The TypeScript loader (tsx), registered once per process for a user's `.ts` modules and filter plugins, and only
+ * when one is met (it costs start-up); not again when kplay itself runs from its sources through it.
+ */
+export function typescriptLoader(): Promise<void> {
+  tsLoader ??= (importModule('tsx/esm/api') as Promise<typeof import('tsx/esm/api')>).then(({ register }) => {
+    if (!process.env.KPLAY_TS_LOADED) register();
+  });
+  return tsLoader;
+}

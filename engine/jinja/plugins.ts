@@ -7,7 +7,7 @@ import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../core/source.ts';
 import { loadError } from '../core/load-error.ts';
-import { importModule, importTsx } from '../core/import-module.ts';
+import { importModule, typescriptLoader } from '../core/import-module.ts';
 
 /** User-shaped filter and test functions: plain functions of the value and arguments. */
 export type UserFilter = (value: unknown, ...args: unknown[]) => unknown;
@@ -18,14 +18,6 @@ export interface Plugins {
   tests: Record<string, UserTest>;
   /** Files that did not load (at their file:line:col): reported only if an expression needs a name none defines. */
   broken?: InputError[];
-}
-
-let tsLoader: Promise<void> | undefined;
-function typescriptLoader(): Promise<void> {
-  tsLoader ??= importTsx().then(({ register }) => {
-    if (!process.env.KPLAY_TS_LOADED) register();
-  });
-  return tsLoader;
 }
 
 type Table = Record<string, unknown>;

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { KPLAY_HOME } from '../home.ts';
 import { displayPath, formatPos, InputError, type SourcePos } from '../core/source.ts';
 import { loadError } from '../core/load-error.ts';
-import { importModule, importTsx } from '../core/import-module.ts';
+import { importModule, typescriptLoader } from '../core/import-module.ts';
 import { builtinModules } from './builtin.ts';
 import type { Module } from './contract.ts';
 
@@ -29,8 +29,7 @@ function userModuleLoader(): Promise<void> {
   return specifier === 'kplay' || specifier === 'kplay/module' ? next(${JSON.stringify(api)}, context) : next(specifier, context);
 }`;
     registerHooks(`data:text/javascript,${encodeURIComponent(hook)}`);
-    const { register } = await importTsx();
-    if (!process.env.KPLAY_TS_LOADED) register();
+    await typescriptLoader();
   })();
   return userLoader;
 }
