@@ -2,6 +2,12 @@
 
 import { cleanupStale, startFleet, type FleetOptions, type Fleet } from '../test/lab/fleet.ts';
 
+/**
+ * Where the tools write on a bench host (the workload's /srv, home folders with Ansible's temp files, /tmp): in memory,
+ * so a run measures the tools and not this machine's journal-less root file system (see FleetOptions.tmpfs).
+ */
+const IN_MEMORY = ['/srv', '/root', '/tmp'];
+
 /** Names of the fleets starting or up: a 1000-host fleet takes minutes to start, and Ctrl-C may come meanwhile. */
 const running = new Set<string>();
 
@@ -16,7 +22,7 @@ export async function withFleet<T>(options: FleetOptions, use: (fleet: Fleet) =>
   const name = options.name ?? 'fleet';
   running.add(name);
   try {
-    const fleet = await startFleet(options);
+    const fleet = await startFleet({ tmpfs: IN_MEMORY, ...options });
     try {
       return await use(fleet);
     } finally {
