@@ -4,18 +4,25 @@
 // for ES modules, hence CommonJS here. V8 checks a cache against the source, its own version and its flags, and
 // rejects a stale one: that run compiles as before and writes a new cache.
 
+import { Buffer } from 'node:buffer';
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 
+/** The cache file's first byte: whether the run that wrote it ran tasks (engine/core/code-cache.ts). */
+const AFTER_TASKS = 1;
+
 /** The bundle's exports, its code compiled from the cache when there is a good one. */
 export function loadBundle(file) {
   const cacheFile = codeCachePath(file);
   let cachedData;
+  let afterTasks = false;
   try {
-    cachedData = readFileSync(cacheFile);
+    const saved = readFileSync(cacheFile);
+    afterTasks = saved[0] === AFTER_TASKS;
+    cachedData = saved.subarray(1);
   } catch {
     // none yet
   }
@@ -25,8 +32,12 @@ export function loadBundle(file) {
     filename: file,
     cachedData,
   });
-  // At exit, so the cache holds every function this run compiled, not only those of start-up.
-  if (!cachedData || script.cachedDataRejected) process.once('exit', () => saveCodeCache(script, cacheFile));
+  // At exit, so the cache holds every function this run compiled, not only those of start-up; again by the first run
+  // with tasks after one that only started up wrote it (a task's functions, compiled lazily, were a tenth of a run's CPU).
+  process.once('exit', () => {
+    const ranTasks = globalThis.kplayRanTasks === true;
+    if (!cachedData || script.cachedDataRejected || (ranTasks && !afterTasks)) saveCodeCache(script, cacheFile, ranTasks);
+  });
   // import() in the bundle (a user's module, the TypeScript loader) is this one's: compiled from the cache, the
   // script's own import() is lost on Node 20 (engine/core/import-module.ts).
   globalThis.kplayImport = (specifier) => import(specifier);
@@ -48,11 +59,11 @@ function codeCachePath(file) {
 }
 
 /** Written whole under a temporary name, then renamed: a run starting meanwhile reads the old cache or the new one. */
-function saveCodeCache(script, cacheFile) {
+function saveCodeCache(script, cacheFile, ranTasks) {
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(cacheFile), { recursive: true });
-    writeFileSync(tmp, script.createCachedData());
+    writeFileSync(tmp, Buffer.concat([Buffer.from([ranTasks ? AFTER_TASKS : 0]), script.createCachedData()]));
     renameSync(tmp, cacheFile);
   } catch {
     rmSync(tmp, { force: true }); // a cache that cannot be written only costs the next run its compile time

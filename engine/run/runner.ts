@@ -14,6 +14,7 @@ import { PlayRunner } from './play-runner.ts';
 import { countTasks } from './count-tasks.ts';
 import { playHosts, type PlayHosts } from './play-hosts.ts';
 import { onLanguageWarning } from '../vars/language.ts';
+import { ranTasks } from '../core/code-cache.ts';
 
 export interface RunOutcome {
   exitCode: 0 | 2 | 4;
@@ -134,6 +135,7 @@ async function runPlay(
   const pc = new PlayContext(play, options, parts.inventory, allHosts, playHosts, parts.pool, parts.registry, parts.reporter, parts.masker, limit, groups);
   pc.gatherFacts = gatherFacts;
   for (const h of playHosts) pc.noteSecretVars(h);
+  ranTasks();
   for (const batch of batches(playHosts, play.serial)) {
     pc.batch = batch;
     await new PlayRunner(pc).run(batch);

@@ -6,7 +6,7 @@
 
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../helpers/kplay.ts';
 import { runInPty } from '../report/pty.ts';
@@ -61,4 +61,19 @@ t.test('npm pack, install the tarball offline into a prefix, run from another fo
   const [nodeWall, nodeCpu] = [median(bare.map((r) => r.wallMs / 1000)), median(bare.map((r) => r.cpu))];
   t.comment(`node -e 0: median ${nodeWall.toFixed(3)} s wall, ${nodeCpu.toFixed(3)} s CPU`);
   // Start-up is measured and quoted (README), not asserted: speed goals live in benchmarks, never in timed tests.
+
+  // V8's code cache beside the bundle (bin/load-bundle.js): a damaged one costs a compile, never the run; one written
+  // by a run that only started up is written again, larger, by the next run that runs tasks.
+  const cache = join(home, 'dist', 'cli.cjs.v8-cache');
+  writeFileSync(cache, 'not a code cache');
+  const check = await runInPty(['run', 'hello.yml', '--syntax-check'], { cols: 80, rows: 24, cwd: work, piped: true, bin });
+  t.equal(check.code, 0, 'a damaged code cache is not fatal', { output: check.output });
+  const startUpOnly = statSync(cache).size;
+  t.ok(startUpOnly > 1000, `the --syntax-check run wrote a new cache (${startUpOnly} bytes)`);
+  const again = await runInPty(hello, { cols: 80, rows: 24, cwd: work, piped: true, bin });
+  t.equal(again.code, 0, 'the hello run after it', { output: again.output });
+  const { size: withTasks, mtimeMs } = statSync(cache);
+  t.ok(withTasks > startUpOnly * 1.2, `the run with tasks wrote it again with their functions (${startUpOnly} -> ${withTasks} bytes)`);
+  await runInPty(hello, { cols: 80, rows: 24, cwd: work, piped: true, bin });
+  t.equal(statSync(cache).mtimeMs, mtimeMs, 'a later run keeps it');
 });
