@@ -100,6 +100,8 @@ export interface Connection {
   /** Content of a file, or null when it does not exist. */
   get(path: string, options?: { become?: BecomeOptions }): Promise<Buffer | null>;
   stat(path: string, options?: StatOptions): Promise<FileStat>;
+  /** Optional: whether `path` exists (a link counts, dangling or not), as `stat(path).exists`, maybe without a round trip. */
+  exists?(path: string, options?: { become?: BecomeOptions }): Promise<boolean>;
   /**
    * What an earlier task of this run planned at `path`, without a round trip: only the --check overlay
    * (connection/planned.ts) has plans; a real connection has none. A planned file without `content` is
@@ -130,10 +132,14 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-/** A path a host's coming tasks will stat (read-ahead.ts); `checksum`: they compare its content. */
+/**
+ * A path a host's coming tasks will stat (read-ahead.ts); `checksum`: they compare its content; `existsOnly`: they ask
+ * only whether it exists (`creates`, `removes`).
+ */
 export interface ReadAhead {
   path: string;
   checksum?: boolean;
+  existsOnly?: boolean;
 }
 
 /** The host could not be reached or the connection broke: the host is reported `unreachable`, not `failed`. */

@@ -105,6 +105,12 @@ export class PlannedConnection implements Connection {
     return stat;
   }
 
+  async exists(path: string, options: { become?: BecomeOptions } = {}): Promise<boolean> {
+    const effect = this.planned(path);
+    if (effect) return effect.state !== 'absent';
+    return this.inner.exists ? this.inner.exists(path, options) : (await this.inner.stat(path, options)).exists;
+  }
+
   async get(path: string, options: { become?: BecomeOptions } = {}): Promise<Buffer | null> {
     const effect = this.planned(path);
     if (!effect) return this.inner.get(path, options);

@@ -8,12 +8,15 @@
 // signals its own process group, as keepalived's config test does, must not reach the resident shell), with /dev/null
 // as its input (as a command whose channel input is closed sees). The command (the script ssh.ts gives a session's
 // `/bin/sh -c`) prints SID_MARK and its pid first on its error output: the session id interrupt() ends. Then the shell prints
-// `<marker> <exit status>\n` on its output and `<marker>\n` on its error output, right after whatever the command
-// printed. The marker is sent as data, never in a command line, so a command cannot print it by accident.
+// `<marker> <exit status> <checked>\n` on its output and `<marker>\n` on its error output, right after whatever the
+// command printed. Lines after `<marker>-after` are the shell's own, run after the command (existenceCheck: which paths
+// the coming tasks name exist, in the same round trip); `<checked>` is what they found. The marker is sent as data,
+// never in a command line, so a command cannot print it by accident.
 
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { SessionIdHead } from './session-id.ts';
+import { shellQuote } from '../core/shell.ts';
 
 /** The shell's first line on its error output: whether it can give each command a session (it needs setsid). */
 const READY = 'kplay-resident=ready\n';
@@ -31,14 +34,33 @@ export const RESIDENT_SCRIPT = [
   `printf '${READY.replace('\n', '\\n')}' >&2`,
   "kplay_nl=$(printf '\\n_')",
   'kplay_nl=${kplay_nl%_}',
-  'while IFS= read -r kplay_end; do kplay_cmd=',
+  'while IFS= read -r kplay_end; do kplay_cmd=; kplay_after=; kplay_into=cmd',
   'while IFS= read -r kplay_line; do [ "$kplay_line" = "$kplay_end" ] && break',
-  'kplay_cmd="$kplay_cmd$kplay_line$kplay_nl"; done',
+  'if [ "$kplay_line" = "$kplay_end-after" ]; then kplay_into=after',
+  'elif [ "$kplay_into" = cmd ]; then kplay_cmd="$kplay_cmd$kplay_line$kplay_nl"',
+  'else kplay_after="$kplay_after$kplay_line$kplay_nl"; fi; done',
   'setsid /bin/sh -c "$kplay_cmd" </dev/null',
   'kplay_rc=$?',
-  `printf '%s %s\\n' "$kplay_end" "$kplay_rc"`,
+  'kplay_checked=',
+  'eval "$kplay_after"',
+  `printf '%s %s %s\\n' "$kplay_end" "$kplay_rc" "$kplay_checked"`,
   `printf '%s\\n' "$kplay_end" >&2; done`,
 ].join('; ');
+
+/**
+ * The shell's own lines that say, right after a command, which of `paths` exist (a link counts, dangling or not): one
+ * character each on the status line, `1` it exists, `0` it does not (its folder is there and searchable), `?` not known.
+ * Only builtins: the host starts no process for them. The paths are a task's, quoted: nothing from the host is run.
+ */
+export function existenceCheck(paths: readonly string[]): string {
+  const mark = (c: string) => `kplay_checked="\${kplay_checked}${c}"`;
+  const folder = '"${kplay_p%/*}/"';
+  return (
+    `for kplay_p in ${paths.map(shellQuote).join(' ')}; do ` +
+    `if [ -e "$kplay_p" ] || [ -L "$kplay_p" ]; then ${mark('1')}; ` +
+    `elif [ -d ${folder} ] && [ -x ${folder} ]; then ${mark('0')}; else ${mark('?')}; fi; done`
+  );
+}
 
 /** The shell could not start (no setsid on the host, or its channel failed): the command needs a session of its own. */
 export class ResidentUnavailable extends Error {}
@@ -47,6 +69,8 @@ export interface ResidentResult {
   rc: number;
   stdout: string;
   stderr: string;
+  /** What existenceCheck() found after the command, one character per path asked (empty when none was). */
+  checked: string;
 }
 
 /** Collects one stream until `marker` shows up in it (possibly split across chunks); what follows it is the rest. */
@@ -151,7 +175,7 @@ export class ResidentShell {
    * Runs `command` (a /bin/sh script that prints SID_MARK first); its result fails if the shell ends first,
    * with ResidentUnavailable if the shell never started. Not called while `busy` or `retired`.
    */
-  run(command: string): ResidentRun {
+  run(command: string, checkAfter: readonly string[] = []): ResidentRun {
     this.busy = true;
     const end = `kplay-end-${randomBytes(16).toString('hex')}`;
     const outUntil = new Until(Buffer.from(`${end} `));
@@ -160,19 +184,22 @@ export class ResidentShell {
     const result = new Promise<ResidentResult>((resolve, reject) => {
       let stdout: Buffer | undefined;
       let rc: number | undefined;
+      let checked = '';
       let stderr: Buffer | undefined;
       let statusLine = Buffer.alloc(0);
       const finish = () => {
         if (stdout === undefined || rc === undefined || stderr === undefined) return;
         this.onOut = this.onErr = this.onGone = undefined;
         this.busy = false;
-        resolve({ rc, stdout: stdout.toString(), stderr: stderr.toString() });
+        resolve({ rc, stdout: stdout.toString(), stderr: stderr.toString(), checked });
       };
       const status = (rest: Buffer) => {
         statusLine = Buffer.concat([statusLine, rest]);
         const nl = statusLine.indexOf(10);
         if (nl < 0) return;
-        rc = Number(statusLine.subarray(0, nl).toString());
+        const [code, found = ''] = statusLine.subarray(0, nl).toString().split(' ');
+        rc = Number(code);
+        checked = found;
         if (nl + 1 < statusLine.length) this.retire(); // more output after the status: a process left behind
         finish();
       };
@@ -198,7 +225,8 @@ export class ResidentShell {
         reject(error);
       };
       if (this.retired) return this.onGone(this.ended('the resident shell ended'));
-      void this.opened.then((ch) => ch.write(`${end}\n${command}\n${end}\n`), () => undefined);
+      const after = checkAfter.length > 0 ? `${end}-after\n${existenceCheck(checkAfter)}\n` : '';
+      void this.opened.then((ch) => ch.write(`${end}\n${command}\n${after}${end}\n`), () => undefined);
     });
     return { sid: head.sid, result };
   }

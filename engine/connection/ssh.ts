@@ -417,20 +417,33 @@ export class SshConnection implements Connection {
     // meanwhile may have seen the host half way).
     this.idsStale = true;
     this.cache.invalidate();
+    // On a far host the resident shell also checks, right after the command, which paths the coming tasks' `creates`
+    // and `removes` name exist: those tasks need no round trip of their own.
+    const checkAfter = this.rttMs >= FAR_RTT_MS ? this.cache.pendingExistence() : [];
+    let checked: string | undefined;
     try {
-      return await this.execReadOnly(command, options);
+      const { checked: found, ...result } = await this.execReadOnly(command, options, { checkAfter });
+      checked = found;
+      return result;
     } finally {
       this.idsStale = true;
       this.cache.invalidate();
+      if (checked !== undefined) this.cache.storeExistence(checkAfter, checked);
     }
+  }
+
+  /** Whether `path` exists: known without a round trip after a read-ahead or a command's existence check, else a stat. */
+  async exists(path: string, options: { become?: BecomeOptions } = {}): Promise<boolean> {
+    const known = this.sudoFor(options.become) ? undefined : this.cache.exists(path);
+    return known ?? (await this.stat(path, options)).exists;
   }
 
   /** A command that changes nothing the cache holds (a checksum, a stat, a write whose path the caller drops). */
   private execReadOnly(
     command: string,
     options: Omit<ExecOptions, 'stdin'> & { stdin?: string | Buffer | Readable } = {},
-    io: { stdout?: Writable; cleanup?: boolean } = {},
-  ): Promise<ExecResult> {
+    io: { stdout?: Writable; cleanup?: boolean; checkAfter?: readonly string[] } = {},
+  ): Promise<ExecResult & { checked?: string }> {
     let script = command;
     if (options.env) {
       const exports = Object.entries(options.env).map(([name, value]) => {
@@ -466,7 +479,7 @@ export class SshConnection implements Connection {
     // same script, run by `setsid /bin/sh -c` in a session of its own, without a new sshd session on the host.
     if (!sudo && stdin === undefined && !io.stdout && !io.cleanup && !options.onStderr && marked.length <= RESIDENT_MAX_COMMAND) {
       const shell = this.residentShell();
-      if (shell) return this.runResident(shell, marked, timeoutMs, command, inSession);
+      if (shell) return this.runResident(shell, { command: marked, checkAfter: io.checkAfter ?? [] }, timeoutMs, command, inSession);
     }
     return inSession();
   }
@@ -544,15 +557,16 @@ export class SshConnection implements Connection {
     return this.resident;
   }
 
+  /** `checkAfter`: paths whose existence the shell checks right after the command (the result's `checked`). */
   private runResident(
     shell: ResidentShell,
-    command: string,
+    { command, checkAfter }: { command: string; checkAfter: readonly string[] },
     timeoutMs: number | undefined,
     label: string,
     inSession: () => Promise<ExecResult>,
-  ): Promise<ExecResult> {
-    return this.guarded<ExecResult>((resolve, reject) => {
-      const run = shell.run(command);
+  ): Promise<ExecResult & { checked?: string }> {
+    return this.guarded<ExecResult & { checked?: string }>((resolve, reject) => {
+      const run = shell.run(command, checkAfter);
       let done = false;
       let timedOut = false;
       let channel: ClientChannel | undefined;
@@ -579,9 +593,9 @@ export class SshConnection implements Connection {
               reject(new CommandTimeoutError(timeoutMs, `command timed out after ${timeoutMs} ms on ${this.hostName}: ${label.slice(0, 200)}`));
             }, timeoutMs);
       run.result.then(
-        (result) => {
+        ({ rc, stdout, stderr, checked }) => {
           settle();
-          resolve(result);
+          resolve(checkAfter.length > 0 ? { rc, stdout, stderr, checked } : { rc, stdout, stderr });
         },
         (error: Error) => {
           settle();
@@ -821,6 +835,9 @@ export class SshConnection implements Connection {
     // left the mode as asked and the owner is already right (the usual case), that is all: one round trip.
     const made = this.sftpCall((s, cb) => (options.mode === undefined ? s.mkdir(path, cb) : s.mkdir(path, { mode: options.mode }, cb)));
     const first = this.sftpCall<Stats>((s, cb) => s.lstat(path, cb));
+    // A far host that changes something will likely write files and run commands next, both in the resident shell:
+    // started now, sshd's opening of its input window (a round trip) passes while this and the next tasks run.
+    if (this.rttMs >= FAR_RTT_MS) this.residentShell();
     first.catch(() => undefined);
     try {
       await made;

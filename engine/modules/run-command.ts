@@ -69,7 +69,8 @@ function globWord(pattern: string): string {
 async function exists(pattern: string, chdir: string | undefined, ctx: ModuleContext): Promise<boolean> {
   if (!GLOB.test(pattern)) {
     const path = chdir ? posix.resolve(chdir, pattern) : pattern;
-    return (await ctx.conn.stat(path, asBecome(ctx.become))).exists;
+    const conn = ctx.conn;
+    return conn.exists ? conn.exists(path, asBecome(ctx.become)) : (await conn.stat(path, asBecome(ctx.become))).exists;
   }
   const cd = chdir ? `cd ${shellQuote(chdir)} && ` : '';
   const r = await ctx.conn.exec(`${cd}for f in ${globWord(pattern)}; do [ -e "$f" ] || [ -L "$f" ] && exit 0; done; exit 1`, asBecome(ctx.become));

@@ -9,13 +9,19 @@ import { renderPlain } from '../vars/language.ts';
 import type { PlayContext } from './context.ts';
 import type { HostState } from './host.ts';
 
-/** Per module: the arguments (with their aliases) naming a path it stats, and whether it compares content. */
-const STATTED: Record<string, Array<{ args: string[]; checksum: boolean }>> = {
+/** Per module: the arguments (with their aliases) naming a path it stats, whether it compares content or only asks if it exists. */
+const STATTED: Record<string, Array<{ args: string[]; checksum: boolean; existsOnly?: boolean }>> = {
   copy: [{ args: ['dest'], checksum: true }],
   template: [{ args: ['dest'], checksum: true }],
   file: [{ args: ['path', 'dest', 'name'], checksum: false }],
-  command: [{ args: ['creates'], checksum: false }, { args: ['removes'], checksum: false }],
-  shell: [{ args: ['creates'], checksum: false }, { args: ['removes'], checksum: false }],
+  command: [
+    { args: ['creates'], checksum: false, existsOnly: true },
+    { args: ['removes'], checksum: false, existsOnly: true },
+  ],
+  shell: [
+    { args: ['creates'], checksum: false, existsOnly: true },
+    { args: ['removes'], checksum: false, existsOnly: true },
+  ],
 };
 const PREFIXES = ['ansible.builtin.', 'ansible.legacy.', 'kplay.'];
 /** Tasks looked at per call: the batch a connection reads stays small (it reads at most 64 paths at once anyway). */
@@ -42,12 +48,12 @@ export function announceReads(pc: PlayContext, nodes: Node[], hosts: HostState[]
     for (const task of tasks) {
       const module = PREFIXES.reduce((m, p) => m.replace(p, ''), task.module);
       if (task.args.chdir !== undefined) continue; // creates/removes relative to it
-      for (const { args, checksum } of STATTED[module]) {
+      for (const { args, checksum, existsOnly } of STATTED[module]) {
         const raw = args.map((a) => task.args[a]).find((v) => v !== undefined);
         if (typeof raw !== 'string') continue;
         try {
           const path = raw.includes('{{') || raw.includes('{%') ? String(renderPlain(raw, pc.scope(pc.varsFor(host, task.scope), task.scope))) : raw;
-          if (path.startsWith('/') && !/[*?[]/.test(path)) reads.push({ path, checksum });
+          if (path.startsWith('/') && !/[*?[]/.test(path)) reads.push({ path, checksum, existsOnly });
         } catch {
           // a variable an earlier task sets: the task reads it itself
         }

@@ -110,6 +110,61 @@ t.test('round trips to a far host', async (t) => {
     t.ok(turns[20] - turns[5] <= 2, `warm turns for 20 copies (${turns[20]}) within 2 of those for 5 (${turns[5]})`);
   });
 
+  t.test('creates and removes after a command: checked in its round trip, and right', async (t) => {
+    const cwd = t.testdir({});
+    const file = join(cwd, 'checks.yml');
+    const command = (name: string, cmd: string, check: Record<string, string>) => ({ name, command: { cmd, ...check } });
+    writeFileSync(
+      file,
+      stringify([
+        {
+          hosts: 'all',
+          gather_facts: false,
+          tasks: [
+            { name: 'make', shell: `rm -rf ${DIR}/checks && mkdir ${DIR}/checks && touch ${DIR}/checks/made && ln -s /nowhere ${DIR}/checks/link` },
+            command('creates, made by the command before', `touch ${DIR}/checks/second`, { creates: `${DIR}/checks/made` }),
+            command('removes, never there', `touch ${DIR}/checks/third`, { removes: `${DIR}/checks/absent` }),
+            command('creates, a dangling link', `touch ${DIR}/checks/fourth`, { creates: `${DIR}/checks/link` }),
+            { name: 'remove', shell: `rm ${DIR}/checks/made` },
+            command('creates, removed by the command before', `touch ${DIR}/checks/made`, { creates: `${DIR}/checks/made` }),
+            command('removes, made by the command before', `rm ${DIR}/checks/made`, { removes: `${DIR}/checks/made` }),
+            command('in a missing folder', `touch ${DIR}/checks/eighth`, { creates: `${DIR}/checks/none/x` }),
+          ],
+        },
+      ]),
+    );
+    const result = await kplay(['run', file, '-i', inventory, '--output', 'json'], { cwd });
+    t.equal(result.code, 0, result.stderr);
+    const statuses = result.events.flatMap((e) => (e.type === 'result' ? [`${e.task.name}: ${e.status}`] : []));
+    t.same(statuses, [
+      'make: changed',
+      'creates, made by the command before: ok',
+      'removes, never there: ok',
+      'creates, a dangling link: ok',
+      'remove: changed',
+      'creates, removed by the command before: changed',
+      'removes, made by the command before: changed',
+      'in a missing folder: changed',
+    ]);
+    t.equal(await ssh(`cd ${DIR}/checks && ls | sort | tr '\\n' ' '`), 'eighth link ', 'what ran made and removed what it should');
+
+    // Each command with `creates` after another: its check rode on the command before, so one turn each.
+    const playbook = (count: number) => {
+      const path = join(cwd, `commands-${count}.yml`);
+      const tasks = Array.from({ length: count }, (_, i) => command(`command ${i}`, `touch ${DIR}/k${count}-${i}`, { creates: `${DIR}/k${count}-${i}` }));
+      writeFileSync(path, stringify([{ hosts: 'all', gather_facts: false, tasks }]));
+      return path;
+    };
+    const turns: Record<number, number> = {};
+    for (const count of [4, 10]) {
+      proxy.resetTurns();
+      const cold = await kplay(['run', playbook(count), '-i', inventory, '--output', 'json'], { cwd });
+      turns[count] = proxy.turns();
+      t.equal(cold.recap?.[host.name]?.changed, count, `cold: ${count} commands ran`);
+    }
+    t.ok(turns[10] - turns[4] <= 7, `6 more commands cost ${turns[10] - turns[4]} turns (at most one each, and one)`);
+  });
+
   t.test('a file changed behind kplay between two tasks is seen', async (t) => {
     const cwd = t.testdir({});
     const file = join(cwd, 'behind.yml');
