@@ -821,16 +821,23 @@ export class SshConnection implements Connection {
    */
   async mkdir(path: string, options: MkdirOptions = {}): Promise<FileStat | undefined> {
     if (this.sudoFor(options.become) || (options.owner === undefined) !== (options.group === undefined)) return undefined;
-    let ids: IdNames;
-    try {
-      ids = await this.idNames();
-    } catch {
-      if (this.broken) throw this.broken;
-      return undefined;
+    // Without an owner to set, the names are needed only for the answer: the directory is made while they are read.
+    const names = this.idNames();
+    names.catch(() => undefined);
+    let uid: number | undefined;
+    let gid: number | undefined;
+    if (options.owner !== undefined && options.group !== undefined) {
+      let ids: IdNames;
+      try {
+        ids = await names;
+      } catch {
+        if (this.broken) throw this.broken;
+        return undefined;
+      }
+      uid = idOf(options.owner, ids.users);
+      gid = idOf(options.group, ids.groups);
+      if (uid === undefined || gid === undefined) return undefined;
     }
-    const uid = options.owner === undefined ? undefined : idOf(options.owner, ids.users);
-    const gid = options.group === undefined ? undefined : idOf(options.group, ids.groups);
-    if ((options.owner !== undefined && uid === undefined) || (options.group !== undefined && gid === undefined)) return undefined;
     // mkdir with the mode asked for and an lstat, sent together: when the server's umask and the parent's setgid bit
     // left the mode as asked and the owner is already right (the usual case), that is all: one round trip.
     const made = this.sftpCall((s, cb) => (options.mode === undefined ? s.mkdir(path, cb) : s.mkdir(path, { mode: options.mode }, cb)));
@@ -857,7 +864,8 @@ export class SshConnection implements Connection {
         const moded = modeRight ? undefined : this.sftpCall((s, cb) => s.setstat(path, { mode: options.mode }, cb));
         [, , attrs] = await Promise.all([owned, moded, this.sftpCall<Stats>((s, cb) => s.lstat(path, cb))]);
       }
-      const after = statOf(attrs, ids.users, ids.groups);
+      const ids = await names.catch(() => undefined);
+      const after = ids && statOf(attrs, ids.users, ids.groups);
       return after ?? (await this.stat(path));
     } catch (error) {
       throw this.broken ?? new Error(`cannot set the attributes of ${path} on ${this.hostName}: ${messageOf(error)}`);
@@ -1001,7 +1009,9 @@ export class SshConnection implements Connection {
 
   private async readBatchNow(reads: ReadAhead[], followed: string[]): Promise<void> {
     const epoch = this.cache.begin();
+    // Names are needed only for paths that exist: a batch of missing ones (a cold run's) is stored without them.
     const ids = this.idNames();
+    ids.catch(() => undefined);
     const notFound = (error: unknown) => {
       if (this.broken) throw this.broken;
       if ((error as { code?: unknown }).code === 2) return undefined; // also ENOTDIR on OpenSSH
@@ -1014,9 +1024,9 @@ export class SshConnection implements Connection {
       handle: checksum ? this.sftpCall<Buffer>((s, cb) => s.open(path, 'r', cb)).catch(() => undefined) : undefined,
     }));
     const large: Array<{ path: string; stat: FileStat }> = [];
-    const { users, groups } = await ids;
     // Every first answer before any second request: the second round leaves in one burst.
     const answers = await Promise.all(first.map(({ lstat, stat, handle }) => Promise.all([lstat, stat, handle])));
+    const { users, groups } = answers.some(([attrs, followedAttrs]) => attrs || followedAttrs) ? await ids : { users: new Map(), groups: new Map() };
     await Promise.all(
       first.map(async ({ path, handle }, i) => {
         const [attrs, followedAttrs, opened] = answers[i];
