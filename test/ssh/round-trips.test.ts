@@ -32,6 +32,13 @@ async function farHost(t: Test, fleet: Fleet, host: FleetHost): Promise<{ proxy:
   return { proxy, inventory, knownHosts };
 }
 
+/** A one-play playbook of `tasks` for every host, written to `cwd/name`. */
+function writePlay(cwd: string, name: string, tasks: unknown[]): string {
+  const file = join(cwd, name);
+  writeFileSync(file, stringify([{ hosts: 'all', gather_facts: false, tasks }]));
+  return file;
+}
+
 /** Turns `action` costs. */
 async function turnsOf(proxy: DelayProxy, action: () => Promise<unknown>): Promise<number> {
   proxy.resetTurns();
@@ -91,12 +98,12 @@ t.test('round trips to a far host', async (t) => {
 
   t.test('a warm run: round trips do not grow with tasks', async (t) => {
     const cwd = t.testdir({});
-    const playbook = (count: number) => {
-      const file = join(cwd, `copies-${count}.yml`);
-      const tasks = Array.from({ length: count }, (_, i) => ({ name: `copy ${i}`, copy: { dest: `${DIR}/c${count}-${i}`, content: `copy ${i}\n`, mode: '0644' } }));
-      writeFileSync(file, stringify([{ hosts: 'all', gather_facts: false, tasks }]));
-      return file;
-    };
+    const playbook = (count: number) =>
+      writePlay(
+        cwd,
+        `copies-${count}.yml`,
+        Array.from({ length: count }, (_, i) => ({ name: `copy ${i}`, copy: { dest: `${DIR}/c${count}-${i}`, content: `copy ${i}\n`, mode: '0644' } })),
+      );
     const turns: Record<number, number> = {};
     for (const count of [5, 20]) {
       const file = playbook(count);
@@ -112,27 +119,17 @@ t.test('round trips to a far host', async (t) => {
 
   t.test('creates and removes after a command: checked in its round trip, and right', async (t) => {
     const cwd = t.testdir({});
-    const file = join(cwd, 'checks.yml');
     const command = (name: string, cmd: string, check: Record<string, string>) => ({ name, command: { cmd, ...check } });
-    writeFileSync(
-      file,
-      stringify([
-        {
-          hosts: 'all',
-          gather_facts: false,
-          tasks: [
-            { name: 'make', shell: `rm -rf ${DIR}/checks && mkdir ${DIR}/checks && touch ${DIR}/checks/made && ln -s /nowhere ${DIR}/checks/link` },
-            command('creates, made by the command before', `touch ${DIR}/checks/second`, { creates: `${DIR}/checks/made` }),
-            command('removes, never there', `touch ${DIR}/checks/third`, { removes: `${DIR}/checks/absent` }),
-            command('creates, a dangling link', `touch ${DIR}/checks/fourth`, { creates: `${DIR}/checks/link` }),
-            { name: 'remove', shell: `rm ${DIR}/checks/made` },
-            command('creates, removed by the command before', `touch ${DIR}/checks/made`, { creates: `${DIR}/checks/made` }),
-            command('removes, made by the command before', `rm ${DIR}/checks/made`, { removes: `${DIR}/checks/made` }),
-            command('in a missing folder', `touch ${DIR}/checks/eighth`, { creates: `${DIR}/checks/none/x` }),
-          ],
-        },
-      ]),
-    );
+    const file = writePlay(cwd, 'checks.yml', [
+      { name: 'make', shell: `rm -rf ${DIR}/checks && mkdir ${DIR}/checks && touch ${DIR}/checks/made && ln -s /nowhere ${DIR}/checks/link` },
+      command('creates, made by the command before', `touch ${DIR}/checks/second`, { creates: `${DIR}/checks/made` }),
+      command('removes, never there', `touch ${DIR}/checks/third`, { removes: `${DIR}/checks/absent` }),
+      command('creates, a dangling link', `touch ${DIR}/checks/fourth`, { creates: `${DIR}/checks/link` }),
+      { name: 'remove', shell: `rm ${DIR}/checks/made` },
+      command('creates, removed by the command before', `touch ${DIR}/checks/made`, { creates: `${DIR}/checks/made` }),
+      command('removes, made by the command before', `rm ${DIR}/checks/made`, { removes: `${DIR}/checks/made` }),
+      command('in a missing folder', `touch ${DIR}/checks/eighth`, { creates: `${DIR}/checks/none/x` }),
+    ]);
     const result = await kplay(['run', file, '-i', inventory, '--output', 'json'], { cwd });
     t.equal(result.code, 0, result.stderr);
     const statuses = result.events.flatMap((e) => (e.type === 'result' ? [`${e.task.name}: ${e.status}`] : []));
@@ -149,12 +146,12 @@ t.test('round trips to a far host', async (t) => {
     t.equal(await ssh(`cd ${DIR}/checks && ls | sort | tr '\\n' ' '`), 'eighth link ', 'what ran made and removed what it should');
 
     // Each command with `creates` after another: its check rode on the command before, so one turn each.
-    const playbook = (count: number) => {
-      const path = join(cwd, `commands-${count}.yml`);
-      const tasks = Array.from({ length: count }, (_, i) => command(`command ${i}`, `touch ${DIR}/k${count}-${i}`, { creates: `${DIR}/k${count}-${i}` }));
-      writeFileSync(path, stringify([{ hosts: 'all', gather_facts: false, tasks }]));
-      return path;
-    };
+    const playbook = (count: number) =>
+      writePlay(
+        cwd,
+        `commands-${count}.yml`,
+        Array.from({ length: count }, (_, i) => command(`command ${i}`, `touch ${DIR}/k${count}-${i}`, { creates: `${DIR}/k${count}-${i}` })),
+      );
     const turns: Record<number, number> = {};
     for (const count of [4, 10]) {
       proxy.resetTurns();
@@ -167,25 +164,15 @@ t.test('round trips to a far host', async (t) => {
 
   t.test('a file changed behind kplay between two tasks is seen', async (t) => {
     const cwd = t.testdir({});
-    const file = join(cwd, 'behind.yml');
     const copy = (name: string) => ({ name, copy: { dest: `${DIR}/behind`, content: 'kplay\n', mode: '0644' } });
-    writeFileSync(
-      file,
-      stringify([
-        {
-          hosts: 'all',
-          gather_facts: false,
-          tasks: [
-            copy('first copy'),
-            { name: 'changed by a command', shell: `printf other > ${DIR}/behind` },
-            copy('second copy'),
-            // Through the controller: the host's files as this machine sees them (a shared folder, say).
-            { name: 'changed through the controller', shell: `printf third > ${join(host.root, DIR, 'behind')}`, delegate_to: 'localhost' },
-            copy('third copy'),
-          ],
-        },
-      ]),
-    );
+    const file = writePlay(cwd, 'behind.yml', [
+      copy('first copy'),
+      { name: 'changed by a command', shell: `printf other > ${DIR}/behind` },
+      copy('second copy'),
+      // Through the controller: the host's files as this machine sees them (a shared folder, say).
+      { name: 'changed through the controller', shell: `printf third > ${join(host.root, DIR, 'behind')}`, delegate_to: 'localhost' },
+      copy('third copy'),
+    ]);
     const result = await kplay(['run', file, '-i', inventory, '--output', 'json'], { cwd });
     t.equal(result.code, 0, result.stderr);
     const statuses = result.events.flatMap((e) => (e.type === 'result' ? [`${e.task.name}: ${e.status}`] : []));
