@@ -50,6 +50,13 @@ export interface RunRequest {
   playbook?: string;
 }
 
+/**
+ * Every tool runs with this little environment (Ansible with its HOME and config added): this machine's environment
+ * sets NODE_EXTRA_CA_CERTS, and Node reads and parses that file (~140 certificates) before any script runs, 37 ms of
+ * every kplay start (`node -e 0`: 60 against 23 ms), which a Python tool never pays; and no pyenv shim reaches Ansible.
+ */
+const MINIMAL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: process.env.HOME, LANG: 'C.UTF-8' };
+
 export async function runTool(tool: Tool, fleet: Fleet, request: RunRequest, workDir: string): Promise<ToolRun> {
   const args = [request.playbook ?? PLAYBOOK, ...extraVars(tool), ...(request.flags ?? [])];
   if (tool === 'kplay') return runKplay(fleet, args, REPO);
@@ -59,13 +66,6 @@ export async function runTool(tool: Tool, fleet: Fleet, request: RunRequest, wor
   }
   return runAnsible(fleet, args, workDir, tool === 'mitogen');
 }
-
-/**
- * kplay runs with as little environment as Ansible does (runAnsible): this machine's environment sets
- * NODE_EXTRA_CA_CERTS, and Node reads and parses that file (~140 certificates) before any script runs, 37 ms of every
- * start (`node -e 0`: 60 against 23 ms), which a Python tool never pays.
- */
-const MINIMAL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: process.env.HOME, LANG: 'C.UTF-8' };
 
 async function runKplay(fleet: Fleet, playbookArgs: string[], repo: string): Promise<ToolRun> {
   const args = ['bin/kplay.js', 'run', ...playbookArgs, '-i', fleet.inventoryFile, '--known-hosts', fleet.knownHostsFile];
@@ -93,7 +93,7 @@ async function runAnsible(fleet: Fleet, playbookArgs: string[], workDir: string,
   await mkdir(controlDir, { recursive: true });
   const config = join(home, 'ansible.cfg');
   await writeFile(config, ansibleConfig(fleet, home, controlDir, mitogen));
-  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8', ANSIBLE_CONFIG: config };
+  const env = { ...MINIMAL_ENV, HOME: home, ANSIBLE_CONFIG: config };
   try {
     const run = await measure(ANSIBLE_PLAYBOOK, playbookArgs, { cwd: WORKLOAD_DIR, env });
     const recap = new Map<string, HostRecap>();

@@ -1026,7 +1026,7 @@ export class SshConnection implements Connection {
     const large: Array<{ path: string; stat: FileStat }> = [];
     // Every first answer before any second request: the second round leaves in one burst.
     const answers = await Promise.all(first.map(({ lstat, stat, handle }) => Promise.all([lstat, stat, handle])));
-    const { users, groups } = answers.some(([attrs, followedAttrs]) => attrs || followedAttrs) ? await ids : { users: new Map(), groups: new Map() };
+    const { users, groups } = answers.some(([attrs]) => attrs) ? await ids : { users: new Map(), groups: new Map() };
     await Promise.all(
       first.map(async ({ path, handle }, i) => {
         const [attrs, followedAttrs, opened] = answers[i];

@@ -223,12 +223,12 @@ export class TaskExecutor {
       // A module's progress (get_url's bytes) goes to the live view as the task's.
       const context = async () => ({ ...(await inv.context(module)), progress: (progress: ProgressInfo) => pc.reporter.event({ type: 'progress', host: host.name, task: taskRef(task), progress }) });
       const rendered = inv.renderArgs();
-      this.maskRaw(module, task, rendered);
+      this.maskArgs(module, task, rendered);
       const executed = await executePlan(module, rendered, context, {
         check: inv.check,
         argPos: inv.argPos,
         onArgs: (args) => {
-          this.mask(module, task, args);
+          this.maskArgs(module, task, args);
           const progress = startProgress(module.name, args, inv.check);
           if (progress) pc.reporter.event({ type: 'progress', host: host.name, task: taskRef(task), progress });
         },
@@ -257,24 +257,17 @@ export class TaskExecutor {
     return { ...judged, diff: showDiff ? judged.diff : undefined };
   }
 
-  /** noLog arguments as given (by name or alias), before their checks, whose messages may quote a value. */
-  private maskRaw(module: Module, task: TaskNode, args: Record<string, unknown>): void {
+  /**
+   * Secret arguments are masked in everything reported: the module's noLog ones, and under no_log every argument that
+   * may hold a secret. Called with the arguments as given (by name or alias, before their checks, whose messages may
+   * quote a value) and again as checked.
+   */
+  private maskArgs(module: Module, task: TaskNode, args: Record<string, unknown>): void {
     if (!task.scope.noLog && noLogArgs(module).length === 0) return;
     for (const [key, value] of Object.entries(args)) {
       const spec = argSpec(module, key);
       if (spec?.noLog) this.pc.masker.addAll(value, 3);
       else if (task.scope.noLog && mayHoldSecret(spec)) this.pc.masker.addAll(value, 4);
-    }
-  }
-
-  /** Secret arguments (the module's noLog ones; every string under no_log) are masked in everything reported. */
-  private mask(module: Module, task: TaskNode, args: Record<string, unknown>): void {
-    for (const name of noLogArgs(module)) {
-      if (typeof args[name] === 'string') this.pc.masker.add(args[name] as string);
-    }
-    if (!task.scope.noLog) return;
-    for (const [key, value] of Object.entries(args)) {
-      if (typeof value === 'string' && value.length > 3 && mayHoldSecret(argSpec(module, key))) this.pc.masker.add(value);
     }
   }
 }

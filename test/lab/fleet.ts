@@ -136,10 +136,10 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       ...hosts.flatMap((h) => [...namespaceOnBridgeCommands(h.netns, h.veth, bridge, h.mac), permanentNeighbourCommand(h.address, h.mac, bridge)]),
     ]);
     const tmpfs = new Set(options.tmpfs);
-  for (const folder of tmpfs) {
-    if (!OVERLAID.includes(folder) && !FRESH.some(([fresh]) => fresh === folder)) throw new Error(`a fleet host has no private ${folder} to make a tmpfs`);
-  }
-  const site: Site = { dir, authorizedKeys, passwordLogin: options.passwordLogin ?? false, prefix, gateway, tmpfs };
+    for (const folder of tmpfs) {
+      if (!OVERLAID.includes(folder) && !FRESH.some(([fresh]) => fresh === folder)) throw new Error(`a fleet host has no private ${folder} to make a tmpfs`);
+    }
+    const site: Site = { dir, authorizedKeys, passwordLogin: options.passwordLogin ?? false, prefix, gateway, tmpfs };
     // A few hosts start at a time, each until its sshd listens: the machine's cores do the same work in any order, and
     // a host's own wait does not grow with the fleet. The first failure stops the rest from starting.
     const limit = pLimit(START_AT_ONCE);
